@@ -1,0 +1,19 @@
+"""symcoll: collisional reservoirs of qubit chains, derived symbolically and computed with error bounds.
+
+Reference implementation of Tabanera-Bravo, Esposito, Barra and Parrondo,
+"Thermalization in spatially extended open quantum systems: local versus global
+Markovian evolution" (equation numbers in the docs are the paper's).
+"""
+from ._version import __version__
+from .model import DeltaCoupling, EffusionBath, Eigensystem, QubitChain, System
+from .scattering import Scattering
+
+__all__ = [
+    "__version__",
+    "QubitChain",
+    "System",
+    "Eigensystem",
+    "EffusionBath",
+    "DeltaCoupling",
+    "Scattering",
+]

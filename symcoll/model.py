@@ -1,0 +1,503 @@
+"""Validated physical inputs: the system, the bath of units, the coupling.
+
+* :class:`System` -- any Hermitian system Hamiltonian H with its eigenbasis (Eq. (9)).
+* :class:`QubitChain` -- the qubit chain of Eqs. (47) and (64), eigenbasis built band
+  by band from ``[H_loc, H_int] = 0`` so that it is exact to rounding for every eps
+  (including eps -> 0, where the plain eigen-solver loses the intra-band vectors).
+* :class:`EffusionBath` -- the incident units: effusion distribution (40) and the
+  Gaussian momentum coherence (41) of width ``sigma_p``.
+* :class:`DeltaCoupling` -- the delta interaction ``g V delta(x)`` of Eq. (65) with
+  ``V = sigma_x`` on ``site`` (or a user-supplied V).
+
+Every bad value raises ``ValueError`` (``TypeError`` for the wrong kind) naming the
+parameter and its allowed range.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+
+from . import conventions as cv
+from .numeric import Tolerances, get_context
+
+MAX_CHAIN_QUBITS = 14
+"""Largest N a :class:`QubitChain` accepts (its Hamiltonian alone is 4**N numbers)."""
+
+
+# ----------------------------------------------------------------------------- helpers
+def _real_param(name, value, *, positive=False, nonneg=False, nonzero=False, rng=None):
+    """Validate a real finite scalar parameter and return it unchanged (exact types kept)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a real number (got bool {value!r})")
+    if isinstance(value, str):
+        try:
+            x = float(mpmath.mpf(value))
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"{name} must be a real number (got {value!r})") from exc
+    elif isinstance(value, (numbers.Real, mpmath.mpf, np.floating, np.integer)):
+        x = float(value)
+    else:
+        try:
+            import sympy
+
+            if isinstance(value, sympy.Basic) and value.is_real and value.is_number:
+                x = float(value)
+            else:
+                raise TypeError
+        except TypeError as exc:
+            raise TypeError(f"{name} must be a real number (got {type(value).__name__})") from exc
+    allowed = rng or (
+        "(0, inf)" if positive else "[0, inf)" if nonneg else "nonzero finite reals" if nonzero else "finite reals"
+    )
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be finite, allowed range {allowed} (got {value!r})")
+    if positive and not x > 0:
+        raise ValueError(f"{name} must be > 0, allowed range {allowed} (got {value!r})")
+    if nonneg and not x >= 0:
+        raise ValueError(f"{name} must be >= 0, allowed range {allowed} (got {value!r})")
+    if nonzero and x == 0:
+        raise ValueError(f"{name} must be nonzero, allowed range {allowed} (got {value!r})")
+    return value
+
+
+def to_ctx(ctx, value):
+    """Convert a validated parameter to the context's number type (exactly where possible)."""
+    if not ctx.is_mp:
+        return float(value)
+    if isinstance(value, Fraction):
+        return ctx.mp.mpf(value.numerator) / value.denominator
+    try:
+        import sympy
+
+        if isinstance(value, sympy.Basic):
+            if isinstance(value, sympy.Rational):
+                return ctx.mp.mpf(int(value.p)) / int(value.q)
+            return ctx.mp.mpf(sympy.N(value, ctx.dps + 10).__str__())
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(value, (np.floating, np.integer)):
+        value = value.item()
+    return ctx.mp.mpf(value)
+
+
+def _check_matrix(name, M, *, square=True, hermitian=True, real=False, dim=None):
+    try:
+        A = np.asarray(M)
+    except Exception as exc:  # pragma: no cover - numpy raises many kinds
+        raise TypeError(f"{name} must be a 2-D array of numbers") from exc
+    if A.dtype == object:
+        A = np.array(A.tolist(), dtype=complex)
+    if A.ndim != 2 or (square and A.shape[0] != A.shape[1]):
+        raise ValueError(f"{name} must be a square 2-D matrix (got shape {A.shape})")
+    if dim is not None and A.shape[0] != dim:
+        raise ValueError(f"{name} must have shape ({dim}, {dim}) to match the system (got {A.shape})")
+    if not np.issubdtype(A.dtype, np.number):
+        raise TypeError(f"{name} must hold numbers (got dtype {A.dtype})")
+    if not np.all(np.isfinite(A)):
+        raise ValueError(f"{name} must have finite entries")
+    scale = float(np.max(np.abs(A))) if A.size else 0.0
+    if hermitian:
+        tol = Tolerances().hermitian(scale)
+        if np.max(np.abs(A - A.conj().T)) > tol:
+            raise ValueError(f"{name} must be Hermitian (max |{name} - {name}^dagger| > {tol:.1e})")
+    if real and np.iscomplexobj(A) and np.max(np.abs(A.imag)) > Tolerances().hermitian(scale):
+        raise ValueError(
+            f"{name} must be real symmetric (time-reversal invariant, needed for the symmetry "
+            "s_{j'j} = s_{jj'} behind detailed balance (42)-(43))"
+        )
+    return A
+
+
+# ----------------------------------------------------------------------------- eigenbasis
+@dataclass
+class Eigensystem:
+    """Eigenbasis of H (Eq. (9)) following :mod:`symcoll.conventions`.
+
+    Attributes
+    ----------
+    energies : array (d,)
+        Ascending eigenvalues ``eps_j`` (float64 or mpmath numbers).
+    vectors : array (d, d)
+        Column ``j`` is ``|j>`` in the local basis.
+    degenerate_groups : list of tuple of int
+        Sets of eigen-indices whose energies coincide (to the context's tolerance, or
+        exactly by symmetry for the chain).  Observables that resolve single eigenstates
+        inside such a group depend on the (deterministic) basis choice.
+    bands : array of int or None
+        Excitation number ``n_j`` of every eigenstate (chains only).
+    context : str
+        Number type used.
+    """
+
+    energies: np.ndarray
+    vectors: np.ndarray
+    degenerate_groups: list = field(default_factory=list)
+    bands: np.ndarray | None = None
+    context: str = "float64"
+
+    @property
+    def dim(self):
+        return len(self.energies)
+
+    @property
+    def is_degenerate(self):
+        return bool(self.degenerate_groups)
+
+    def bohr(self):
+        """Matrix ``Delta[j, k] = eps_j - eps_k`` (Eq. (22) notation ``Delta_{jk}``)."""
+        e = self.energies
+        return e[:, None] - e[None, :]
+
+
+def _group_close(values, tol):
+    """Consecutive groups of sorted values that lie within ``tol`` of their neighbour."""
+    groups, cur = [], [0]
+    for i in range(1, len(values)):
+        if abs(values[i] - values[i - 1]) <= tol:
+            cur.append(i)
+        else:
+            groups.append(cur)
+            cur = [i]
+    groups.append(cur)
+    return [tuple(g) for g in groups if len(g) > 1]
+
+
+def _canonical_degenerate_basis(ctx, U, cols):
+    """Replace the columns ``cols`` of U (a degenerate eigenspace) by the canonical basis.
+
+    Gram-Schmidt on the projections of the local basis vectors, in local-basis order.
+    """
+    B = U[:, list(cols)]
+    d = U.shape[0]
+    g = len(cols)
+    accepted = []
+    for i in range(d):
+        # projection of e_i onto the eigenspace: B B^dagger e_i
+        v = B @ ctx.conj(B[i, :])
+        for a in accepted:
+            ov = (ctx.conj(a) * v).sum()
+            v = v - ov * a
+        nrm2 = float(ctx.to_float(ctx.real((ctx.conj(v) * v).sum())))
+        if nrm2 > 1e-6:
+            accepted.append(v / ctx.sqrt((ctx.conj(v) * v).sum()))
+        if len(accepted) == g:
+            break
+    for c, a in zip(cols, accepted):
+        U[:, c] = a
+    return U
+
+
+class System:
+    """A system with Hermitian Hamiltonian H (Eq. (9)), given in some fixed basis.
+
+    Parameters
+    ----------
+    H : (d, d) array_like
+        Hermitian Hamiltonian in the basis the user works in (called "local" below).
+    name : str
+        Label used in outputs.
+
+    Raises
+    ------
+    ValueError
+        If H is not square, not finite or not Hermitian.
+    """
+
+    ladder = None
+
+    def __init__(self, H, name: str = "system"):
+        self._H = _check_matrix("H", H)
+        self.name = str(name)
+        self._eig_cache = {}
+
+    @property
+    def dim(self) -> int:
+        return self._H.shape[0]
+
+    def hamiltonian(self, dps=None):
+        """H in the user's basis, as float64 (``dps=None``) or mpmath numbers."""
+        ctx = get_context(dps)
+        return ctx.array(self._H, complex=np.iscomplexobj(self._H))
+
+    def describe(self) -> dict:
+        return {"system": self.name, "dim": self.dim}
+
+    def eigensystem(self, dps=None) -> Eigensystem:
+        """Eigenbasis of H: ascending energies, canonical degenerate bases, phase rule."""
+        key = dps
+        if key not in self._eig_cache:
+            self._eig_cache[key] = self._compute_eigensystem(get_context(dps))
+        return self._eig_cache[key]
+
+    def _compute_eigensystem(self, ctx) -> Eigensystem:
+        H = self.hamiltonian(ctx.dps if ctx.is_mp else None)
+        w, U = ctx.eigh(H)
+        wf = ctx.to_float(w)
+        scale = float(np.max(np.abs(self._H))) * self.dim if self.dim else 1.0
+        tol = Tolerances(ctx.eps).degeneracy(scale, self.dim)
+        groups = _group_close(wf, tol)
+        if not ctx.is_mp:
+            U = np.array(U, dtype=complex if np.iscomplexobj(U) else float)
+        for grp in groups:
+            U = _canonical_degenerate_basis(ctx, U, grp)
+        U = cv.fix_phases(U)
+        return Eigensystem(w, U, groups, None, ctx.name)
+
+
+class QubitChain(System):
+    """The qubit chain of Eq. (64), ``H(eps) = H_loc + eps H_int`` (Eq. (47)).
+
+    ``H_loc = sum_i h (sigma_z^(i) + I)/2`` and
+    ``H_int = sum_{i=1}^{N-1} [sigma_+^(i) sigma_-^(i+1) + h.c.]``.
+    The paper prints "+ c.c." in (64); with "c.c." H would not be Hermitian, so the
+    Hermitian conjugate is meant (see README_derivations.md).
+
+    Parameters
+    ----------
+    N : int
+        Number of qubits, ``1 <= N <= 14``.
+    h : float
+        Qubit energy, ``h > 0``.
+    eps : float
+        Inter-qubit coupling, ``eps >= 0``.
+    ladder : {"paper", "unit"}
+        ``"paper"``: ``sigma_pm = sigma_x pm i sigma_y`` as printed (hopping ``4 eps``);
+        ``"unit"``: ``sigma_+ = |1><0|`` (hopping ``eps``).
+
+    Examples
+    --------
+    >>> from symcoll import QubitChain
+    >>> chain = QubitChain(3, h=4, eps=0.1)
+    >>> [round(float(x), 4) for x in chain.eigensystem().energies[:4]]
+    [0.0, 3.4343, 4.0, 4.5657]
+    """
+
+    def __init__(self, N, h, eps, ladder: str = "paper"):
+        if isinstance(N, bool) or not isinstance(N, (int, np.integer)):
+            raise TypeError(f"N must be an integer number of qubits (got {N!r})")
+        if not 1 <= N <= MAX_CHAIN_QUBITS:
+            raise ValueError(
+                f"N must be in 1..{MAX_CHAIN_QUBITS} (got {N}); the dimension is 2**N and the "
+                "collision tensor 2**(4N) numbers"
+            )
+        self.N = int(N)
+        self.h = _real_param("h", h, positive=True)
+        self.eps = _real_param("eps", eps, nonneg=True)
+        self.ladder = cv.check_ladder(ladder)
+        self.name = f"QubitChain(N={self.N}, h={self.h}, eps={self.eps}, ladder={self.ladder!r})"
+        self._eig_cache = {}
+        self._n = cv.excitation_numbers(self.N)
+        self._Hint = self._build_hint()
+        self._H = self.h_loc_matrix() + float(self.eps) * self._Hint
+
+    def __repr__(self):
+        return self.name
+
+    # -- operators in the local basis (float64) --------------------------------------
+    def h_loc_matrix(self) -> np.ndarray:
+        """``H_loc`` of Eq. (47) in the local basis (diagonal, ``h`` times excitations)."""
+        return np.diag(float(self.h) * self._n.astype(float))
+
+    def h_int_matrix(self) -> np.ndarray:
+        """``H_int`` of Eq. (64) in the local basis (real symmetric, with ``+ h.c.``)."""
+        return self._Hint.copy()
+
+    def _build_hint(self):
+        N = self.N
+        sp, sm = cv.sigma_plus(self.ladder), cv.sigma_minus(self.ladder)
+        d = 2**N
+        Hint = np.zeros((d, d))
+        for i in range(1, N):
+            term = np.kron(np.kron(np.eye(2 ** (i - 1)), np.kron(sp, sm)), np.eye(2 ** (N - i - 1)))
+            Hint += term + term.T
+        return Hint
+
+    def hamiltonian(self, dps=None):
+        """``H(eps)`` of Eq. (64) in the local basis."""
+        ctx = get_context(dps)
+        if not ctx.is_mp:
+            return self._H.copy()
+        h, eps = to_ctx(ctx, self.h), to_ctx(ctx, self.eps)
+        return ctx.array(np.diag(self._n).astype(object)) * h + ctx.array(self._Hint) * eps
+
+    @property
+    def hopping(self):
+        """Hopping amplitude between neighbours: ``4 eps`` (paper ladder) or ``eps`` (unit)."""
+        return cv.LADDER_CONVENTIONS[self.ladder] ** 2 * float(self.eps)
+
+    def describe(self) -> dict:
+        return {
+            "system": "QubitChain",
+            "N": self.N,
+            "h": float(self.h),
+            "eps": float(self.eps),
+            "ladder": self.ladder,
+            "ladder_description": cv.LADDER_DESCRIPTIONS[self.ladder],
+        }
+
+    def band_degeneracies(self):
+        """``g_n = binomial(N, n)`` for n = 0..N (Fig. 1)."""
+        return [math.comb(self.N, n) for n in range(self.N + 1)]
+
+    def _compute_eigensystem(self, ctx) -> Eigensystem:
+        """Band-by-band eigenbasis: ``eps_j = n_j h + eps lambda_j`` with ``lambda_j`` from H_int.
+
+        Since ``[H_loc, H_int] = 0`` the eigenvectors do not depend on eps > 0, and
+        computing them from ``H_int`` restricted to each band keeps them exact to
+        rounding however small eps is (the gap ratio does not enter).
+        """
+        d = 2**self.N
+        h, eps = to_ctx(ctx, self.h), to_ctx(ctx, self.eps)
+        energies, vecs, bands, lam_all = [], [], [], []
+        groups = []
+        tol_lam = Tolerances(ctx.eps).degeneracy(float(np.max(np.abs(self._Hint))) * d, d)
+        for n in range(self.N + 1):
+            idx = np.flatnonzero(self._n == n)
+            block = self._Hint[np.ix_(idx, idx)]
+            if len(idx) == 1:
+                lam = ctx.array([0.0])
+                W = ctx.eye(1)
+            else:
+                lam, W = ctx.eigh(ctx.array(block))
+            lamf = ctx.to_float(lam)
+            if not ctx.is_mp:
+                W = np.array(W, dtype=float)
+            local = []
+            if float(self.eps) == 0.0:
+                sub = [tuple(range(len(idx)))] if len(idx) > 1 else []
+            else:
+                sub = _group_close(lamf, tol_lam)
+            Wfull = ctx.zeros((d, len(idx)), complex=False) if ctx.is_mp else np.zeros((d, len(idx)))
+            Wfull[idx, :] = W
+            for grp in sub:
+                Wfull = _canonical_degenerate_basis(ctx, Wfull, grp)
+            for a in range(len(idx)):
+                energies.append(n * h + eps * lam[a])
+                lam_all.append(lamf[a])
+                vecs.append(Wfull[:, a])
+                bands.append(n)
+                local.append(a)
+            groups.append([tuple(len(bands) - len(idx) + a for a in grp) for grp in sub])
+        ef = np.array([float(ctx.to_float(e)) for e in energies])
+        order = sorted(range(d), key=lambda i: (ef[i], bands[i], lam_all[i]))
+        rank = {old: new for new, old in enumerate(order)}
+        E = np.empty(d, dtype=object if ctx.is_mp else float)
+        U = (ctx.zeros((d, d), complex=False) if ctx.is_mp else np.zeros((d, d)))
+        for new, old in enumerate(order):
+            E[new] = energies[old]
+            U[:, new] = vecs[old]
+        deg = [tuple(sorted(rank[i] for i in g)) for band_groups in groups for g in band_groups]
+        # accidental degeneracies between bands (possible only for large eps)
+        tol_e = Tolerances(ctx.eps).degeneracy(float(np.max(np.abs(self._H))) * d, d)
+        for grp in _group_close(np.sort(ef), tol_e):
+            if not any(set(grp) <= set(g) for g in deg):
+                deg.append(tuple(grp))
+        U = cv.fix_phases(U)
+        return Eigensystem(E, U, sorted(deg), np.array([bands[o] for o in order]), ctx.name)
+
+
+@dataclass(frozen=True)
+class EffusionBath:
+    """Thermal units: effusion distribution (40) and Gaussian coherence (41).
+
+    ``mu_eff(p) = (beta p / m) exp(-beta p^2 / (2m))`` for ``p > 0`` (Eq. (40)) and
+    ``rho_U(p, p') = mu_eff((p + p')/2) exp(-(p - p')^2 / (2 sigma_p^2))`` (Eq. (41)).
+    ``sigma_p = 0`` is the narrow-packet limit (44) behind the global map (45).
+
+    Parameters
+    ----------
+    beta : float
+        Inverse temperature, ``beta > 0``.
+    m : float
+        Mass of the units, ``m > 0``.
+    sigma_p : float
+        Effective momentum dispersion, ``sigma_p >= 0``.
+    """
+
+    beta: float
+    m: float
+    sigma_p: float = 0.0
+
+    def __post_init__(self):
+        _real_param("beta", self.beta, positive=True)
+        _real_param("m", self.m, positive=True)
+        _real_param("sigma_p", self.sigma_p, nonneg=True)
+
+    def mu_eff(self, p, dps=None):
+        """Effusion distribution ``mu_eff(p)`` of Eq. (40) (zero for ``p <= 0``)."""
+        ctx = get_context(dps)
+        b, m = to_ctx(ctx, self.beta), to_ctx(ctx, self.m)
+        if ctx.is_mp:
+            f = lambda x: (b * x / m) * ctx.mp.exp(-b * x * x / (2 * m)) if x > 0 else ctx.mp.mpf(0)
+            return np.frompyfunc(f, 1, 1)(ctx.array(p)) if np.ndim(p) else f(ctx.mpf(p))
+        p = np.asarray(p, dtype=float)
+        out = np.where(p > 0, (b * p / m) * np.exp(-b * p * p / (2 * m)), 0.0)
+        return out if out.ndim else float(out)
+
+    def rho_U(self, p, q, dps=None):
+        """Momentum density matrix ``rho_U(p, q)`` of Eq. (41)."""
+        ctx = get_context(dps)
+        s = to_ctx(ctx, self.sigma_p)
+        mu = self.mu_eff((np.asarray(p, dtype=object if ctx.is_mp else float) + q) / 2, dps)
+        if float(self.sigma_p) == 0.0:
+            same = np.asarray(p == q) if not ctx.is_mp else np.frompyfunc(lambda a, c: a == c, 2, 1)(p, q)
+            return mu * same
+        diff = np.asarray(p, dtype=object if ctx.is_mp else float) - q
+        return mu * ctx.exp(-(diff * diff) / (2 * s * s))
+
+    @property
+    def thermal_momentum(self) -> float:
+        """``sqrt(m / beta)``, the momentum scale of (40)."""
+        return math.sqrt(float(self.m) / float(self.beta))
+
+    def describe(self) -> dict:
+        return {"beta": float(self.beta), "m": float(self.m), "sigma_p": float(self.sigma_p)}
+
+
+class DeltaCoupling:
+    """Delta interaction ``g V delta(x)`` between unit and system (Eq. (65)).
+
+    Parameters
+    ----------
+    g : float
+        Coupling strength, any nonzero finite real.
+    site : int
+        Qubit (1-based) on which ``V = sigma_x`` acts for a :class:`QubitChain`.
+    V : (d, d) array_like, optional
+        Explicit real-symmetric coupling operator in the system's basis; overrides
+        ``site`` (needed for a generic :class:`System`).
+    """
+
+    def __init__(self, g, site: int = 1, V=None):
+        self.g = _real_param("g", g, nonzero=True)
+        if isinstance(site, bool) or not isinstance(site, (int, np.integer)):
+            raise TypeError(f"site must be an integer qubit index (1-based) (got {site!r})")
+        if site < 1:
+            raise ValueError(f"site must be in 1..N (1-based qubit index) (got {site})")
+        self.site = int(site)
+        self._V = None if V is None else _check_matrix("V", V, real=True)
+
+    def __repr__(self):
+        return f"DeltaCoupling(g={self.g}, site={self.site}{', V=<matrix>' if self._V is not None else ''})"
+
+    def operator(self, system) -> np.ndarray:
+        """The operator V in the system's (local) basis."""
+        if self._V is not None:
+            if self._V.shape != (system.dim, system.dim):
+                raise ValueError(
+                    f"V must have shape ({system.dim}, {system.dim}) to match the system (got {self._V.shape})"
+                )
+            return self._V
+        if isinstance(system, QubitChain):
+            if self.site > system.N:
+                raise ValueError(f"site must be in 1..N = 1..{system.N} (got {self.site})")
+            return cv.site_operator(cv.SIGMA_X.real, self.site, system.N)
+        raise ValueError("a generic System needs an explicit V: DeltaCoupling(g, V=matrix)")
+
+    def describe(self) -> dict:
+        return {"g": float(self.g), "site": self.site, "V": "sigma_x" if self._V is None else "user"}

@@ -1,0 +1,305 @@
+"""Number-type contexts: one algorithm, several number types.
+
+Numeric routines in symcoll (scattering (C1)-(C2), the maps (38), (45),
+(54)-(56), the propagation of (71)) are written once against a small context
+object, in the spirit of mpmath's contexts:
+
+* :class:`FloatContext` -- numpy float64/complex128 arrays, vectorised;
+* :class:`MPContext` -- numpy *object* arrays holding mpmath numbers of a private
+  mpmath context at ``dps`` decimal digits (global ``mpmath.mp`` precision is never
+  touched).
+
+Both expose the same handful of operations (``sqrt``, ``exp``, ``solve``,
+``eigh``, ``array``, ``real``, ``conj``, ...) and the working precision ``eps``;
+tolerances derived from it live in :class:`Tolerances` (one place, scaled to the
+working precision).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import mpmath
+import numpy as np
+
+MIN_DPS = 15
+
+
+def _check_dps(dps):
+    if isinstance(dps, bool) or not isinstance(dps, (int, np.integer)):
+        raise TypeError(f"dps must be an integer number of decimal digits (got {dps!r})")
+    if dps < MIN_DPS:
+        raise ValueError(
+            f"dps must be >= {MIN_DPS} (got {dps}); use dps=None for float64 arithmetic"
+        )
+    return int(dps)
+
+
+class FloatContext:
+    """float64 / complex128 numpy arithmetic (vectorised)."""
+
+    name = "float64"
+    dps = 15
+    is_mp = False
+    eps = float(np.finfo(float).eps)
+    real_dtype = np.float64
+    complex_dtype = np.complex128
+
+    def __repr__(self):
+        return "FloatContext()"
+
+    # scalars -------------------------------------------------------------
+    def mpf(self, x):
+        return float(x)
+
+    def mpc(self, x, y=0.0):
+        return complex(x, y)
+
+    def to_float(self, x):
+        return np.asarray(x, dtype=float) if np.ndim(x) else float(x)
+
+    # arrays --------------------------------------------------------------
+    def array(self, x, complex=False):
+        return np.array(x, dtype=self.complex_dtype if complex else self.real_dtype)
+
+    def zeros(self, shape, complex=True):
+        return np.zeros(shape, dtype=self.complex_dtype if complex else self.real_dtype)
+
+    def eye(self, n, complex=False):
+        return np.eye(n, dtype=self.complex_dtype if complex else self.real_dtype)
+
+    sqrt = staticmethod(np.sqrt)
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    cos = staticmethod(np.cos)
+    sin = staticmethod(np.sin)
+    conj = staticmethod(np.conj)
+    real = staticmethod(np.real)
+    imag = staticmethod(np.imag)
+    abs = staticmethod(np.abs)
+
+    @property
+    def pi(self):
+        return math.pi
+
+    def csqrt(self, x):
+        """Principal complex square root of real ``x`` (``+i sqrt(|x|)`` for ``x < 0``).
+
+        Builds the result from the real number so that no stray ``-0j`` can flip
+        the branch (see DESIGN.md, branch pitfall).
+        """
+        x = np.asarray(x, dtype=float)
+        out = np.where(x >= 0, np.sqrt(np.abs(x)) + 0j, 1j * np.sqrt(np.abs(x)))
+        return out
+
+    def solve(self, A, B):
+        """Solve ``A X = B`` (batched over leading axes)."""
+        return np.linalg.solve(A, B)
+
+    def eigh(self, H):
+        """Eigen-decomposition of a Hermitian matrix, ascending eigenvalues."""
+        w, U = np.linalg.eigh(np.asarray(H))
+        return w, U
+
+    def matmul(self, A, B):
+        return np.matmul(A, B)
+
+
+class MPContext:
+    """mpmath arithmetic at ``dps`` digits on numpy object arrays (private mpmath context)."""
+
+    is_mp = True
+
+    def __init__(self, dps: int):
+        self.dps = _check_dps(dps)
+        self.mp = mpmath.MPContext()
+        self.mp.dps = self.dps
+        self.name = f"mpmath[{self.dps}]"
+        self.eps = float(self.mp.eps)  # 2**(1 - prec)
+        self._sqrt = np.frompyfunc(self.mp.sqrt, 1, 1)
+        self._exp = np.frompyfunc(self.mp.exp, 1, 1)
+        self._log = np.frompyfunc(self.mp.log, 1, 1)
+        self._cos = np.frompyfunc(self.mp.cos, 1, 1)
+        self._sin = np.frompyfunc(self.mp.sin, 1, 1)
+        self._conj = np.frompyfunc(self.mp.conj, 1, 1)
+        self._re = np.frompyfunc(self.mp.re, 1, 1)
+        self._im = np.frompyfunc(self.mp.im, 1, 1)
+        self._abs = np.frompyfunc(abs, 1, 1)
+        self._mpf = np.frompyfunc(self.mp.mpf, 1, 1)
+        self._mpc = np.frompyfunc(self.mp.mpc, 1, 1)
+
+    def __repr__(self):
+        return f"MPContext(dps={self.dps})"
+
+    def mpf(self, x):
+        return self.mp.mpf(x)
+
+    def mpc(self, x, y=0):
+        return self.mp.mpc(x, y)
+
+    def to_float(self, x):
+        if np.ndim(x):
+            return np.array(np.frompyfunc(float, 1, 1)(self._re(x)), dtype=float)
+        return float(self.mp.re(x))
+
+    def array(self, x, complex=False):
+        a = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
+        if a.dtype != object and np.iscomplexobj(a):
+            out = np.empty(a.shape, dtype=object)
+            flat = out.reshape(-1)
+            for i, v in enumerate(a.reshape(-1)):
+                flat[i] = self.mp.mpc(float(v.real), float(v.imag))
+            return out
+        conv = self._mpc if complex else self._mpf
+        out = conv(a)
+        return np.asarray(out, dtype=object)
+
+    def zeros(self, shape, complex=True):
+        z = self.mp.mpc(0) if complex else self.mp.mpf(0)
+        out = np.empty(shape, dtype=object)
+        out.fill(z)
+        return out
+
+    def eye(self, n, complex=False):
+        out = self.zeros((n, n), complex=complex)
+        for i in range(n):
+            out[i, i] = self.mp.mpf(1)
+        return out
+
+    def sqrt(self, x):
+        return self._sqrt(x) if np.ndim(x) else self.mp.sqrt(x)
+
+    def exp(self, x):
+        return self._exp(x) if np.ndim(x) else self.mp.exp(x)
+
+    def log(self, x):
+        return self._log(x) if np.ndim(x) else self.mp.log(x)
+
+    def cos(self, x):
+        return self._cos(x) if np.ndim(x) else self.mp.cos(x)
+
+    def sin(self, x):
+        return self._sin(x) if np.ndim(x) else self.mp.sin(x)
+
+    def conj(self, x):
+        return self._conj(x) if np.ndim(x) else self.mp.conj(x)
+
+    def real(self, x):
+        return self._re(x) if np.ndim(x) else self.mp.re(x)
+
+    def imag(self, x):
+        return self._im(x) if np.ndim(x) else self.mp.im(x)
+
+    def abs(self, x):
+        return self._abs(x) if np.ndim(x) else abs(x)
+
+    @property
+    def pi(self):
+        return +self.mp.pi
+
+    def csqrt(self, x):
+        """Principal complex square root of real ``x`` (``+i sqrt(|x|)`` for ``x < 0``)."""
+        def one(v):
+            v = self.mp.re(v)
+            return self.mp.mpc(self.mp.sqrt(v), 0) if v >= 0 else self.mp.mpc(0, self.mp.sqrt(-v))
+
+        if np.ndim(x):
+            return np.frompyfunc(one, 1, 1)(x)
+        return one(x)
+
+    def solve(self, A, B):
+        """Solve ``A X = B`` by Gaussian elimination with partial pivoting (batched)."""
+        A = np.asarray(A, dtype=object)
+        B = np.asarray(B, dtype=object)
+        if A.ndim > 2:
+            lead = A.shape[:-2]
+            Bb = np.broadcast_to(B, lead + B.shape[-2:]) if B.ndim == A.ndim else B
+            out = np.empty(lead + Bb.shape[-2:] if B.ndim == A.ndim else lead + B.shape[-1:], dtype=object)
+            for idx in np.ndindex(*lead):
+                out[idx] = self.solve(A[idx], Bb[idx] if B.ndim == A.ndim else B[idx])
+            return out
+        n = A.shape[0]
+        vec_rhs = B.ndim == 1
+        M = A.copy()
+        R = B.reshape(n, -1).copy()
+        for c in range(n):
+            piv = max(range(c, n), key=lambda r: abs(M[r, c]))
+            if M[piv, c] == 0:
+                raise np.linalg.LinAlgError("singular matrix in MPContext.solve")
+            if piv != c:
+                M[[c, piv]] = M[[piv, c]]
+                R[[c, piv]] = R[[piv, c]]
+            inv = 1 / M[c, c]
+            for r in range(c + 1, n):
+                f = M[r, c] * inv
+                if f != 0:
+                    M[r, c:] = M[r, c:] - f * M[c, c:]
+                    R[r] = R[r] - f * R[c]
+        X = np.empty_like(R)
+        for r in range(n - 1, -1, -1):
+            acc = R[r].copy()
+            for c in range(r + 1, n):
+                acc = acc - M[r, c] * X[c]
+            X[r] = acc / M[r, r]
+        return X.reshape(-1) if vec_rhs else X
+
+    def eigh(self, H):
+        """Eigen-decomposition of a Hermitian matrix at ``dps`` digits, ascending eigenvalues."""
+        H = np.asarray(H, dtype=object)
+        n = H.shape[0]
+        M = self.mp.matrix(n, n)
+        is_real = all(self.mp.im(self.mp.mpc(H[i, j])) == 0 for i in range(n) for j in range(n))
+        for i in range(n):
+            for j in range(n):
+                M[i, j] = self.mp.re(H[i, j]) if is_real else self.mp.mpc(H[i, j])
+        if is_real:
+            E, Q = self.mp.eigsy(M)
+        else:
+            E, Q = self.mp.eighe(M)
+        w = [E[i] for i in range(n)]
+        order = sorted(range(n), key=lambda i: w[i])
+        wv = np.array([w[i] for i in order], dtype=object)
+        U = np.empty((n, n), dtype=object)
+        for a, i in enumerate(order):
+            for r in range(n):
+                U[r, a] = Q[r, i]
+        return wv, U
+
+    def matmul(self, A, B):
+        return np.matmul(np.asarray(A, dtype=object), np.asarray(B, dtype=object))
+
+
+def get_context(dps=None):
+    """Context for ``dps`` decimal digits: float64 for ``None``, mpmath otherwise (``dps >= 15``)."""
+    if dps is None:
+        return FloatContext()
+    return MPContext(dps)
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """Every tolerance symcoll uses, scaled to the working precision ``eps``.
+
+    Parameters
+    ----------
+    eps : float
+        Unit round-off of the working precision (``ctx.eps``).
+    """
+
+    eps: float = float(np.finfo(float).eps)
+
+    def degeneracy(self, scale: float, dim: int) -> float:
+        """Two eigenvalues of a matrix of norm ``scale`` closer than this are treated as equal.
+
+        ``eigh`` is backward stable: computed eigenvalues are exact for a matrix within
+        ``~dim * eps * scale``; we allow a factor 16 above that.
+        """
+        return 16.0 * max(dim, 1) * self.eps * max(scale, 1.0)
+
+    def bohr_equality(self, scale: float, dim: int) -> float:
+        """Tolerance to decide ``Delta_{j'j} == Delta_{k'k}`` (two eigenvalue differences)."""
+        return 4.0 * self.degeneracy(scale, dim)
+
+    def hermitian(self, scale: float) -> float:
+        """Largest ``|H - H^dagger|`` accepted as Hermitian."""
+        return 100.0 * self.eps * max(scale, 1.0)
