@@ -118,3 +118,73 @@ def derive_detailed_balance(d):
     d.step(f"numeric (30): largest relative residual {float(num['residual']):.2e} "
            f"(quad error estimate {float(num['quad_err']):.1e}).")
     return d
+
+
+# ----------------------------------------------------------------------------- trace preservation
+def trace_preservation_structure():
+    """Symbolic ingredients of ``sum_{j'} S^{jk}_{j'j'} = delta_{jk}`` (Eq. (38), k' = j').
+
+    Returns
+    -------
+    dict
+        ``energy_gap``: (second energy of (38) with k' = j') - (E_p + eps_j), simplified
+        (0: both s-matrices are evaluated at the SAME total energy);
+        ``delta_dep``: d/d eps_j' of ``Delta_{j'j} - Delta_{j'k}`` (0: pi(p) does not depend on j');
+        ``flux_open``: ``s+^dag s+ + s-^dag s- - I`` for the one-qubit (C4)-(C5), real c;
+        ``flux_closed``: ``|s+_00|^2 + |s-_00|^2 - 1`` for (C7) with ``c^2 = -i y`` (C8);
+        ``norm``: ``int_0^oo mu_eff(p) dp`` (Eq. (40)).
+    """
+    p, m, beta, c, y = sp.symbols("p m beta c y", positive=True)
+    ej, ek, ejp = sp.symbols("epsilon_j epsilon_k epsilon_jp", real=True)
+    Ep = p**2 / (2 * m)
+    second = Ep - (ejp - ej) + ejp  # E_p - Delta_{j'j} + eps_{k'} with k' = j'
+    energy_gap = sp.simplify(second - (Ep + ej))
+    delta = (ejp - ej) - (ejp - ek)
+    delta_dep = sp.diff(delta, ejp)
+    I2 = sp.eye(2)
+    s_plus = sp.Matrix([[1, -sp.I * c], [-sp.I * c, 1]]) / (1 + c**2)  # (C4)
+    s_minus = -c / (1 + c**2) * sp.Matrix([[c, sp.I], [sp.I, c]])  # (C5)
+    flux_open = sp.simplify(s_plus.H * s_plus + s_minus.H * s_minus - I2)
+    c2 = -sp.I * y  # (C8): c^2 purely imaginary below threshold
+    t00, r00 = 1 / (1 + c2), -c2 / (1 + c2)  # (C7)
+    flux_closed = sp.simplify(sp.expand_complex(t00 * sp.conjugate(t00) + r00 * sp.conjugate(r00) - 1))
+    mu = beta * p / m * sp.exp(-beta * p**2 / (2 * m))
+    norm = sp.simplify(sp.integrate(mu, (p, 0, sp.oo)))
+    return dict(energy_gap=energy_gap, delta_dep=delta_dep, flux_open=flux_open,
+                flux_closed=flux_closed, norm=norm, minus_is_plus_minus_I=sp.simplify(s_minus - (s_plus - I2)))
+
+
+@derivation("trace_preservation", equations=["(38)", "(40)", "(41)", "(C1)", "(C2)"],
+            title="Trace preservation sum_j' S^{jk}_{j'j'} = delta_jk of the collisional map (38)")
+def derive_trace_preservation(d):
+    """Trace preservation sum_j' S^{jk}_{j'j'} = delta_jk of the collisional map (38)."""
+    r = trace_preservation_structure()
+    d.step("(38) with k' = j': second energy E_p - Delta_{j'j} + eps_j' = E_p + eps_j, i.e. both s-matrices "
+           "at the SAME total energy E = E_p + eps_j (the unit then enters with pi(p) in channel k: "
+           "E_pi + eps_k = E); pi(p) = sqrt(p^2 - 2m(eps_k - eps_j)) does not depend on j'.")
+    d.check("(38)", "k'=j': both s-matrices at the same energy E_p + eps_j", r["energy_gap"] == 0, r["energy_gap"])
+    d.check("(38)", "k'=j': pi(p) independent of j' (Delta_j'j - Delta_j'k = eps_k - eps_j)", r["delta_dep"] == 0,
+            r["delta_dep"])
+    d.step("for p^2 < 2m Delta_{j'j} channel j' is closed and s_{j'j}(E) = 0, so each lower limit p_inf may be "
+           "lowered to p_0 = sqrt(2m max(0, eps_k - eps_j)) and the sum over j' moved inside ONE integral: "
+           "sum_j' S^{jk}_{j'j'} = int_{p_0}^oo dp rho_U(p, pi) sqrt(p/pi) [sum_alpha s^(alpha)dag(E) s^(alpha)(E)]_{kj}.")
+    d.check("(C1)-(C2)", "flux unitarity s+^dag s+ + s-^dag s- = I for (C4)-(C5), real c (E > h)",
+            r["flux_open"] == sp.zeros(2, 2), 0)
+    d.check("(C7)-(C8)", "flux unitarity |s+_00|^2 + |s-_00|^2 = 1 below threshold needs c^2 purely imaginary",
+            r["flux_closed"] == 0, r["flux_closed"])
+    d.check("(C2)", "(C5) == (C4) - I", r["minus_is_plus_minus_I"] == sp.zeros(2, 2), 0)
+    d.step("flux unitarity gives [.]_{kj} = delta_kj for open j, k: off-diagonal inputs (j != k) give 0 exactly, "
+           "for ANY rho_U (the Gaussian factor of (41) never matters); for j = k, pi(p) = p and the sum is "
+           "int_0^oo rho_U(p, p) dp.  Needed property of (41): only its diagonal rho_U(p, p) = mu_eff(p) (40) "
+           "normalised to 1.")
+    d.check("(40)", "int_0^oo mu_eff(p) dp = 1", r["norm"] == 1, r["norm"] - 1)
+    num = q38.trace_preservation_numeric(inputs=((1, 1), (0, 1)))
+    d.check("(C1)", "flux defect of the exact N=2 s-matrices (Scattering, 30 digits)", num["flux"] < num["tol"],
+            num["flux"], "numeric, 30 digits")
+    for (j, k), v in num["sums"].items():
+        d.check("(38)", f"sum_j' S^{{{j}{k}}}_{{j'j'}} = {1 if j == k else 0} on the exact map (N=2, eps=0.5, "
+                "sigma_p=0.5; inter-band input, pi != p)" if j != k else
+                f"sum_j' S^{{{j}{k}}}_{{j'j'}} = 1 on the exact map (N=2, eps=0.5)",
+                abs(v - (1 if j == k else 0)) < num["tol"], abs(v - (1 if j == k else 0)),
+                "numeric, 30 digits, mpmath.quad per entry")
+    return d
