@@ -7,6 +7,7 @@ Markovian evolution" (equation numbers in the docs are the paper's).
 from ._version import __version__
 from .model import DeltaCoupling, EffusionBath, Eigensystem, QubitChain, System
 from .scattering import Scattering
+from .maps import CollisionMap, collision_map
 
 __all__ = [
     "__version__",
@@ -16,4 +17,6 @@ __all__ = [
     "EffusionBath",
     "DeltaCoupling",
     "Scattering",
+    "collision_map",
+    "CollisionMap",
 ]
