@@ -303,3 +303,11 @@ class Tolerances:
     def hermitian(self, scale: float) -> float:
         """Largest ``|H - H^dagger|`` accepted as Hermitian."""
         return 100.0 * self.eps * max(scale, 1.0)
+
+    def state_validation(self) -> float:
+        """Slack accepted on Hermiticity, trace 1 and positivity of a user-given density matrix.
+
+        Inputs are typically float64 even on the mpmath path, so this uses float64 eps
+        (``1e5 * 2.2e-16 = 2.2e-11``) unless a smaller ``eps`` context asks for more.
+        """
+        return 1e5 * max(self.eps, float(np.finfo(float).eps))
