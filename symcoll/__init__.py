@@ -8,6 +8,8 @@ from ._version import __version__
 from .model import DeltaCoupling, EffusionBath, Eigensystem, QubitChain, System
 from .scattering import Scattering
 from .maps import CollisionMap, collision_map
+from .dynamics import Evolution, Lindbladian, SteadyState
+from . import observables
 
 __all__ = [
     "__version__",
@@ -19,4 +21,8 @@ __all__ = [
     "Scattering",
     "collision_map",
     "CollisionMap",
+    "Lindbladian",
+    "Evolution",
+    "SteadyState",
+    "observables",
 ]
