@@ -1,0 +1,92 @@
+"""End-to-end: ``symcoll paper --quick`` writes the figures, results.json and report.md."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("matplotlib")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("paper")
+    proc = subprocess.run(
+        [sys.executable, "-m", "symcoll", "paper", "--quick", "--out", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out, proc
+
+
+def test_files_written(quick_run):
+    out, proc = quick_run
+    for name in ("fig2.png", "fig3.png", "fig4.png", "results.json", "report.md"):
+        path = os.path.join(out, name)
+        assert os.path.getsize(path) > 1000, name
+        assert f"wrote {path}" in proc.stdout
+    with open(os.path.join(out, "fig2.png"), "rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert proc.stderr == ""  # no progress bar when not on a terminal
+
+
+def test_results_json_fields(quick_run):
+    out, _ = quick_run
+    with open(os.path.join(out, "results.json")) as fh:
+        res = json.load(fh)
+    for key in ("parameters", "ladder", "symcoll_version", "reference_ratios", "runs"):
+        assert key in res
+    assert res["ladder"] == "paper"
+    kinds = {(r["eps"], r["map"]) for r in res["runs"]}
+    assert {(0.1, "exact"), (0.1, "global"), (0.1, "local"), (5e-5, "exact")} <= kinds
+    for r in res["runs"]:
+        T = len(r["times"])
+        assert len(r["populations"]) == T and len(r["populations"][0]) == 8
+        assert len(r["ratio_123_00"]) == T and len(r["beta_eff_0_2"]) == T
+        assert len(r["rho_23"]) == T and len(r["rho_23"][0]) == 2
+        assert len(r["error_bound"]) == T and all(b >= 0 for b in r["error_bound"])
+        st = r["stationary"]
+        assert abs(sum(st["populations"]) - 1) < 1e-10
+        assert 0 <= st["trace_distance_gibbs"] <= 1 and 0 <= st["trace_distance_local_thermal"] <= 1
+        # populations are a probability vector at every time, within the reported bound
+        for p, b in zip(r["populations"], r["error_bound"]):
+            assert abs(sum(p) - 1) <= 8 * b + 1e-12
+    for ref in res["reference_ratios"]:
+        assert ref["local_thermal_ratio"] == pytest.approx(2.718281828459045 ** (-0.4), rel=1e-12)
+        assert ref["gibbs_ratio"] > ref["local_thermal_ratio"]
+
+
+def test_report_lists_claims(quick_run):
+    out, _ = quick_run
+    text = open(os.path.join(out, "report.md")).read()
+    assert text.count("PASS") + text.count("FAIL") >= 14
+    assert "ladder convention **paper**" in text
+    assert "Error bounds and map diagnostics" in text
+
+
+def test_evolve_command_json():
+    proc = subprocess.run(
+        [sys.executable, "-m", "symcoll", "evolve", "--N", "2", "--eps", "0.05", "--map", "global",
+         "--times", "0.1,1,10", "--json"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout)
+    assert res["times"] == [0.1, 1.0, 10.0] and res["map"] == "global" and res["ladder"] == "paper"
+    assert len(res["populations"][0]) == 4
+
+
+def test_evolve_bad_input_is_a_clear_error():
+    proc = subprocess.run(
+        [sys.executable, "-m", "symcoll", "evolve", "--N", "2", "--beta", "-1", "--times", "1"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 2
+    assert "beta must be > 0" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_help_lists_commands():
+    proc = subprocess.run([sys.executable, "-m", "symcoll", "--help"], capture_output=True, text=True, timeout=60)
+    for cmd in ("paper", "verify", "kernels", "evolve"):
+        assert cmd in proc.stdout
