@@ -99,19 +99,35 @@ class Quad38:
             zero = [mp.mpc(0)] * d
             hit = (zero, zero)
         else:
-            M = [[self._imgV[r][c] + (K[r] if r == c else 0) for c in range(d)] + [Kh[j] if r == j else mp.mpf(0)]
-                 for r in range(d)]
+            A = [[self._imgV[r][c] for c in range(d)] for r in range(d)]
+            for r in range(d):
+                A[r][r] = A[r][r] + K[r]
+            b = [mp.mpf(0)] * d
+            b[j] = Kh[j]
+            # Gaussian elimination with partial pivoting (only the active sub-block is updated)
             for c in range(d):
-                piv = max(range(c, d), key=lambda r: abs(M[r][c]))
-                M[c], M[piv] = M[piv], M[c]
-                inv = 1 / M[c][c]
-                M[c] = [x * inv for x in M[c]]
-                for r in range(d):
-                    if r != c:
-                        fct = M[r][c]
-                        if fct:
-                            M[r] = [a - fct * b for a, b in zip(M[r], M[c])]
-            plus = [Kh[r] * M[r][d] for r in range(d)]
+                piv = max(range(c, d), key=lambda r: abs(A[r][c]))
+                if piv != c:
+                    A[c], A[piv] = A[piv], A[c]
+                    b[c], b[piv] = b[piv], b[c]
+                inv = 1 / A[c][c]
+                rowc = A[c]
+                for r in range(c + 1, d):
+                    fct = A[r][c]
+                    if fct:
+                        fct = fct * inv
+                        rowr = A[r]
+                        for cc in range(c + 1, d):
+                            rowr[cc] = rowr[cc] - fct * rowc[cc]
+                        b[r] = b[r] - fct * b[c]
+            x = [None] * d
+            for r in range(d - 1, -1, -1):
+                acc = b[r]
+                for cc in range(r + 1, d):
+                    acc = acc - A[r][cc] * x[cc]
+                x[r] = acc / A[r][r]
+            M = [[xr] for xr in x]
+            plus = [Kh[r] * M[r][0] for r in range(d)]
             minus = list(plus)
             minus[j] = plus[j] - 1
             hit = (plus, minus)
@@ -177,8 +193,15 @@ class Quad38:
                 q = mp.sqrt(p * p - 2 * m * delta)
                 return self.rho_U(p, q) * mp.sqrt(p / q) * amp(p)
 
-        val, err = mp.quad(f, [lo] + pts + [mp.inf], error=True)
-        return val, err
+        # finite upper limit with a rigorous tail bound: |s| <= 1 on open channels (flux
+        # unitarity), sqrt(p/pi) <= 1 (or sqrt(u/p) <= 1) and mu_eff((p+pi)/2) <= mu_eff(x) for the
+        # integration variable x >= sqrt(m/beta), so the tail beyond X is <= 2 exp(-beta X^2/(2m)).
+        X = mp.sqrt(2 * m / self.beta * (mp.dps + 10) * mp.log(10))
+        X = max(X, mp.sqrt(m / self.beta))
+        pts = [x for x in pts if x < X]
+        val, err = mp.quad(f, [lo] + pts + [X], error=True)
+        self.tail_bound = 2 * mp.exp(-self.beta * X * X / (2 * m))
+        return val, err + self.tail_bound
 
     def populations(self, pairs=None):
         """Transition probabilities ``S^{jj}_{j'j'}`` (Eq. (42)) for all (or given) pairs.
