@@ -18,6 +18,8 @@ DERIVATION_MODULES = [
     "symcoll.symbolic.chain",
     "symcoll.symbolic.scattering",
     "symcoll.symbolic.balance",
+    "symcoll.symbolic.sumrules",
+    "symcoll.symbolic.coherence",
 ]
 
 _REGISTRY: dict = {}
