@@ -43,8 +43,10 @@ Error bounds (per time, on the largest absolute entry of rho(t), eigenbasis)
   Frobenius, Frobenius of the (d^2, d^2) matrix ``<= d^2 e``).  Duhamel's formula with
   the true CPTP semigroup (contractive in trace norm) and Gronwall give
   ``||rho'(t) - rho(t)||_1 <= x/(1 - x)``, ``x = Gamma t ||dS||_{1->1}`` (infinite when
-  x >= 1), and ``max |entry| <= ||.||_1``.  The energies' rounding (``H`` part) adds
-  ``2 t delta_eps`` to x (``delta_eps`` a rounding **estimate** of the eigenvalues of H).
+  x >= 1), and ``max |entry| <= ||.||_1``.
+* ``energies`` (**estimate**): the eigenvalues of H carry rounding ``delta_eps``
+  (estimated ``4 d u max|eps_j|``); ``||[dH, .]||_{1->1} <= 2 delta_eps`` adds ``2 t delta_eps``
+  to x above.  This is what limits float64 at t = 1e7 when coherences live that long.
 * ``rounding`` (heuristic **estimate**): first-order perturbation theory of the method
   used (see :func:`_eig_rounding_estimate`), checked against the ``dps = 50`` path in
   the tests.
@@ -302,7 +304,8 @@ class SteadyState:
     residual : float
         ``||L rho_ss||_2`` (Frobenius of the matrix ``L rho_ss``) evaluated at working precision.
     error_bound : float
-        Bound on the largest entry error: ``error_parts["rounding"]`` (``||r|| / sigma_min``,
+        Bound on the Frobenius norm of the error (hence on the largest entry error, and
+        ``sqrt(d)`` times it bounds the trace-norm error): ``error_parts["rounding"]`` (``||r|| / sigma_min``,
         a residual **bound** for the exact generator, ``sigma_min`` the smallest singular value
         of the bordered generator) plus ``error_parts["map"]`` (**bound**, first order in the map
         error made rigorous by a Neumann factor).
@@ -486,16 +489,24 @@ class Lindbladian:
         d = self.d
         return math.sqrt(d) * d * d * self.map_error
 
-    def map_error_bound(self, times) -> np.ndarray:
-        """Rigorous part of the per-time bound from the map's (and energies') error.
+    def map_error_bound(self, times, split=False):
+        """Part of the per-time bound from the map's error and the energies' rounding.
 
-        ``x = t (Gamma ||dS||_{1->1} + 2 delta_eps)``; returns ``x / (1 - x)`` (``inf`` for x >= 1).
+        ``x = x_map + x_H`` with ``x_map = Gamma t ||dS||_{1->1}`` (rigorous, from the map's
+        ``error_bound``) and ``x_H = 2 t delta_eps`` (``||[dH, .]||_{1->1} <= 2 delta_eps``, with
+        ``delta_eps`` a rounding estimate of the eigenvalues of H); the total is ``x / (1 - x)``
+        (Duhamel + Gronwall, ``inf`` for x >= 1).  ``split=True`` returns the two shares
+        ``(x_map / (1 - x), x_H / (1 - x))``.
         """
         t = np.asarray(times, dtype=float)
-        x = t * (float(self.Gamma_param) * self.map_norm_11() + 2.0 * self.energy_error)
-        with np.errstate(divide="ignore"):
-            out = np.where(x < 1, x / np.where(x < 1, 1 - x, 1.0), np.inf)
-        return out
+        xm = t * float(self.Gamma_param) * self.map_norm_11()
+        xh = t * 2.0 * self.energy_error
+        x = xm + xh
+        ok = x < 1
+        den = np.where(ok, 1 - x, 1.0)
+        fm = np.where(ok, xm / den, np.inf)
+        fh = np.where(ok, xh / den, np.inf)
+        return (fm, fh) if split else fm + fh
 
     # --------------------------------------------------------------- propagation
     def evolve(self, rho0, times, basis="eigen", method="auto"):
@@ -541,18 +552,18 @@ class Lindbladian:
             if method == "refined":
                 raise ValueError("method='refined' needs the mpmath path (Lindbladian(..., dps=...))")
             states, rnd, diag, used = self._evolve_float(x, t, method)
-        mapb = self.map_error_bound(t)
-        parts = {"map": mapb, "rounding": rnd}
+        mapb, enb = self.map_error_bound(t, split=True)
+        parts = {"map": mapb, "energies": enb, "rounding": rnd}
         kinds = {
-            "map": "bound (map entries via ||dS||_1->1 <= sqrt(d) d^2 e, Duhamel + Gronwall; "
-            "H eigenvalue rounding included as an estimate)",
+            "map": "bound (map entries via ||dS||_1->1 <= sqrt(d) d^2 e, Duhamel + Gronwall)",
+            "energies": "estimate (eigenvalues of H to ~4 d u max|eps_j|, dephasing 2 t delta_eps)",
             "rounding": "estimate (first-order perturbation theory of the propagation method)",
         }
         meta = self.describe()
         return Evolution(
             times=t,
             states=states,
-            error_bound=mapb + rnd,
+            error_bound=mapb + enb + rnd,
             error_parts=parts,
             error_kinds=kinds,
             basis=basis,
