@@ -35,9 +35,9 @@ from . import conventions as cv
 from .conventions import HBAR
 from .model import DeltaCoupling, EffusionBath, QubitChain, System, to_ctx
 from .numeric import Tolerances, get_context
-from .quadrature import graded_panels, sin4_panel_nodes, tail_bound
+from .quadrature import graded_panels, map_rule, rule_pair, tail_bound
 
-__all__ = ["collision_map", "CollisionMap", "KINDS", "MAX_BYTES", "estimate_memory"]
+__all__ = ["collision_map", "CollisionMap", "exact_entries", "KINDS", "MAX_BYTES", "estimate_memory"]
 
 KINDS = ("exact", "global", "local", "exact_h0")
 """Map kinds: exact (38), global/narrow (45), local (54)-(56), exact_h0 ((38) with H(0))."""
@@ -78,6 +78,43 @@ def estimate_memory(d: int, kind: str, dps=None) -> int:
 
 
 # ----------------------------------------------------------------------------- the engine
+def _mp_solve_unit(M, col):
+    """Solve ``M x = e_col`` by Gaussian elimination with partial pivoting (lists of mpmath numbers).
+
+    Plain Python lists: numpy object arrays make ``mpc * ndarray`` go through mpmath's slow
+    conversion attempt (it formats the whole array) on every row operation.
+    """
+    n = len(M)
+    b = [0] * n
+    b[col] = 1
+    for c in range(n):
+        piv = max(range(c, n), key=lambda r: abs(M[r][c]))
+        if M[piv][c] == 0:
+            raise np.linalg.LinAlgError("singular matrix in the s-matrix solve (C1)")
+        if piv != c:
+            M[c], M[piv] = M[piv], M[c]
+            b[c], b[piv] = b[piv], b[c]
+        inv = 1 / M[c][c]
+        rowc = M[c]
+        for r in range(c + 1, n):
+            f = M[r][c] * inv
+            if f:
+                rowr = M[r]
+                for k in range(c + 1, n):
+                    rowr[k] = rowr[k] - f * rowc[k]
+                b[r] = b[r] - f * b[c]
+    x = [0] * n
+    for r in range(n - 1, -1, -1):
+        acc = b[r]
+        rowr = M[r]
+        for k in range(r + 1, n):
+            acc = acc - rowr[k] * x[k]
+        x[r] = acc / rowr[r]
+    out = np.empty(n, dtype=object)
+    out[:] = x
+    return out
+
+
 class _Engine:
     """Quadrature of the E-variable integrand for one spectrum and coupling.
 
@@ -93,7 +130,7 @@ class _Engine:
         Flat pair indices ``j' d + j`` of each Bohr class (narrow only).
     """
 
-    def __init__(self, ctx, energies, V_eig, m, g, beta, sigma_p, narrow, classes=None):
+    def __init__(self, ctx, energies, V_eig, m, g, beta, sigma_p, narrow, classes=None, sel=None):
         self.ctx = ctx
         self.e = energies
         self.d = d = len(energies)
@@ -109,11 +146,18 @@ class _Engine:
             self.iVT = np.asarray(V_eig, dtype=object).T * ctx.mpc(0, self.mg)
         else:
             self.iVT = 1j * self.mg * np.asarray(V_eig).T
+        self.sel = None if sel is None else np.asarray(sel, dtype=int)
+        # outgoing channels j' whose s-matrix rows are needed
+        self.jps = list(range(d)) if sel is None else sorted({int(A) // d for A in self.sel})
         if narrow:
             self.class_rep = [int(c[0]) for c in classes]
             self.size = sum(len(c) ** 2 for c in classes)
         else:
-            self.size = self.D * self.D
+            nsel = self.D if sel is None else len(self.sel)
+            self.size = nsel * nsel
+            # exponent of w(p, q): -c1 (p^2 + q^2) + c2 p q  (Eqs. (40)-(41) in the E variable)
+            self.c1 = beta / (8 * m) + 1 / (2 * sigma_p * sigma_p)
+            self.c2 = 1 / (sigma_p * sigma_p) - beta / (4 * m)
         self.evals = 0
 
     # -- s-matrix rows (C1)-(C2) -------------------------------------------------------
@@ -136,14 +180,14 @@ class _Engine:
             ReK = np.where(is_open, ctx.real(K), zero)
             Kh = np.where(is_open, ctx.sqrt(ReK), zero)
             x = np.empty((n, d, d), dtype=object)
+            x[...] = ctx.mpc(0)
+            base_rows = [list(r) for r in self.iVT]
             for i in range(n):
-                for jp in range(d):
-                    M = self.iVT.copy()
+                for jp in self.jps:
+                    M = [row[:] for row in base_rows]
                     for r in range(d):
-                        M[r, r] = M[r, r] + K[i, jp, r]
-                    rhs = ctx.zeros(d, complex=True)
-                    rhs[jp] = ctx.mp.mpc(1)
-                    x[i, jp] = ctx.solve(M, rhs)
+                        M[r][r] = M[r][r] + K[i, jp, r]
+                    x[i, jp] = _mp_solve_unit(M, jp)
         else:
             X = 2 * self.m * Xe
             is_open = X > 0
@@ -151,158 +195,215 @@ class _Engine:
             K = np.where(is_open, absX + 0j, 1j * absX) / self.hbar
             ReK = np.where(is_open, K.real, 0.0)
             Kh = np.sqrt(ReK)
-            M = np.broadcast_to(self.iVT, (n, d, d, d)).copy()
+            jps = self.jps
+            M = np.broadcast_to(self.iVT, (n, len(jps), d, d)).copy()
             idx = np.arange(d)
-            M[:, :, idx, idx] += K
-            rhs = np.broadcast_to(np.eye(d, dtype=complex), (n, d, d))[..., None]
-            x = np.linalg.solve(M, rhs)[..., 0]
+            M[:, :, idx, idx] += K[:, jps, :]
+            rhs = np.broadcast_to(np.eye(d, dtype=complex)[jps], (n, len(jps), d))[..., None]
+            if len(jps) == d:
+                x = np.linalg.solve(M, rhs)[..., 0]
+            else:
+                x = np.zeros((n, d, d), dtype=complex)
+                x[:, jps] = np.linalg.solve(M, rhs)[..., 0]
         diagKh = np.stack([Kh[:, j, j] for j in range(d)], axis=1)  # (n, d): outgoing channel j'
         ap = diagKh[:, :, None] * x * Kh
         am = ap.copy()
         one = ctx.mpf(1)
         for j in range(d):
             am[:, j, j] = am[:, j, j] - one
-        self.evals += n * d
+        self.evals += n * len(self.jps)
         return ap, am, ReK * self.hbar
 
-    # -- weights ------------------------------------------------------------------------
-    def _weights_exact(self, P):
-        """``w(p, q)`` of the E-variable form of (38)-(41) on all pair pairs, ``(n, D, D)``."""
+    # -- accumulation -------------------------------------------------------------------
+    def _acc_exact(self, P, Ap, Am, Wn):
+        """Weighted sums over nodes of the integrand of the E-variable form of (38).
+
+        With ``Z = a / sqrt(p)`` (``a`` the s-matrix rows, ``p`` the incoming momentum of the
+        pair; the flux factor ``K_j^{1/2} = sqrt(p)`` of (C1) cancels the ``1/sqrt(p q)`` of
+        the weight) and ``c1 = beta/(8m) + 1/(2 sigma_p^2)``, ``c2 = 1/sigma_p^2 - beta/(4m)``::
+
+            w(p_A, p_B) a_A a_B^* = (beta/2) e^{X_AB} (p_A Z_A Z_B^* + Z_A p_B Z_B^*),
+            X_AB = -c1 (p_A^2 + p_B^2) + c2 p_A p_B  (<= 0),
+
+        so ``sum_n W_n w a a^* = (beta/2) (T1 + T1^H)`` with
+        ``T1 = sum_n W_n e^{X_n} o (sum_alpha (p Z^alpha) (Z^alpha)^H)``.  Returns ``(2, size)``
+        (columns of ``Wn``: value and error-estimate weights) and the magnitude scale.
+        """
         ctx = self.ctx
         n = P.shape[0]
-        p1 = P.reshape(n, self.D)[:, :, None]
-        p2 = P.reshape(n, self.D)[:, None, :]
+        if self.sel is not None:
+            P, Ap, Am = P[:, self.sel], Ap[:, self.sel], Am[:, self.sel]
+        Dn = P.shape[1]
         if ctx.is_mp:
-            out = np.empty((n, self.D, self.D), dtype=object)
-            b, m, s = self.beta, self.m, self.sigma_p
-            zero = ctx.mp.mpf(0)
-            exp, sqrt = ctx.mp.exp, ctx.mp.sqrt
-            P2 = P.reshape(n, self.D)
-            for i in range(n):
-                for A in range(self.D):
-                    pa = P2[i, A]
-                    for B in range(self.D):
-                        pb = P2[i, B]
-                        if pa > 0 and pb > 0:
-                            sm, df = pa + pb, pa - pb
-                            out[i, A, B] = b * sm / (2 * sqrt(pa * pb)) * exp(
-                                -b * sm * sm / (8 * m) - df * df / (2 * s * s)
-                            )
-                        else:
-                            out[i, A, B] = zero
-            return out
-        b, m, s = self.beta, self.m, self.sigma_p
-        prod = p1 * p2
-        sm = p1 + p2
-        df = p1 - p2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            w = (b / 2) * sm / np.sqrt(prod) * np.exp(-(b / (8 * m)) * sm * sm - df * df / (2 * s * s))
-        return np.where(prod > 0, w, 0.0)
+            is_open = np.asarray(np.frompyfunc(lambda x: x > 0, 1, 1)(P), dtype=bool)
+            one, zero = ctx.mpf(1), ctx.mpc(0)
+            sq = np.where(is_open, ctx.sqrt(np.where(is_open, P, one)), one)
+            Zp = np.where(is_open, Ap / sq, zero)
+            Zm = np.where(is_open, Am / sq, zero)
+            a = P * P * (-self.c1)
+            X = P[:, :, None] * P[:, None, :] * self.c2 + a[:, :, None] + a[:, None, :]
+            X = ctx.exp(X)
+            U = np.stack([P * Zp, P * Zm], axis=-1)
+            V = ctx.conj(np.stack([Zp, Zm], axis=-2))
+            F = X * np.matmul(U, V)
+            acc = np.tensordot(Wn.T, F, axes=(1, 0))
+            mag = np.array([max(abs(x) for x in U[i].reshape(-1)) * max(abs(x) for x in V[i].reshape(-1))
+                            for i in range(n)], dtype=object)
+            scale = float(np.sum(np.abs(ctx.to_float(Wn[:, 0]) * ctx.to_float(mag))))
+        else:
+            is_open = P > 0
+            sq = np.sqrt(np.where(is_open, P, 1.0))
+            Zp = np.where(is_open, Ap / sq, 0.0)
+            Zm = np.where(is_open, Am / sq, 0.0)
+            a = -self.c1 * P * P
+            X = np.multiply(P[:, :, None], (self.c2 * P)[:, None, :])
+            X += a[:, :, None]
+            X += a[:, None, :]
+            np.exp(X, out=X)
+            U = np.stack([P * Zp, P * Zm], axis=-1)
+            V = np.conj(np.stack([Zp, Zm], axis=-2))
+            F = np.matmul(U, V)
+            F *= X
+            del X
+            # real GEMM on the float view (numpy's mixed real/complex matmul is not BLAS)
+            acc = (np.ascontiguousarray(Wn.T) @ F.reshape(n, Dn * Dn).view(np.float64)).view(np.complex128)
+            acc = acc.reshape(2, Dn, Dn)
+            mag = np.abs(U).max(axis=(1, 2)) * np.abs(V).max(axis=(1, 2))
+            scale = float(np.sum(np.abs(Wn[:, 0]) * mag))
+        half_beta = self.beta / 2
+        acc = (acc + ctx.conj(np.swapaxes(acc, 1, 2))) * half_beta
+        return acc.reshape(2, -1), scale * float(self.beta)
 
-    def panel(self, a, b, order):
-        """Integral over ``[a, b]`` with ``order`` nodes: flat accumulator and scale ``int max w``."""
+    def _acc_narrow(self, P, Ap, Am, Wn):
+        """Weighted sums for the narrow-packet map (45): blocks of equal Bohr frequency.
+
+        In the E variable the weight of (45) is ``mu_eff(p) m / p = beta exp(-beta p^2/(2m))``
+        with ``p = P_{j'j}(E) = P_{k'k}(E)`` (class representative).
+        """
         ctx = self.ctx
-        u, wt = sin4_panel_nodes(a, b, order, ctx)
-        acc = ctx.zeros(self.size, complex=True)
-        scale = 0.0
-        per_node = max(1, (self.size if not self.narrow else self.D) * 16 * 6)
-        chunk = max(1, min(order, _CHUNK_BYTES // per_node)) if not ctx.is_mp else order
-        for s0 in range(0, order, chunk):
-            uu, ww = u[s0:s0 + chunk], wt[s0:s0 + chunk]
-            ap, am, P = self.rows(a, uu)
-            n = len(uu)
-            Ap, Am = ap.reshape(n, self.D), am.reshape(n, self.D)
-            if self.narrow:
-                blocks = []
-                wmax = np.zeros(n)
-                for c, rep in zip(self.classes, self.class_rep):
-                    Pc = P.reshape(n, self.D)[:, rep]
-                    if ctx.is_mp:
-                        wc = np.array(
-                            [self.beta * ctx.mp.exp(-self.beta * pc * pc / (2 * self.m)) if pc > 0 else ctx.mp.mpf(0)
-                             for pc in Pc], dtype=object)
-                    else:
-                        wc = np.where(Pc > 0, self.beta * np.exp(-self.beta * Pc * Pc / (2 * self.m)), 0.0)
-                    f = (ww * wc)
-                    Xp, Xm = Ap[:, c], Am[:, c]
-                    blk = (Xp * f[:, None]).T @ ctx.conj(Xp) + (Xm * f[:, None]).T @ ctx.conj(Xm)
-                    blocks.append(blk.reshape(-1))
-                    wmax = np.maximum(wmax, np.abs(np.asarray(ctx.to_float(wc), dtype=float)))
-                acc = acc + np.concatenate(blocks)
-                scale += float(np.sum(np.abs(ctx.to_float(ww)) * wmax))
+        n = P.shape[0]
+        out = []
+        wmax = np.zeros(n)
+        for c, rep in zip(self.classes, self.class_rep):
+            Pc = P[:, rep]
+            if ctx.is_mp:
+                wc = np.array([self.beta * ctx.mp.exp(-self.beta * pc * pc / (2 * self.m)) if pc > 0
+                               else ctx.mp.mpf(0) for pc in Pc], dtype=object)
             else:
-                W = self._weights_exact(P)
-                if ctx.is_mp:
-                    G = Ap[:, :, None] * ctx.conj(Ap)[:, None, :] + Am[:, :, None] * ctx.conj(Am)[:, None, :]
-                    acc = acc + np.tensordot(ww, W * G, axes=(0, 0)).reshape(-1)
-                    wmax = np.array([float(ctx.to_float(np.max(ctx.to_float(W[i])))) for i in range(n)])
-                else:
-                    Ww = W * ww[:, None, None]
-                    acc += np.einsum("nab,na,nb->ab", Ww, Ap, Ap.conj(), optimize=True).reshape(-1)
-                    acc += np.einsum("nab,na,nb->ab", Ww, Am, Am.conj(), optimize=True).reshape(-1)
-                    wmax = W.reshape(n, -1).max(axis=1)
-                scale += float(np.sum(np.abs(ctx.to_float(ww)) * wmax))
+                wc = np.where(Pc > 0, self.beta * np.exp(-self.beta * Pc * Pc / (2 * self.m)), 0.0)
+            Xp, Xm = Ap[:, c], Am[:, c]
+            cols = []
+            for k in range(2):
+                f = Wn[:, k] * wc
+                blk = (Xp * f[:, None]).T @ ctx.conj(Xp) + (Xm * f[:, None]).T @ ctx.conj(Xm)
+                cols.append(blk.reshape(-1))
+            out.append(np.stack(cols))
+            wmax = np.maximum(wmax, np.abs(np.asarray(ctx.to_float(wc), dtype=float)))
+        acc = np.concatenate(out, axis=1)
+        scale = float(np.sum(np.abs(np.asarray(ctx.to_float(Wn[:, 0]), dtype=float)) * wmax))
+        return acc, scale
+
+    def panel(self, a, b, t, W, left=True, right=True):
+        """Rule ``(t, W)`` mapped onto ``[a, b]``: ``(2, size)`` sums (value, estimate) and scale.
+
+        ``left``/``right``: whether the panel ends are channel thresholds (square-root kinks).
+        """
+        ctx = self.ctx
+        u, Wn = map_rule(a, b, t, W, ctx, left, right)
+        acc = None
+        scale = 0.0
+        nn = len(u)
+        if ctx.is_mp:
+            chunk = nn
+        else:
+            per_node = (self.size if not self.narrow else self.D) * 48 + self.d**3 * 32
+            chunk = max(1, min(nn, _CHUNK_BYTES // per_node))
+        for s0 in range(0, nn, chunk):
+            uu, ww = u[s0:s0 + chunk], Wn[s0:s0 + chunk]
+            ap, am, P = self.rows(a, uu)
+            k = len(uu)
+            Ap, Am, Pf = ap.reshape(k, self.D), am.reshape(k, self.D), P.reshape(k, self.D)
+            if self.narrow:
+                part, sc = self._acc_narrow(Pf, Ap, Am, ww)
+            else:
+                part, sc = self._acc_exact(Pf, Ap, Am, ww)
+            acc = part if acc is None else acc + part
+            scale += sc
         return acc, scale
 
 
-def _adaptive(engine, panels, tol_q, ctx, n0, nmax, max_panels=200000):
-    """Adaptive panel quadrature: orders n, 2n (estimate = difference), doubling, bisection.
+def _adaptive(engine, panels, tol_q, ctx, max_panels=200000):
+    """Adaptive panel quadrature with nested rule pairs (:func:`symcoll.quadrature.rule_pair`).
 
-    Returns the accumulated flat integral, the summed quadrature error *estimate*, the
-    summed scale ``int max w dE`` (for the rounding estimate), counts and flags.
+    Each panel gets the tolerance ``tol_q / n_panels`` (halved on bisection).  A panel is
+    accepted when the max-entry difference between the finer and the coarser rule (an
+    error *estimate* of the coarser rule, hence conservative for the finer one returned) is
+    below its tolerance or below the rounding floor ``64 eps * scale``; otherwise the next
+    rule pair is tried, and when they are exhausted the panel is bisected.
+
+    Returns the accumulated flat integral, the summed error estimate, the summed magnitude
+    scale (for the rounding estimate), the number of accepted panels and of panels accepted
+    unresolved (too narrow to bisect further).
     """
     total = ctx.zeros(engine.size, complex=True)
     est_total = 0.0
     scale_total = 0.0
-    stack = [(a, b, tol_q / len(panels)) for (a, b, _i) in panels]
+    stack = [(a, b, sl, sr, tol_q / len(panels)) for (a, b, sl, sr) in panels]
     stack.reverse()
     n_panels = 0
     unresolved = 0
     while stack:
-        a, b, tp = stack.pop()
-        n = n0
-        I1, _ = engine.panel(a, b, n)
+        a, b, sl, sr, tp = stack.pop()
+        level = 0
         while True:
-            I2, sc = engine.panel(a, b, 2 * n)
-            diff = I2 - I1
-            err = float(np.max(ctx.to_float(ctx.abs(diff)))) if len(diff) else 0.0
+            t, W = rule_pair(ctx, level)
+            acc, sc = engine.panel(a, b, t, W, sl, sr)
+            err = float(np.max(ctx.to_float(ctx.abs(acc[1])))) if acc.shape[1] else 0.0
             floor = 64 * ctx.eps * sc
             if err <= max(tp, floor):
-                total = total + I2
-                est_total += err
-                scale_total += sc
-                n_panels += 1
                 break
-            if 2 * n < nmax:
-                n, I1 = 2 * n, I2
+            if rule_pair(ctx, level + 1) is not None:
+                level += 1
                 continue
             width = float(ctx.to_float(b - a))
             if n_panels + len(stack) > max_panels or width < 1e-13 * max(1.0, abs(float(ctx.to_float(a)))):
-                total = total + I2
-                est_total += err
-                scale_total += sc
-                n_panels += 1
                 unresolved += 1
                 break
             mid = (a + b) / 2
-            stack.append((mid, b, tp / 2))
-            stack.append((a, mid, tp / 2))
+            stack.append((mid, b, False, sr, tp / 2))
+            stack.append((a, mid, sl, False, tp / 2))
+            acc = None
             break
+        if acc is not None:
+            total = total + acc[0]
+            est_total += err
+            scale_total += sc
+            n_panels += 1
     return total, est_total, scale_total, n_panels, unresolved
 
 
-def _cluster_sorted(values_f, tol):
-    """Group indices of sorted float values into clusters with consecutive gaps <= tol."""
-    order = np.argsort(values_f, kind="stable")
+def _cluster_sorted(values, tol, ctx=None):
+    """Group indices of values into clusters whose consecutive sorted gaps are <= tol.
+
+    Sorting uses float64 copies; the gaps are computed in the context's precision (two
+    mpmath numbers that agree to 30 digits must not be split by float64 rounding).
+    Returns the groups and the array of all consecutive gaps (float).
+    """
+    vals = np.asarray(values)
+    vf = np.array(ctx.to_float(vals), dtype=float) if (ctx is not None and ctx.is_mp) else vals.astype(float)
+    order = np.argsort(vf, kind="stable")
     groups, cur = [], [order[0]]
+    gaps = np.empty(max(len(order) - 1, 0))
     for i in range(1, len(order)):
-        if values_f[order[i]] - values_f[order[i - 1]] <= tol:
+        g = vals[order[i]] - vals[order[i - 1]]
+        gaps[i - 1] = abs(float(ctx.to_float(g))) if (ctx is not None and ctx.is_mp) else abs(float(g))
+        if gaps[i - 1] <= tol:
             cur.append(order[i])
         else:
             groups.append(cur)
             cur = [order[i]]
     groups.append(cur)
-    return groups
+    return groups, gaps
 
 
 def _snap_energies(ctx, es):
@@ -327,9 +428,8 @@ def _bohr_classes(ctx, e, what="Delta_{j'j} = Delta_{k'k}"):
     ef = np.array(ctx.to_float(e), dtype=float) if ctx.is_mp else np.asarray(e, dtype=float)
     scale = float(np.max(np.abs(ef))) if d else 1.0
     tol = Tolerances(ctx.eps).bohr_equality(scale, d)
-    delta = (ef[:, None] - ef[None, :]).reshape(-1)
-    srt = np.sort(delta)
-    gaps = np.diff(srt)
+    delta = (e[:, None] - e[None, :]).reshape(-1)
+    groups, gaps = _cluster_sorted(delta, tol, ctx)
     amb = gaps[(gaps > tol) & (gaps <= 1e3 * tol)]
     if amb.size:
         raise ValueError(
@@ -337,7 +437,6 @@ def _bohr_classes(ctx, e, what="Delta_{j'j} = Delta_{k'k}"):
             f"equality tolerance {tol:.1e} and 1e3 times it; the narrow-packet selection rule (44) "
             "is ambiguous at this precision (use dps=... or the exact map)"
         )
-    groups = _cluster_sorted(delta, tol)
     return [np.array(sorted(g), dtype=int) for g in groups], tol
 
 
@@ -353,19 +452,20 @@ def _breakpoints(ctx, e):
     pts_f = [0.0]
     pts = [ctx.mpf(0)]
     if pos.size:
-        for g in _cluster_sorted(thr_f[pos], tol):
+        groups, _ = _cluster_sorted(flat[pos], tol, ctx)
+        for g in groups:
             k = pos[g[0]]
             pts.append(flat[k])
-            pts_f.append(thr_f[k])
+            pts_f.append(float(thr_f[k]))
     return pts, pts_f
 
 
-def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None):
+def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=None):
     """Run the quadrature; returns flat result, error parts, info."""
     m = to_ctx(ctx, bath.m)
     beta = to_ctx(ctx, bath.beta)
     sig = to_ctx(ctx, bath.sigma_p)
-    engine = _Engine(ctx, energies, V_eig, m, to_ctx(ctx, g), beta, sig, narrow, classes)
+    engine = _Engine(ctx, energies, V_eig, m, to_ctx(ctx, g), beta, sig, narrow, classes, sel)
     pts, pts_f = _breakpoints(ctx, energies)
     ef = np.array(ctx.to_float(energies), dtype=float) if ctx.is_mp else np.asarray(energies, dtype=float)
     spread = float(ef.max() - ef.min()) if len(ef) else 0.0
@@ -378,22 +478,20 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None):
             break
         e_max += math.log(max(tb / tol_tail, 1.0 + 1e-3)) / bf
     # tail points every 4/beta (not singular; they keep each panel's exponential variation mild)
+    n_sing = len(pts_f)
     step = 4.0 / bf
     x = pts_f[-1] + step
     while x < e_max - step / 2:
         pts.append(ctx.mpf(x))
         pts_f.append(x)
         x += step
-    panels_f = graded_panels(pts_f, e_max)
+    panels_f = graded_panels(pts_f, e_max, n_singular=n_sing)
     # map float panel edges back to exact ctx breakpoints where they coincide
     lookup = {pf: p for pf, p in zip(pts_f, pts)}
-    e_max_c = ctx.mpf(e_max)
-    lookup[e_max] = e_max_c
-    panels = [(lookup.get(a, ctx.mpf(a)), lookup.get(b, ctx.mpf(b)), i) for (a, b, i) in panels_f]
-    n0 = 8
-    nmax = 64 if not ctx.is_mp else 128
+    lookup[e_max] = ctx.mpf(e_max)
+    panels = [(lookup.get(a, ctx.mpf(a)), lookup.get(b, ctx.mpf(b)), sl, sr) for (a, b, sl, sr) in panels_f]
     tol_q = tol / 2
-    flat, est, scale, n_panels, unresolved = _adaptive(engine, panels, tol_q, ctx, n0, nmax)
+    flat, est, scale, n_panels, unresolved = _adaptive(engine, panels, tol_q, ctx)
     d = len(energies)
     rounding = 32.0 * d * ctx.eps * max(scale, 1.0)
     parts = {
@@ -585,6 +683,77 @@ class CollisionMap:
         return out
 
 
+def _setup(system, bath, coupling, kind, dps, tol, check_memory=True):
+    """Validate inputs; return context, tol, eigensystems (of H and of the scattering H) and V."""
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS} (got {kind!r})")
+    if not isinstance(system, System):
+        raise TypeError(f"system must be a symcoll System or QubitChain (got {type(system).__name__})")
+    if not isinstance(bath, EffusionBath):
+        raise TypeError(f"bath must be an EffusionBath (got {type(bath).__name__})")
+    if not isinstance(coupling, DeltaCoupling):
+        raise TypeError(f"coupling must be a DeltaCoupling (got {type(coupling).__name__})")
+    ctx = get_context(dps)
+    tol = _check_tol(tol, ctx)
+    d = system.dim
+    need = estimate_memory(d, kind, dps)
+    if check_memory and need > MAX_BYTES:
+        raise ValueError(
+            f"the {kind} map for d = {d} needs about {need / 2**30:.1f} GiB (dense d^4 = {d**4} entries "
+            f"plus workspaces), above the limit of {MAX_BYTES / 2**30:.0f} GiB; use a smaller system"
+        )
+    if kind in ("exact", "exact_h0") and float(bath.sigma_p) == 0.0:
+        raise ValueError("sigma_p = 0 is the narrow-packet limit (44): use kind='global' (or sigma_p > 0)")
+    if kind in ("local", "exact_h0") and not isinstance(system, QubitChain):
+        raise ValueError(f"kind={kind!r} needs a QubitChain (it uses H(0) = H_loc); got {type(system).__name__}")
+    coupling.operator(system)  # validates the shape of V
+    es = system.eigensystem(dps)
+    if kind in ("exact", "global"):
+        scat_sys, es_s = system, es
+    else:
+        scat_sys = QubitChain(system.N, system.h, 0, ladder=system.ladder)
+        es_s = scat_sys.eigensystem(dps)
+    U = es_s.vectors
+    Vc = ctx.array(coupling.operator(scat_sys)) if ctx.is_mp else coupling.operator(scat_sys)
+    V_eig = ctx.matmul(ctx.matmul(ctx.conj(U).T, Vc), U) if ctx.is_mp else U.conj().T @ Vc @ U
+    if not ctx.is_mp and np.isrealobj(U):
+        V_eig = np.real(V_eig)
+    return ctx, tol, es, es_s, V_eig
+
+
+def exact_entries(system, bath, coupling, pairs, dps=None, tol=1e-12):
+    """A block of the exact tensor (38): ``S^{jk}_{j'k'}`` for ``(j', j)`` and ``(k', k)`` in ``pairs``.
+
+    Same algorithm as ``collision_map(kind="exact")`` but only the requested entries are
+    accumulated (and only the s-matrix rows of the outgoing channels involved are
+    computed): a cheap way to get a few entries at high precision.
+
+    Parameters
+    ----------
+    pairs : sequence of (j', j)
+        Index pairs in the eigenbasis of ``system.eigensystem(dps)``.
+
+    Returns
+    -------
+    block : (n, n) array
+        ``block[a, b] = tensor[j'_a, j'_b, j_a, j_b]`` with ``(j'_a, j_a) = pairs[a]``.
+    error_bound : float
+    error_parts : dict
+    """
+    ctx, tol, es, es_s, V_eig = _setup(system, bath, coupling, "exact", dps, tol, check_memory=False)
+    d = system.dim
+    sel = []
+    for pr in pairs:
+        jp, j = (int(x) for x in pr)
+        if not (0 <= jp < d and 0 <= j < d):
+            raise ValueError(f"pairs entries must be in 0..{d - 1} (got {pr!r})")
+        sel.append(jp * d + j)
+    e = _snap_energies(ctx, es_s)
+    flat, parts, info = _integrate(ctx, e, V_eig, bath, coupling.g, tol, False, None, sel)
+    n = len(sel)
+    return flat.reshape(n, n), float(sum(p["value"] for p in parts.values())), parts
+
+
 def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12) -> CollisionMap:
     """Collision map ``S^{jk}_{j'k'}`` of ``system`` bombarded by ``bath`` units through ``coupling``.
 
@@ -641,40 +810,8 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12) -> 
     >>> round(S.diagnostics()["trace_preservation"]["value"], 10)
     0.0
     """
-    if not isinstance(kind, str) or kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS} (got {kind!r})")
-    if not isinstance(system, System):
-        raise TypeError(f"system must be a symcoll System or QubitChain (got {type(system).__name__})")
-    if not isinstance(bath, EffusionBath):
-        raise TypeError(f"bath must be an EffusionBath (got {type(bath).__name__})")
-    if not isinstance(coupling, DeltaCoupling):
-        raise TypeError(f"coupling must be a DeltaCoupling (got {type(coupling).__name__})")
-    ctx = get_context(dps)
-    tol = _check_tol(tol, ctx)
+    ctx, tol, es, es_s, V_eig = _setup(system, bath, coupling, kind, dps, tol)
     d = system.dim
-    need = estimate_memory(d, kind, dps)
-    if need > MAX_BYTES:
-        raise ValueError(
-            f"the {kind} map for d = {d} needs about {need / 2**30:.1f} GiB (dense d^4 = {d**4} entries "
-            f"plus workspaces), above the limit of {MAX_BYTES / 2**30:.0f} GiB; use a smaller system"
-        )
-    if kind in ("exact", "exact_h0") and float(bath.sigma_p) == 0.0:
-        raise ValueError("sigma_p = 0 is the narrow-packet limit (44): use kind='global' (or sigma_p > 0)")
-    if kind in ("local", "exact_h0") and not isinstance(system, QubitChain):
-        raise ValueError(f"kind={kind!r} needs a QubitChain (it uses H(0) = H_loc); got {type(system).__name__}")
-    V = coupling.operator(system)  # validates the shape
-    es = system.eigensystem(dps)
-
-    if kind in ("exact", "global"):
-        scat_sys, es_s = system, es
-    else:
-        scat_sys = QubitChain(system.N, system.h, 0, ladder=system.ladder)
-        es_s = scat_sys.eigensystem(dps)
-    U = es_s.vectors
-    Vc = ctx.array(coupling.operator(scat_sys)) if ctx.is_mp else coupling.operator(scat_sys)
-    V_eig = ctx.matmul(ctx.matmul(ctx.conj(U).T, Vc), U) if ctx.is_mp else U.conj().T @ Vc @ U
-    if not ctx.is_mp and np.isrealobj(U):
-        V_eig = np.real(V_eig)
     e = _snap_energies(ctx, es_s)
     narrow = kind in ("global", "local")
     classes = None

@@ -6,11 +6,15 @@ an integrable ``(E - E_min)^{-1/4}`` singularity where one incoming momentum
 vanishes.  All of them sit at *breakpoints* known in advance.  On every panel
 ``[a, b]`` between consecutive breakpoints the substitution
 
-    E = a + (b - a) sin^4(pi t / 2),      t in [0, 1]
+    E = a + (b - a) (3 t^2 - 2 t^3),      t in [0, 1]
 
-makes ``E - a ~ t^4`` at the left end and ``b - E ~ (1 - t)^2`` at the right end,
-so that functions of ``(E - a)^{1/4}`` and of ``(b - E)^{1/2}`` become analytic in t
-and Gauss-Legendre converges exponentially.  Clusters of breakpoints (spacing ~eps
+(or ``t^2``, ``2t - t^2`` when only one end is singular) makes ``E - a ~ t^2`` and
+``b - E ~ (1 - t)^2``, so that functions of ``sqrt(E - a)`` and ``sqrt(b - E)`` become
+analytic in t and Gauss-Legendre converges exponentially.  (The weight of (38) has a
+``(E - E_min)^{-1/4}`` singularity, but in the integrand it always multiplies the flux
+factors ``K^{1/2}`` of the s-matrix rows and the quarter powers cancel; only square
+roots remain.  :func:`sin4_panel_nodes`, ``E - a ~ t^4``, is kept for integrands with
+genuine quarter powers.)  Clusters of breakpoints (spacing ~eps
 next to panels of width ~h) are handled by geometric grading: a panel is cut so
 that no sub-panel is wider than twice its distance to the nearest breakpoint
 outside it.
@@ -25,7 +29,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["gauss_legendre01", "sin4_panel_nodes", "graded_panels", "tail_bound"]
+__all__ = ["gauss_legendre01", "rule_pair", "map_rule", "panel_nodes", "sin4_panel_nodes", "graded_panels", "tail_bound"]
 
 
 @lru_cache(maxsize=None)
@@ -82,16 +86,45 @@ def gauss_legendre01(n: int, ctx):
     return t, w
 
 
-def sin4_panel_nodes(a, b, n, ctx):
-    """Nodes on the panel ``[a, b]`` under ``E = a + (b - a) sin^4(pi t/2)``.
+def panel_nodes(a, b, n, ctx, left=True, right=True):
+    """Nodes on the panel ``[a, b]`` under a polynomial map that squares out endpoint kinks.
+
+    ``E = a + (b - a) phi(t)`` with ``phi(t) = 3t^2 - 2t^3`` (both ends singular),
+    ``t^2`` (left only), ``2t - t^2`` (right only) or ``t`` (neither): near a singular
+    end ``E - a ~ t^2`` (or ``b - E ~ (1 - t)^2``), so a function of ``sqrt(E - a)`` becomes
+    analytic in t.  The integrand of the E-variable maps contains only such square roots
+    (the quarter powers ``(E - E_min)^{-1/4}`` of the weight cancel against the flux
+    factors ``K^{1/2}`` of the s-matrix rows, see :mod:`symcoll.maps`).
 
     Returns
     -------
     u : array (n,)
         Offsets ``E - a`` (kept separate from ``a`` so that ``E - a`` is exact to
-        rounding near the left end, where the integrand varies like ``(E - a)^{1/4}``).
+        rounding near the left end).
     weights : array (n,)
-        ``w_t (b - a) dE/dt`` so that ``int_a^b f(E) dE ~ sum weights f(a + u)``.
+        ``w_t (b - a) phi'(t)`` so that ``int_a^b f(E) dE ~ sum weights f(a + u)``.
+    """
+    t, w = gauss_legendre01(n, ctx)
+    L = b - a
+    if left and right:
+        u = L * t * t * (3 - 2 * t)
+        jac = L * 6 * t * (1 - t)
+    elif left:
+        u = L * t * t
+        jac = L * 2 * t
+    elif right:
+        u = L * t * (2 - t)
+        jac = L * 2 * (1 - t)
+    else:
+        u = L * t
+        jac = L + 0 * t
+    return u, w * jac
+
+
+def sin4_panel_nodes(a, b, n, ctx):
+    """Nodes under ``E = a + (b - a) sin^4(pi t/2)`` (``E - a ~ t^4`` at the left end).
+
+    Kept for integrands with genuine quarter-power endpoint behaviour.
     """
     t, w = gauss_legendre01(n, ctx)
     L = b - a
@@ -103,29 +136,32 @@ def sin4_panel_nodes(a, b, n, ctx):
     return u, w * jac
 
 
-def graded_panels(breakpoints, e_max, ratio: float = 2.0):
+def graded_panels(breakpoints, e_max, ratio: float = 2.0, n_singular=None):
     """Panels between sorted breakpoints, graded geometrically toward nearby breakpoints.
 
     Parameters
     ----------
     breakpoints : sequence of float, sorted ascending, first one 0
-        Points where the integrand is non-analytic.
+        Points where the integrand may be non-analytic (the first ``n_singular`` of
+        them are; later ones, e.g. tail subdivision points, are regular).
     e_max : float
         Truncation point of the integral (larger than the last breakpoint).
     ratio : float
         No sub-panel is wider than ``ratio`` times its distance to the nearest
-        breakpoint outside the original panel.
+        singular breakpoint outside the original panel.
 
     Returns
     -------
-    list of (a, b, i) with ``i`` the index of the original (ungraded) panel.
+    list of ``(a, b, left_singular, right_singular)``.
     """
     pts = list(breakpoints) + [e_max]
+    ns = len(breakpoints) if n_singular is None else n_singular
+    sing = [i < ns for i in range(len(pts))]
     out = []
     for i in range(len(pts) - 1):
         a, b = pts[i], pts[i + 1]
-        left = pts[i - 1] if i >= 1 else None
-        right = pts[i + 2] if i + 2 < len(pts) - 1 else None  # e_max is not a singularity
+        left = pts[i - 1] if i >= 1 and sing[i - 1] else None
+        right = pts[i + 2] if i + 2 < len(pts) and sing[i + 2] else None
         cuts = []
         mid = (a + b) / 2
         if left is not None:
@@ -138,20 +174,15 @@ def graded_panels(breakpoints, e_max, ratio: float = 2.0):
         if right is not None:
             dist = right - b
             x = b - ratio * dist
-            rc = []
             while x > mid:
-                rc.append(x)
+                cuts.append(x)
                 dist = right - x
                 x = x - ratio * dist
-            cuts.extend(rc)
         cuts = sorted(set(cuts))
-        if cuts and (left is not None and right is not None):
-            cuts.append(mid)
-            cuts = sorted(set(cuts))
         edges = [a] + cuts + [b]
         for k in range(len(edges) - 1):
             if edges[k + 1] > edges[k]:
-                out.append((edges[k], edges[k + 1], i))
+                out.append((edges[k], edges[k + 1], k == 0 and sing[i], k == len(edges) - 2 and sing[i + 1]))
     return out
 
 
@@ -171,3 +202,87 @@ def tail_bound(e_max: float, beta: float, spread: float) -> float:
         return math.inf
     R = math.sqrt((e_max + spread) / (e_max - spread))
     return R * math.exp(-beta * (e_max - spread))
+
+
+def _gk21_01():
+    """Gauss-Kronrod (G10, K21) nodes and weights mapped to [0, 1] (float64; scipy's tables)."""
+    from scipy.integrate._quad_vec import _quadrature_gk21
+
+    captured = {}
+
+    def grab(a, b, f, norm_func, x, w, v):  # pragma: no cover - trivial
+        captured.update(x=x, w=w, v=v)
+        return None
+
+    import scipy.integrate._quad_vec as qv
+
+    orig = qv._quadrature_gk
+    try:
+        qv._quadrature_gk = grab
+        _quadrature_gk21(0.0, 1.0, None, None)
+    finally:
+        qv._quadrature_gk = orig
+    x = np.array(captured["x"], dtype=float)
+    wk = np.array(captured["v"], dtype=float)
+    wg = np.zeros_like(wk)
+    wg[1::2] = np.array(captured["w"], dtype=float)
+    return (x + 1) / 2, wk / 2, wg / 2
+
+
+_GK21 = None
+
+
+def rule_pair(ctx, level: int):
+    """Nested pair of rules on [0, 1] for one refinement level, or None when exhausted.
+
+    Returns ``(t, W)`` with ``W[:, 0]`` the weights of the finer rule (the value returned)
+    and ``W[:, 1]`` the difference ``finer - coarser`` (its integral is the error *estimate*).
+
+    * float64: level 0 is Gauss-Kronrod (G10, K21) (21 nodes); no further level (the caller
+      bisects).
+    * mpmath: level k compares Gauss-Legendre of orders ``n = 12 * 2^k`` and ``2n``
+      (``3n`` nodes), for k = 0..3; then the caller bisects.
+    """
+    global _GK21
+    if not ctx.is_mp:
+        if level > 0:
+            return None
+        if _GK21 is None:
+            t, wk, wg = _gk21_01()
+            _GK21 = (t, np.stack([wk, wk - wg], axis=1))
+        return _GK21
+    if level > 3:
+        return None
+    n = 12 * 2**level
+    t1, w1 = gauss_legendre01(n, ctx)
+    t2, w2 = gauss_legendre01(2 * n, ctx)
+    zero = ctx.mpf(0)
+    t = np.concatenate([t2, t1])
+    W = np.empty((3 * n, 2), dtype=object)
+    W[: 2 * n, 0] = w2
+    W[: 2 * n, 1] = w2
+    W[2 * n:, 0] = zero
+    W[2 * n:, 1] = -w1
+    return t, W
+
+
+def map_rule(a, b, t, W, ctx, left=True, right=True):
+    """Map a rule ``(t, W)`` on [0, 1] onto the panel ``[a, b]`` (see :func:`panel_nodes`).
+
+    Returns offsets ``u = E - a`` and weights ``W * (b - a) phi'(t)``.
+    """
+    # arrays on the left: ``mpf * ndarray`` makes mpmath try (slowly) to convert the array
+    L = b - a
+    if left and right:
+        u = t * t * (3 - 2 * t) * L
+        jac = t * (1 - t) * (6 * L)
+    elif left:
+        u = t * t * L
+        jac = t * (2 * L)
+    elif right:
+        u = t * (2 - t) * L
+        jac = (1 - t) * (2 * L)
+    else:
+        u = t * L
+        jac = 0 * t + L
+    return u, W * jac[:, None]
