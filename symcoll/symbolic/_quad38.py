@@ -45,6 +45,9 @@ class Quad38:
         for name, val in (("m", m), ("beta", beta), ("sigma_p", sigma_p)):
             if not float(val) > 0:
                 raise ValueError(f"{name} must be > 0 (got {val!r})")
+        # floats are read as their shortest decimal repr (0.1 -> "0.1"), so that the parameters
+        # are the decimal numbers the user typed, exactly, at any precision
+        g, m, beta, sigma_p = (repr(x) if isinstance(x, float) else x for x in (g, m, beta, sigma_p))
         self.sc = Scattering(system, coupling or DeltaCoupling(g), m, dps=dps)
         self.ctx = self.sc.ctx
         mp = self.mp = self.ctx.mp

@@ -19,6 +19,8 @@ Registered derivations (``symcoll verify``; scripts in ``derivations/``):
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import sympy as sp
 
@@ -32,6 +34,7 @@ DPS = 30
 
 
 # ----------------------------------------------------------------------------- perturbation theory
+@lru_cache(maxsize=None)
 def band_perturbation(N):
     """Degenerate perturbation theory of ``H(eps) = H_loc + eps H_int`` (Eq. (47), (64)).
 
@@ -188,6 +191,7 @@ def local_map_symbolic(N=2):
     return apply, dict(beta=bt, D=Dn, G01=G01, U=U, G=G)
 
 
+@lru_cache(maxsize=None)
 def stationary_symbolic(N=2):
     """Residuals of (67) on (68) for N qubits, symbolic in h, eps, beta, Gamma and the integrals.
 

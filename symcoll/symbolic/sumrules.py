@@ -19,6 +19,8 @@ in numerics; the symbolic layer keeps ``hbar``.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import sympy as sp
 
@@ -45,6 +47,7 @@ def c_pm_sym(sign, p_=p):
 
 
 # ----------------------------------------------------------------------------- (C33)
+@lru_cache(maxsize=None)
 def c33_substitution():
     """Transform ``mu_eff(p) f(c_+(p)) dp`` by ``p = sqrt(p'^2 - 2 m h)`` (Eq. (C33)).
 
@@ -338,6 +341,7 @@ def _band_sum(A, B, kets_in, weights=None):
     return sp.simplify(A * P * B.H)
 
 
+@lru_cache(maxsize=None)
 def appendix_c_ledger():
     """Derive every line of (C34)-(C39) and compare it with the printed form.
 

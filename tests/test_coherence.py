@@ -1,0 +1,54 @@
+"""Tests of symcoll.symbolic.coherence: (35) is O(Gamma) and the local stationary state (67)-(68)."""
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+from symcoll.symbolic import coherence as co
+from symcoll.symbolic.sumrules import LocalMap0
+
+
+@pytest.mark.parametrize("N,lams", [(2, {0, 4, -4}), (3, {0, 4 * sp.sqrt(2), -4 * sp.sqrt(2)})])
+def test_band_perturbation_exact_first_order(N, lams):
+    r = co.band_perturbation(N)
+    assert r["commutator"] == sp.zeros(2**N, 2**N)
+    assert r["exactness"] == 0
+    assert {lv[1] for lv in r["levels"]} == lams
+
+
+def test_coherence_sum_is_order_eps_and_rho1_finite():
+    runs, slopes = co.coherence_sweep(("1e-4", "1e-7"))
+    assert abs(slopes[0] - 1) < 1e-2
+    # rho^(1) = -i X/Delta is O(1) and the same at both eps (an O(1/eps) coherence would change by 1e3)
+    a, b = (r["rho1"] for r in runs)
+    assert abs(a.real - b.real) < 1e-3 * abs(b.real)
+    assert abs(abs(a) / abs(b) - 1) < 0.2
+    assert 1e-6 < abs(b) < 1e-2
+    # observed sub-leading behaviour: Im rho^(1) ~ eps^(1/2)
+    assert abs(a.imag / b.imag / mpmath.sqrt(1e3) - 1) < 0.1
+    # X is not trivially zero term by term: the single entries are O(1)
+    assert max(abs(v) for v in runs[-1]["entries"].values()) > 1e-3
+
+
+def test_stationary_symbolic_N2():
+    r = co.stationary_symbolic(2)
+    z = sp.zeros(4, 4)
+    assert r["commutator"] == z
+    assert r["fixed_point"] == z
+    assert r["lindblad"] == z
+    assert r["covariance"] == z
+    assert r["without_db"] != z
+
+
+def test_stationary_numeric_N2_and_nonthermal_state_fails():
+    r = co.stationary_numeric(2, eps_values=("0.1",), gammas=("1",))
+    assert r["residual"] < 1e-25
+    assert r["kernel_dims"][("0.1", "1")] == 1
+    assert r["kernel_dim_eps0"] > 1
+    # e^{-2 beta H_loc} (wrong temperature) is not fixed by S(0)
+    L = LocalMap0(2)
+    mp = L.mp
+    w = [mp.exp(-2 * L.beta * L.h * bin(i).count("1")) for i in range(4)]
+    rho = [[w[i] if i == k else mp.mpf(0) for k in range(4)] for i in range(4)]
+    out = L.apply(rho)
+    assert max(abs(out[i, i] - w[i]) for i in range(4)) > 1e-3
