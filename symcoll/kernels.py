@@ -401,7 +401,10 @@ def _spec(kind, N=None):
         doc = f"c_{'+' if sign > 0 else '-'}(p) of Eq. (C32) (evanescent branch below threshold)."
         return kind, (p, h, m, g, hbar), ss.c_pm_p(sign), doc, ("p", "h", "m", "hbar"), ("g",), False
     if kind == "mu_eff":
-        return kind, (p, beta, m), ss.mu_eff(), "Effusion distribution mu_eff(p) of Eq. (40) (0 for p <= 0).", \
+        import sympy as sp
+
+        q = sp.Symbol("p", real=True)  # any real p: mu_eff = 0 for p <= 0
+        return kind, (q, beta, m), ss.mu_eff(q), "Effusion distribution mu_eff(p) of Eq. (40) (0 for p <= 0).", \
             ("beta", "m"), (), True
     raise ValueError(f"unknown kernel kind {kind!r}")
 
