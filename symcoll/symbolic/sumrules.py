@@ -86,13 +86,13 @@ def c_pm_mp(mp, sign, p_, g_, m_, h_, hbar_=1, x=None):
 
 
 C33_TEST_FUNCTIONS = {
-    "1/(1+c^2)": lambda c2, c: 1 / (1 + c2),
-    "c^2/(1+c^2)^2": lambda c2, c: c2 / (1 + c2) ** 2,
-    "c^4/(1+c^2)^2": lambda c2, c: c2**2 / (1 + c2) ** 2,
-    "exp(-c) cos(c)": lambda c2, c: _EXPCOS(c),
-    "c": lambda c2, c: c,
+    "1/(1+c^2)": lambda mp, c2: 1 / (1 + c2),
+    "c^2/(1+c^2)^2": lambda mp, c2: c2 / (1 + c2) ** 2,
+    "c^4/(1+c^2)^2": lambda mp, c2: c2**2 / (1 + c2) ** 2,
+    "exp(-c) cos(c)": lambda mp, c2: mp.exp(-mp.sqrt(c2)) * mp.cos(mp.sqrt(c2)),
+    "c": lambda mp, c2: mp.sqrt(c2),
 }
-_EXPCOS = None
+"""Test functions f(c) for (C33), written in terms of ``c^2`` (c > 0 on both sides)."""
 
 
 def c33_numeric(fname, beta_="0.1", m_="0.1", g_="50", h_="4", dps=30, sign=+1):
@@ -110,10 +110,7 @@ def c33_numeric(fname, beta_="0.1", m_="0.1", g_="50", h_="4", dps=30, sign=+1):
         return b * x / mm * mp.exp(-b * x * x / (2 * mm))
 
     def F(c2):
-        c = mp.sqrt(c2)
-        if fname == "exp(-c) cos(c)":
-            return mp.exp(-c) * mp.cos(c)
-        return C33_TEST_FUNCTIONS[fname](c2, c)
+        return C33_TEST_FUNCTIONS[fname](mp, c2)
 
     p0 = mp.sqrt(2 * mm * hh)
     lhs, e1 = mp.quad(lambda x: mu(x) * F(c_pm_mp(mp, +1, x, gg, mm, hh)), [0, 1, p0, 4, mp.inf], error=True)
