@@ -233,8 +233,8 @@ class MPContext:
             for r in range(c + 1, n):
                 f = M[r, c] * inv
                 if f != 0:
-                    M[r, c:] = M[r, c:] - f * M[c, c:]
-                    R[r] = R[r] - f * R[c]
+                    M[r, c:] = M[r, c:] - M[c, c:] * f
+                    R[r] = R[r] - R[c] * f
         X = np.empty_like(R)
         for r in range(n - 1, -1, -1):
             acc = R[r].copy()
