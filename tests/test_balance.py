@@ -2,7 +2,6 @@
 import math
 
 import mpmath
-import numpy as np
 import pytest
 import sympy as sp
 from scipy import integrate

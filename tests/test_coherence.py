@@ -1,6 +1,5 @@
 """Tests of symcoll.symbolic.coherence: (35) is O(Gamma) and the local stationary state (67)-(68)."""
 import mpmath
-import numpy as np
 import pytest
 import sympy as sp
 

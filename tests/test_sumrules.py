@@ -1,5 +1,4 @@
 """Tests of symcoll.symbolic.sumrules: identity (C33), the Appendix C ledger and the sum rule (66)."""
-import mpmath
 import numpy as np
 import pytest
 import sympy as sp

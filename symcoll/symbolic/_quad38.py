@@ -20,7 +20,6 @@ the tests compare against closed forms and sum rules.
 """
 from __future__ import annotations
 
-import numpy as np
 
 from ..model import DeltaCoupling, QubitChain
 from ..scattering import Scattering

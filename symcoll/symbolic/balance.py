@@ -23,8 +23,6 @@ import sympy as sp
 from ..derive import derivation
 from . import _quad38 as q38
 
-# Paper's parameters (Sec. VI E).
-PAPER = dict(beta=sp.Rational(1, 10), m=sp.Rational(1, 10), g=50, h=4)
 
 
 # ----------------------------------------------------------------------------- (42)-(43)

@@ -3,7 +3,6 @@
 The full eps sweep of the claim after (66) (X_12 = O(eps), N = 2, exact map (38) at 30 digits)
 lives here because it takes ~30 s; ``symcoll verify`` runs three of its points.
 """
-import mpmath
 import pytest
 
 from symcoll import QubitChain
