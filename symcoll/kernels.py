@@ -67,7 +67,10 @@ def _np_csqrt(x):
 def _np_args(names, values, positive, nonzero):
     out = []
     for name, v in zip(names, values):
-        a = numpy.asarray(v, dtype=float)
+        try:
+            a = numpy.asarray(v, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be real number(s) (got {type(v).__name__})") from exc
         if not numpy.all(numpy.isfinite(a)):
             raise ValueError(f"{name} must be finite real number(s)")
         if name in positive and numpy.any(a <= 0):

@@ -290,13 +290,6 @@ def _zero_matrix(M):
     return all(_is_zero(x) for x in M)
 
 
-def _mp_close(expr_a, expr_b, subs, dps=50):
-    """``|a - b|`` evaluated at ``dps`` digits (numeric cross-check)."""
-    a = sp.N(expr_a.subs(subs), dps)
-    b = sp.N(expr_b.subs(subs), dps)
-    return abs(complex(sp.N(a - b, dps)))
-
-
 # ----------------------------------------------------------------------------- derivations
 @derivation("scattering_delta_matching", equations=["(C1)", "(C2)"])
 def derive_delta_matching(d):
@@ -430,7 +423,6 @@ def derive_block(d):
     d.check("(C13)", "elastic amplitudes of the pair coincide: s_00 = s_11 (same c for both columns)",
             _is_zero(B[0, 0] - B[1, 1]), 0)
     # (C28): eps_j < E < eps_j + h, s1 = 0 column: only the elastic channel open
-    Ec = eps_j + x
     hc = x + y
     Bc = one_qubit_block(wave_number(x), wave_number(x - hc))
     cmc2 = lam**2 / (wave_number(x) * wave_number(-y))
@@ -566,7 +558,7 @@ def derive_local_labels(d):
     d.check("(53)", "with the factor 1/2, |a_+/2|^2 gives the 1/4 of (53) and the 1/2 of (58)-(59): consistent",
             sp.simplify((ap / 2) * sp.conjugate(ap / 2) - ap * sp.conjugate(ap) / 4) == 0, 0)
     # which diagonal entry belongs to s1 = 1?  (C27) top-left (|1>,|1>) = 1/(1+c_+^2) = elastic amplitude of s1 = 1
-    x, n = sp.symbols("x n", positive=True)
+    x = sp.Symbol("x", positive=True)
     S = block_smatrix_k(2)
     ks = band_wave_numbers(2)
     # local basis N=2: |0 0> = 0, |1 0> = 2: pair r=0, n_r = 0; element <1 0|s|1 0>
