@@ -95,3 +95,22 @@ def test_registered_derivations_pass():
     reg = registry()
     for name in ("detailed_balance", "trace_preservation"):
         assert name in reg
+
+
+def test_maps_module_exact_entries_within_their_error_bound():
+    """The team's exact (38) entries (symcoll.maps) against this 30-digit oracle: the true error
+    must lie below the error bound the maps module reports."""
+    maps = pytest.importorskip("symcoll.maps")
+    from symcoll import EffusionBath
+
+    chain = QubitChain(2, 4, 0.1)
+    pairs = [(1, 0), (0, 1)]
+    block, bound, _ = maps.exact_entries(chain, EffusionBath(0.1, 0.1, 0.5), DeltaCoupling(50), pairs, tol=1e-12)
+    q = q38.Quad38(chain, "50", "0.1", "0.1", "0.5")
+    worst = 0.0
+    for a, b in ((0, 0), (0, 1), (1, 1)):
+        (jp, j), (kp, k) = pairs[a], pairs[b]
+        v, _ = q.entry(jp, kp, j, k)
+        worst = max(worst, abs(complex(v) - block[a, b]))
+    assert worst <= bound
+    assert bound < 1e-10

@@ -104,3 +104,20 @@ def test_printed_C37_C38_lines_numeric():
 def test_local_map_validation(N, exc):
     with pytest.raises(exc, match="N"):
         sr.LocalMap0(N)
+
+
+def test_maps_module_local_map_matches_closed_form_oracle():
+    """symcoll.maps' local map (54)-(56) against LocalMap0 (closed forms, 30 digits), full tensor, N = 2."""
+    maps = pytest.importorskip("symcoll.maps")
+    from symcoll import EffusionBath
+
+    chain = QubitChain(2, 4, 0.1)
+    cm = maps.collision_map(chain, EffusionBath(0.1, 0.1, 0.5), DeltaCoupling(50), kind="local")
+    L = sr.LocalMap0(2)
+    U = chain.eigensystem(30).vectors
+    worst = 0.0
+    for j in range(4):
+        for k in range(4):
+            M = L.tensor_entry_matrix(U, j, k)
+            worst = max(worst, max(abs(complex(M[a, b]) - cm.tensor[a, b, j, k]) for a in range(4) for b in range(4)))
+    assert worst < 1e-10
