@@ -42,3 +42,15 @@ def test_bench_local_map_integrals(benchmark):
 
     L = benchmark(run)
     assert abs(L.G[(0, 0)] + L.U - 1) < 1e-25
+
+
+def test_bench_coherence_N3(benchmark):
+    """N = 3 (band 1: three levels), X_12 of the exact map at eps = 1e-4 and 1e-6 (~25 s each)."""
+    runs, slopes = benchmark.pedantic(co.coherence_sweep, args=(("1e-4", "1e-6"),), kwargs={"N": 3},
+                                      rounds=1, iterations=1)
+    for r in runs:
+        print(f"N=3 eps={r['eps']:.0e} X_12={complex(r['X']):.8e} rho1={complex(r['rho1']):.10e}")
+    print("slope", float(slopes[0]))
+    assert abs(slopes[0] - 1) < 1e-2
+    a, b = (abs(r["rho1"]) for r in runs)
+    assert abs(a / b - 1) < 0.2
