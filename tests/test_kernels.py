@@ -240,3 +240,30 @@ def test_cli_module_imports_without_sympy(tmp_path):
         assert np.max(np.abs(S[i] - s)) < 1e-13
     s, mp = direct_C1_mp(5.5, 4.0, V, 0.1, 50.0, 40)
     assert abs(mp.mpc(*data["mp"]) - s[0][0]) < 1e-25
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def test_property_flux_unitarity_and_symmetry_N2():
+    kp, km = K.chain_kernel(2, +1), K.chain_kernel(2, -1)
+    n_exc = np.array([0, 1, 1, 2])
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        h=st.floats(0.05, 20.0),
+        m=st.floats(0.01, 5.0),
+        g=st.floats(-80.0, 80.0).filter(lambda x: abs(x) > 1e-3),
+        E=st.floats(-5.0, 80.0),
+    )
+    def check(h, m, g, E):
+        Sp = kp(np.array([E]), h, m, g, 1.0)[0]
+        Sm = km(np.array([E]), h, m, g, 1.0)[0]
+        is_open = E >= h * n_exc
+        col = (np.abs(Sp) ** 2 + np.abs(Sm) ** 2).sum(axis=0)  # sum over outgoing channels and directions
+        assert np.max(np.abs(np.where(is_open, col - 1, 0))) < 1e-12
+        assert np.array_equal(Sp, Sp.T)
+        assert np.all(Sp[~is_open, :] == 0) and np.all(Sp[:, ~is_open] == 0)
+
+    check()
