@@ -112,3 +112,17 @@ def test_bad_input():
 def test_scattering_derivations_pass(name):
     d = registry()[name]()
     assert d.checks and all(c.passed for c in d.checks), [c.line() for c in d.checks if not c.passed]
+
+
+def test_derivation_script_runs_standalone():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, str(root / "derivations" / "one_qubit_smatrix.py")], cwd=root,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if ln.strip().startswith(("PASS", "FAIL"))]
+    assert lines and all(ln.strip().startswith("PASS") for ln in lines)
+    assert "(C8)" in r.stdout and "step 1" not in r.stdout or "== PASS one_qubit_smatrix" in r.stdout
