@@ -86,6 +86,7 @@ __all__ = [
     "SteadyState",
     "kraus_map",
     "TensorMap",
+    "perturbative_coherences",
     "COND_V_MAX",
 ]
 
@@ -906,6 +907,50 @@ class Lindbladian:
         }
         self._ss = SteadyState(state, res, rounding + mapb, parts, kinds, smin, self.describe())
         return self._ss
+
+
+def perturbative_coherences(collision_map, populations, system=None):
+    """First-order stationary coherences of the Poissonian equation, Eq. (35).
+
+    ``rho^(1)_jk = -(i hbar / Delta_jk) sum_j' S^{j'j'}_{jk} rho^(0)_j'j'`` (j != k), so that the
+    stationary state is ``rho^(0) + Gamma rho^(1) + O(Gamma^2)`` (Eq. (31)), with
+    ``Delta_jk = eps_j - eps_k`` and ``rho^(0)`` diagonal (Eq. (32); the Gibbs state when the
+    map obeys detailed balance, Eq. (34)).
+
+    Parameters
+    ----------
+    collision_map : CollisionMap-like
+        ``tensor[j', k', j, k] = S^{jk}_{j'k'}`` in the eigenbasis.
+    populations : (d,) array
+        ``rho^(0)_jj`` (e.g. ``observables.populations(observables.gibbs_state(chain, beta))``).
+    system : optional
+        Defaults to ``collision_map.system``.
+
+    Returns
+    -------
+    (d, d) complex array
+        ``rho^(1)`` with zero diagonal.
+
+    Raises
+    ------
+    ValueError
+        Degenerate levels (``Delta_jk = 0`` for ``j != k``): (35) does not apply.
+    """
+    system = system if system is not None else collision_map.system
+    T = _to_complex(collision_map.tensor)
+    e = np.asarray(_to_complex(system.eigensystem().energies).real)
+    p = np.asarray(populations, dtype=float)
+    d = len(e)
+    if p.shape != (d,):
+        raise ValueError(f"populations must have shape ({d},) (got {p.shape})")
+    dl = e[:, None] - e[None, :]
+    off = ~np.eye(d, dtype=bool)
+    if np.any(np.abs(dl[off]) <= Tolerances().degeneracy(float(np.max(np.abs(e))), d)):
+        raise ValueError("perturbative_coherences needs a non-degenerate spectrum (Delta_jk != 0 for j != k), Eq. (35)")
+    src = np.einsum("jkaa,a->jk", T, p)  # sum_j' S^{j'j'}_{jk} rho_j'j'
+    out = np.zeros((d, d), dtype=complex)
+    out[off] = -1j * cv.HBAR * src[off] / dl[off]
+    return out
 
 
 def _refine_solve(ctx, A, Af, b, max_iter=60):

@@ -316,3 +316,23 @@ def test_long_time_limit_is_steady_state(maps3):
         ev = L.evolve(ground(8), [1e7])
         ss = L.steady_state()
         assert np.max(np.abs(ev.states[0] - ss.state)) <= ev.error_bound[0] + ss.error_bound
+
+
+def test_perturbative_coherences_eq35(maps3):
+    """(31)-(35): the stationary coherences of the exact equation are Gamma rho^(1) + O(Gamma^2)."""
+    from symcoll.dynamics import perturbative_coherences
+
+    ch, maps = maps3
+    r1 = perturbative_coherences(maps["exact"], ob.populations(ob.gibbs_state(ch, BETA)))
+    assert np.all(r1.diagonal() == 0) and np.abs(r1).max() > 1e-3
+    res = []
+    for Gam in (1e-2, 1e-3):
+        ss = Lindbladian(ch, maps["exact"], Gam).steady_state()
+        res.append(np.abs(ob.coherences(ss.state) - Gam * r1).max())
+        assert res[-1] < 1e-2 * Gam * np.abs(r1).max() + ss.error_bound
+    assert 70 < res[0] / res[1] < 130  # second order
+    # the global map creates none to first order: S^{j'j'}_{jk} = 0 for Delta_jk != 0
+    assert np.abs(perturbative_coherences(maps["global"], np.ones(8) / 8)).max() == 0
+    with pytest.raises(ValueError, match="non-degenerate"):
+        c0 = QubitChain(2, H, 0.0)
+        perturbative_coherences(local_thermal_map(c0, BETA), np.ones(4) / 4)
