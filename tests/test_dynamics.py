@@ -336,3 +336,17 @@ def test_perturbative_coherences_eq35(maps3):
     with pytest.raises(ValueError, match="non-degenerate"):
         c0 = QubitChain(2, H, 0.0)
         perturbative_coherences(local_thermal_map(c0, BETA), np.ones(4) / 4)
+
+
+def test_auto_falls_back_to_expm(monkeypatch, maps3):
+    """method="auto" switches to expm when cond(V) exceeds COND_V_MAX (forced here)."""
+    import symcoll.dynamics as dyn
+
+    ch, maps = maps3
+    t = [0.5, 20.0, 1e3]
+    ref = Lindbladian(ch, maps["local"], 1.0).evolve(ground(8), t, method="eig")
+    monkeypatch.setattr(dyn, "COND_V_MAX", 0.0)
+    ev = Lindbladian(ch, maps["local"], 1.0).evolve(ground(8), t)
+    assert ev.method == "expm" and ev.diagnostics["blocks"] == 7
+    diff = np.max(np.abs(ev.states - ref.states), axis=(1, 2))
+    assert np.all(diff <= ev.error_parts["rounding"] + ref.error_parts["rounding"])
