@@ -236,12 +236,14 @@ def rule_pair(ctx, level: int):
     """Nested pair of rules on [0, 1] for one refinement level, or None when exhausted.
 
     Returns ``(t, W)`` with ``W[:, 0]`` the weights of the finer rule (the value returned)
-    and ``W[:, 1]`` the difference ``finer - coarser`` (its integral is the error *estimate*).
+    and ``W[:, 1]`` those of the coarser rule (zero on nodes it does not use); the
+    difference of the two integrals is the error *estimate*.
 
     * float64: level 0 is Gauss-Kronrod (G10, K21) (21 nodes); no further level (the caller
       bisects).
-    * mpmath: level k compares Gauss-Legendre of orders ``n = 12 * 2^k`` and ``2n``
-      (``3n`` nodes), for k = 0..3; then the caller bisects.
+    * mpmath: level k compares Gauss-Legendre of orders ``n = n0 * 2^k`` and ``2n``
+      (``3n`` nodes; ``n0 = 8`` up to 32 digits, 12 above), for k = 0..3; then the caller
+      bisects.
     """
     global _GK21
     if not ctx.is_mp:
@@ -249,20 +251,20 @@ def rule_pair(ctx, level: int):
             return None
         if _GK21 is None:
             t, wk, wg = _gk21_01()
-            _GK21 = (t, np.stack([wk, wk - wg], axis=1))
+            _GK21 = (t, np.stack([wk, wg], axis=1))
         return _GK21
     if level > 3:
         return None
-    n = 12 * 2**level
+    n = (8 if ctx.dps <= 32 else 12) * 2**level
     t1, w1 = gauss_legendre01(n, ctx)
     t2, w2 = gauss_legendre01(2 * n, ctx)
     zero = ctx.mpf(0)
     t = np.concatenate([t2, t1])
     W = np.empty((3 * n, 2), dtype=object)
     W[: 2 * n, 0] = w2
-    W[: 2 * n, 1] = w2
+    W[: 2 * n, 1] = zero
     W[2 * n:, 0] = zero
-    W[2 * n:, 1] = -w1
+    W[2 * n:, 1] = w1
     return t, W
 
 
