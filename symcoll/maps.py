@@ -299,7 +299,8 @@ class _Engine:
         the weight) and ``c1 = beta/(8m) + 1/(2 sigma_p^2)``, ``c2 = 1/sigma_p^2 - beta/(4m)``::
 
             w(p_A, p_B) a_A a_B^* = (beta/2) e^{X_AB} (p_A Z_A Z_B^* + Z_A p_B Z_B^*),
-            X_AB = -c1 (p_A^2 + p_B^2) + c2 p_A p_B  (<= 0),
+            X_AB = -beta (p_A + p_B)^2 / (8m) - (p_A - p_B)^2 / (2 sigma_p^2)
+                 = -c1 (p_A^2 + p_B^2) + c2 p_A p_B  (<= 0; evaluated in the first form),
 
         so ``sum_n W_n w a a^* = (beta/2) (T1 + T1^H)`` with
         ``T1 = sum_n W_n e^{X_n} o (sum_alpha (p Z^alpha) (Z^alpha)^H)``.  ``X`` depends on the
@@ -323,8 +324,9 @@ class _Engine:
             sq = ctx.sqrt(np.where(is_open, Pp, one))
             Zp = np.where(is_open, Ap / sq, zero)
             Zm = np.where(is_open, Am / sq, zero)
-            a = Pc * Pc * (-self.c1)
-            Xu = ctx.exp(Pc[:, :, None] * Pc[:, None, :] * self.c2 + a[:, :, None] + a[:, None, :])
+            sm = Pc[:, :, None] + Pc[:, None, :]
+            df = Pc[:, :, None] - Pc[:, None, :]
+            Xu = ctx.exp(sm * sm * (-self.beta / (8 * self.m)) - df * df * (1 / (2 * self.sigma_p ** 2)))
             out = np.empty((2, Ds, Ds), dtype=object)
             out[...] = zero
         else:
@@ -332,11 +334,10 @@ class _Engine:
             sq = np.sqrt(np.where(is_open, Pp, 1.0))
             Zp = np.where(is_open, Ap / sq, 0.0)
             Zm = np.where(is_open, Am / sq, 0.0)
-            a = -self.c1 * Pc * Pc
-            Xu = np.multiply(Pc[:, :, None], (self.c2 * Pc)[:, None, :])
-            Xu += a[:, :, None]
-            Xu += a[:, None, :]
-            np.exp(Xu, out=Xu)
+            # stable form of -c1 (p^2 + q^2) + c2 p q (no cancellation for small sigma_p)
+            sm = Pc[:, :, None] + Pc[:, None, :]
+            df = Pc[:, :, None] - Pc[:, None, :]
+            Xu = np.exp(-(self.beta / (8 * self.m)) * sm * sm - df * df / (2 * self.sigma_p * self.sigma_p))
             out = np.zeros((2, Ds, Ds), dtype=complex)
         Ust = np.concatenate([Zp * Pp, Zm * Pp], axis=0)  # (2n, Ds): rows (alpha, node)
         Vst = ctx.conj(np.concatenate([Zp, Zm], axis=0))
@@ -375,28 +376,36 @@ class _Engine:
         """Weighted sums for the narrow-packet map (45): blocks of equal Bohr frequency.
 
         In the E variable the weight of (45) is ``mu_eff(p) m / p = beta exp(-beta p^2/(2m))``
-        with ``p = P_{j'j}(E) = P_{k'k}(E)`` (class representative).
+        with ``p = P_{j'j}(E) = P_{k'k}(E)`` (class representative); each class block is one
+        matrix product over (alpha, node).
         """
         ctx = self.ctx
         n = P.shape[0]
-        out = []
-        wmax = np.zeros(n)
-        for c, rep in zip(self.classes, self.class_rep):
-            Pc = P[:, rep]
-            if ctx.is_mp:
-                wc = np.array([self.beta * ctx.mp.exp(-self.beta * pc * pc / (2 * self.m)) if pc > 0
-                               else ctx.mp.mpf(0) for pc in Pc], dtype=object)
-            else:
-                wc = np.where(Pc > 0, self.beta * np.exp(-self.beta * Pc * Pc / (2 * self.m)), 0.0)
-            Xp, Xm = Ap[:, c], Am[:, c]
-            cols = []
-            for k in range(2):
-                f = Wn[:, k] * wc
-                blk = (Xp * f[:, None]).T @ ctx.conj(Xp) + (Xm * f[:, None]).T @ ctx.conj(Xm)
-                cols.append(blk.reshape(-1))
-            out.append(np.stack(cols))
-            wmax = np.maximum(wmax, np.abs(np.asarray(ctx.to_float(wc), dtype=float)))
-        acc = np.concatenate(out, axis=1)
+        Pc = P[:, self.class_rep]  # (n, U)
+        if ctx.is_mp:
+            wc = np.empty(Pc.shape, dtype=object)
+            for idx in np.ndindex(*Pc.shape):
+                pc = Pc[idx]
+                wc[idx] = self.beta * ctx.mp.exp(-self.beta * pc * pc / (2 * self.m)) if pc > 0 else ctx.mp.mpf(0)
+        else:
+            wc = np.where(Pc > 0, self.beta * np.exp(-(self.beta / (2 * self.m)) * Pc * Pc), 0.0)
+        Ast = np.concatenate([Ap, Am], axis=0)  # (2n, D): rows (alpha, node)
+        Acj = ctx.conj(Ast)
+        cols = []
+        for k in range(2):
+            col = Wn[:, k]
+            nz = np.flatnonzero(np.asarray([bool(x != 0) for x in col]) if ctx.is_mp else col != 0)
+            rows2 = np.concatenate([nz, nz + n])
+            f = wc[nz] * col[nz][:, None]  # (m, U)
+            f2 = np.concatenate([f, f], axis=0)
+            A2, C2 = Ast[rows2], Acj[rows2]
+            out = []
+            for ci, c in enumerate(self.classes):
+                blk = (A2[:, c] * f2[:, ci:ci + 1]).T @ C2[:, c]
+                out.append(blk.reshape(-1))
+            cols.append(np.concatenate(out))
+        acc = np.stack(cols)
+        wmax = np.asarray(ctx.to_float(wc), dtype=float).max(axis=1) if wc.size else np.zeros(n)
         scale = float(np.sum(np.abs(np.asarray(ctx.to_float(Wn[:, 0]), dtype=float)) * wmax))
         return acc, scale
 
