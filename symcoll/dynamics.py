@@ -313,6 +313,7 @@ class SteadyState:
     Attributes
     ----------
     state : (d, d) array
+        Hermitian (projected, which never increases the error).
     residual : float
         ``||L rho_ss||_2`` (Frobenius of the matrix ``L rho_ss``) evaluated at working precision.
     error_bound : float
@@ -532,7 +533,7 @@ class Lindbladian:
         return (fm, fh) if split else fm + fh
 
     # --------------------------------------------------------------- propagation
-    def evolve(self, rho0, times, basis="eigen", method="auto"):
+    def evolve(self, rho0, times, basis="eigen", method="auto", hermitize=True):
         """Propagate ``rho(t) = exp(L t) rho0`` exactly in t (Eq. (71)).
 
         Parameters
@@ -545,6 +546,10 @@ class Lindbladian:
         basis : {"eigen", "local"}
         method : {"auto", "eig", "expm", "refined"}
             See the module doc; the mpmath path always uses ``"refined"``.
+        hermitize : bool
+            Return ``(rho + rho^dagger)/2`` (default).  The exact rho(t) is Hermitian, so this
+            never increases the error of any entry (``|(a + conj(b))/2 - x| <= max(|a - x|, |b - conj(x)|)``);
+            ``False`` returns the raw propagation, whose anti-Hermitian part is a diagnostic.
 
         Returns
         -------
@@ -575,6 +580,8 @@ class Lindbladian:
             if method == "refined":
                 raise ValueError("method='refined' needs the mpmath path (Lindbladian(..., dps=...))")
             states, rnd, diag, used = self._evolve_float(x, t, method)
+        if hermitize:
+            states = _hermitize(states)
         mapb, enb = self.map_error_bound(t, split=True)
         parts = {"map": mapb, "energies": enb, "rounding": rnd}
         kinds = {
@@ -892,13 +899,14 @@ class Lindbladian:
                 A[0, i] = one
             bm = _mp_from_complex(ctx, b)
             xs = _refine_solve(ctx, A, Af, bm)
+            state = _hermitize(cv.unvec(xs, d))
+            xs = cv.vec(state)
             Lx = self.superoperator() @ xs
             res = float(ctx.mp.sqrt(sum(abs(v) ** 2 for v in Lx)))
             tr_res = float(abs(sum(xs[i] for i in tr_idx) - 1))
-            state = cv.unvec(xs, d)
             eps_w = ctx.eps
         else:
-            xs = np.linalg.solve(Af, b)
+            xs = cv.vec(_hermitize(cv.unvec(np.linalg.solve(Af, b), d)))
             Lx = Lf @ xs
             res = float(np.linalg.norm(Lx))
             tr_res = float(abs(xs[tr_idx].sum() - 1))
@@ -987,6 +995,21 @@ def _refine_solve(ctx, A, Af, b, max_iter=60):
             break
         prev = sz
     return ctx.solve(A, b)
+
+
+def _hermitize(a):
+    """``(a + a^dagger)/2`` on the last two axes (complex128 or mpmath object arrays).
+
+    Orthogonal projection onto Hermitian matrices: the exact states are Hermitian, so the
+    projection never increases the error of an entry, nor the Frobenius error.
+    """
+    a = np.asarray(a)
+    ah = np.swapaxes(a, -1, -2)
+    if a.dtype == object:
+        ah = np.frompyfunc(lambda z: z.conjugate(), 1, 1)(ah)
+    else:
+        ah = ah.conj()
+    return (a + ah) / 2
 
 
 def _neumann_apply(G, X, K):

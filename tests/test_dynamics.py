@@ -189,9 +189,12 @@ def test_state_properties_within_bound(maps3, kind):
     ch, maps = maps3
     L = Lindbladian(ch, maps[kind], 1.0)
     t = np.concatenate([[0.0], np.logspace(-2, 7, 40)])
-    ev = L.evolve(ground(8), t)
+    ev = L.evolve(ground(8), t, hermitize=False)  # raw propagation: Hermiticity is a real check
     b = ev.error_bound
     assert np.all(np.isfinite(b)) and np.all(b > 0)
+    herm = L.evolve(ground(8), t)
+    assert np.all(np.abs(herm.states - ev.states).max(axis=(1, 2)) <= b)
+    assert np.all(herm.states == np.swapaxes(herm.states, 1, 2).conj())
     assert b[-1] < 1e-2  # still a useful bound at t = 1e7 (linear in t: Gamma t ||dS||)
     for r, bt in zip(ev.states, b):
         assert abs(np.trace(r) - 1) <= 8 * bt
