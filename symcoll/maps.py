@@ -45,7 +45,7 @@ KINDS = ("exact", "global", "local", "exact_h0")
 MAX_BYTES = 8 * 2**30
 """Largest memory (tensor plus workspaces) :func:`collision_map` will allocate (8 GiB)."""
 
-_CHUNK_BYTES = 48 * 2**20
+_CHUNK_BYTES = 192 * 2**20
 
 
 # ----------------------------------------------------------------------------- validation
@@ -226,6 +226,17 @@ class _Engine:
             self.c1 = beta / (8 * m) + 1 / (2 * sigma_p * sigma_p)
             self.c2 = 1 / (sigma_p * sigma_p) - beta / (4 * m)
         self.evals = 0
+        # max |symmetrised difference| <= beta max |raw difference| for the exact kind
+        self.err_factor = 1.0 if narrow else float(ctx.to_float(beta))
+
+    def finalize(self, flat):
+        """Hermitian completion ``(beta/2)(T1 + T1^H)`` of the exact-kind accumulator (identity for (45))."""
+        if self.narrow:
+            return flat
+        n = int(round(math.sqrt(len(flat))))
+        T1 = flat.reshape(n, n)
+        out = (T1 + self.ctx.conj(T1.T)) * (self.beta / 2)
+        return out.reshape(-1)
 
     # -- s-matrix rows (C1)-(C2) -------------------------------------------------------
     def rows(self, a, u):
@@ -291,7 +302,7 @@ class _Engine:
         return ap, am, ReK * self.hbar
 
     # -- accumulation -------------------------------------------------------------------
-    def _acc_exact(self, P, Ap, Am, Wn):
+    def _acc_exact(self, P, Ap, Am, Wn, first=True):
         """Weighted sums over nodes of the integrand of the E-variable form of (38).
 
         With ``Z = a / sqrt(p)`` (``a`` the s-matrix rows, ``p`` the incoming momentum of the
@@ -338,13 +349,18 @@ class _Engine:
             sm = Pc[:, :, None] + Pc[:, None, :]
             df = Pc[:, :, None] - Pc[:, None, :]
             Xu = np.exp(-(self.beta / (8 * self.m)) * sm * sm - df * df / (2 * self.sigma_p * self.sigma_p))
-            out = np.zeros((2, Ds, Ds), dtype=complex)
+            # reused panel buffer: every row is assigned (first chunk) or added to, so no zeroing
+            if getattr(self, "_buf", None) is None or self._buf.shape != (2, Ds, Ds):
+                self._buf = np.empty((2, Ds, Ds), dtype=complex)
+            out = self._buf
         Ust = np.concatenate([Zp * Pp, Zm * Pp], axis=0)  # (2n, Ds): rows (alpha, node)
         Vst = ctx.conj(np.concatenate([Zp, Zm], axis=0))
         for k in range(2):
             col = Wn[:, k]
             nz = np.flatnonzero(np.asarray([bool(x != 0) for x in col]) if ctx.is_mp else col != 0)
             if nz.size == 0:
+                if first:
+                    out[k] = 0
                 continue
             w = col[nz]
             rows2 = np.concatenate([nz, nz + n])
@@ -353,7 +369,10 @@ class _Engine:
             for c1, r1 in enumerate(members):
                 Xrow = (Xs[:, c1, :] * w[:, None])[:, cls_of]  # (m, Ds)
                 M = np.concatenate([Xrow, Xrow], axis=0) * Vs
-                out[k, r1, :] = Us[:, r1].T @ M
+                if first:
+                    out[k, r1, :] = Us[:, r1].T @ M
+                else:
+                    out[k, r1, :] += Us[:, r1].T @ M
         # magnitude: |sum_alpha U_A V_B^*| e^X <= 2 max|U| max|V| e^X, maxima per class
         Uf = np.abs(np.asarray(ctx.to_float(ctx.abs(Ust)) if ctx.is_mp else Ust, dtype=complex if not ctx.is_mp else float))
         Vf = np.abs(np.asarray(ctx.to_float(ctx.abs(Vst)) if ctx.is_mp else Vst, dtype=complex if not ctx.is_mp else float))
@@ -368,9 +387,8 @@ class _Engine:
         mag = 2 * (Xf * mU[:, :, None] * mV[:, None, :]).reshape(n, -1).max(axis=1)
         w0 = np.abs(np.asarray(ctx.to_float(Wn[:, 0]), dtype=float))
         scale = float(np.sum(w0 * mag)) * float(self.beta)
-        half_beta = self.beta / 2
-        acc = (out + ctx.conj(np.swapaxes(out, 1, 2))) * half_beta
-        return acc.reshape(2, -1), scale
+        # the Hermitian completion (beta/2)(T1 + T1^H) is linear: applied once to the total
+        return out.reshape(2, -1), scale
 
     def _acc_narrow(self, P, Ap, Am, Wn):
         """Weighted sums for the narrow-packet map (45): blocks of equal Bohr frequency.
@@ -432,11 +450,22 @@ class _Engine:
             Ap, Am, Pf = ap.reshape(k, self.D), am.reshape(k, self.D), P.reshape(k, self.D)
             if self.narrow:
                 part, sc = self._acc_narrow(Pf, Ap, Am, ww)
+                acc = part if acc is None else acc + part
             else:
-                part, sc = self._acc_exact(Pf, Ap, Am, ww)
-            acc = part if acc is None else acc + part
+                acc, sc = self._acc_exact(Pf, Ap, Am, ww, first=acc is None)
             scale += sc
         return acc, scale
+
+
+def _max_abs_diff(ctx, x, y):
+    """``max |x - y|`` (float), chunked in float64 to avoid a full-size temporary."""
+    if ctx.is_mp:
+        return float(np.max(ctx.to_float(ctx.abs(x - y))))
+    out = 0.0
+    step = 1 << 20
+    for s in range(0, len(x), step):
+        out = max(out, float(np.max(np.abs(x[s:s + step] - y[s:s + step]))))
+    return out
 
 
 def _adaptive(engine, panels, tol_q, ctx, max_panels=200000):
@@ -465,7 +494,7 @@ def _adaptive(engine, panels, tol_q, ctx, max_panels=200000):
         while True:
             t, W = rule_pair(ctx, level)
             acc, sc = engine.panel(a, b, t, W, sl, sr)
-            err = float(np.max(ctx.to_float(ctx.abs(acc[0] - acc[1])))) if acc.shape[1] else 0.0
+            err = engine.err_factor * _max_abs_diff(ctx, acc[0], acc[1]) if acc.shape[1] else 0.0
             floor = 64 * ctx.eps * sc
             if err <= max(tp, floor):
                 break
@@ -482,7 +511,10 @@ def _adaptive(engine, panels, tol_q, ctx, max_panels=200000):
             acc = None
             break
         if acc is not None:
-            total = total + acc[0]
+            if ctx.is_mp:
+                total = total + acc[0]
+            else:
+                total += acc[0]
             est_total += err
             scale_total += sc
             n_panels += 1
@@ -600,6 +632,7 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
     tol_q = tol / 2
     with _blas_threads():
         flat, est, scale, n_panels, unresolved = _adaptive(engine, panels, tol_q, ctx)
+    flat = engine.finalize(flat)
     d = len(energies)
     rounding = 32.0 * d * ctx.eps * max(scale, 1.0)
     parts = {
