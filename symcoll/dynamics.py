@@ -685,8 +685,11 @@ class Lindbladian:
             diag["kappa_max"] = kmax
         else:
             L = self.superoperator_float()
-            ss = self.steady_state()
-            xss = cv.vec(_to_complex(ss.state))
+            try:  # propagate only the decaying part rho(0) - rho_ss when the kernel is unique
+                ss = self.steady_state()
+                xss, ss_round = cv.vec(_to_complex(ss.state)), ss.error_parts["rounding"]
+            except ValueError:  # e.g. Gamma = 0: no unique stationary state
+                xss, ss_round = np.zeros_like(x), 0.0
             y = x - xss
             normL1 = float(np.abs(L).sum(axis=0).max())
             for idx in self.blocks():
@@ -695,7 +698,7 @@ class Lindbladian:
                     vecs[a, idx] = sla.expm(Lb * ta) @ y[idx]
             vecs += xss[None, :]
             # expm: backward error ~ u ||L t||; CPTP semigroup: ||exp(Ls)||_2 <= sqrt(d)
-            rnd = u * (8 * n * normL1 * t * math.sqrt(d) * np.linalg.norm(y) + 8 * n) + ss.error_parts["rounding"]
+            rnd = u * (8 * n * normL1 * t * math.sqrt(d) * np.linalg.norm(y) + 8 * n) + ss_round
         states = cv.unvec(vecs, d)
         return states, np.asarray(rnd, dtype=float), diag, use
 

@@ -353,3 +353,18 @@ def test_auto_falls_back_to_expm(monkeypatch, maps3):
     assert ev.method == "expm" and ev.diagnostics["blocks"] == 7
     diff = np.max(np.abs(ev.states - ref.states), axis=(1, 2))
     assert np.all(diff <= ev.error_parts["rounding"] + ref.error_parts["rounding"])
+
+
+@pytest.mark.parametrize("method", ["eig", "expm"])
+def test_gamma_zero_is_unitary(maps3, method, rng):
+    """Gamma = 0: rho(t) = exp(-iHt) rho exp(iHt), i.e. rho_jk(t) = rho_jk exp(-i Delta_jk t)."""
+    ch, maps = maps3
+    e = np.asarray(ch.eigensystem().energies)
+    X = rng.normal(size=(8, 8)) + 1j * rng.normal(size=(8, 8))
+    rho = X @ X.conj().T
+    rho /= np.trace(rho)
+    t = np.array([0.0, 0.3, 7.0, 1e3])
+    ev = Lindbladian(ch, maps["exact"], 0.0).evolve(rho, t, method=method)
+    want = rho[None] * np.exp(-1j * (e[:, None] - e[None, :])[None] * t[:, None, None])
+    err = np.max(np.abs(ev.states - want), axis=(1, 2))
+    assert np.all(err <= ev.error_bound + 1e-15 * (1 + 12 * t))
