@@ -78,7 +78,6 @@ Examples
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -86,7 +85,7 @@ import scipy.linalg as sla
 
 from . import conventions as cv
 from .model import _real_param, to_ctx
-from .numeric import MPContext, Tolerances, get_context
+from .numeric import Tolerances, get_context
 
 COND_V_MAX = 1e8
 """``method="auto"`` switches from ``"eig"`` to ``"expm"`` above this ``cond_2(V)``."""
@@ -158,10 +157,6 @@ def kraus_map(system, kraus, basis="eigen", error_bound=0.0, kind="kraus"):
     return TensorMap(T, system, float(error_bound), kind)
 
 
-def _is_mp_array(a):
-    return isinstance(a, np.ndarray) and a.dtype == object
-
-
 def _to_complex(a):
     """float/complex/object(mpmath) array -> complex128."""
     a = np.asarray(a)
@@ -191,14 +186,6 @@ def _np_to_mpmatrix(mp, a):
         for j in range(a.shape[1]):
             M[i, j] = a[i, j]
     return M
-
-
-def _mpmatrix_to_np(M):
-    out = np.empty((M.rows, M.cols), dtype=object)
-    for i in range(M.rows):
-        for j in range(M.cols):
-            out[i, j] = M[i, j]
-    return out
 
 
 def _check_gamma(Gamma):
