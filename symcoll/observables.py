@@ -245,7 +245,7 @@ def local_thermal_ratio(system, beta, dps=None):
     _real_param("beta", beta, positive=True)
     ctx = get_context(dps)
     v = ctx.exp(-to_ctx(ctx, beta) * to_ctx(ctx, system.h))
-    return v
+    return v if ctx.is_mp else float(v)
 
 
 # ----------------------------------------------------------------------------- distances
