@@ -198,6 +198,8 @@ class _Engine:
         self.classes = classes
         # thr[j', l] = eps_l - eps_j'  (channel l opens at E = thr[j', l] for outgoing j')
         self.thr = energies[None, :] - energies[:, None]
+        thr_f = np.abs(np.asarray(ctx.to_float(self.thr), dtype=float))
+        self.snap_tol = Tolerances(ctx.eps).bohr_equality(float(thr_f.max()) if d else 1.0, d)
         if ctx.is_mp:
             self.iVT = np.asarray(V_eig, dtype=object).T * ctx.mpc(0, self.mg)
         else:
@@ -249,6 +251,14 @@ class _Engine:
         d = self.d
         n = len(u)
         base = a - self.thr  # (d, d): E + eps_j' - eps_l at u = 0
+        # thresholds merged into the breakpoint a (within the Bohr tolerance) open exactly at a
+        if ctx.is_mp:
+            tiny = np.asarray(np.frompyfunc(lambda x: abs(x) <= self.snap_tol, 1, 1)(base), dtype=bool)
+            if tiny.any():
+                base = base.copy()
+                base[tiny] = ctx.mpf(0)
+        else:
+            base = np.where(np.abs(base) <= self.snap_tol, 0.0, base)
         Xe = base[None, :, :] + u[:, None, None]  # (n, j', l)
         if ctx.is_mp:
             zero = ctx.mp.mpf(0)
@@ -639,8 +649,9 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
         "quadrature": {
             "value": float(est),
             "kind": "estimate",
-            "note": "sum over panels of max-entry |G_2n - G_n| (Gauss-Legendre of orders n and 2n "
-                    "after the sin^4 substitution); the returned value is the 2n rule",
+            "note": "sum over panels of max-entry |fine - coarse| (float64: Gauss-Kronrod K21 vs G10; "
+                    "mpmath: Gauss-Legendre 2n vs n) after the square-root endpoint substitution; "
+                    "the finer rule is returned",
         },
         "tail": {
             "value": float(tail_bound(e_max, bf, spread)),
@@ -654,7 +665,8 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
             "note": "32 d eps int max_entries w dE (linear solves and accumulation in the working precision)",
         },
     }
-    info = {"panels": n_panels, "unresolved_panels": unresolved, "evaluations": engine.evals,
+    info = {"panels": n_panels, "initial_panels": len(panels), "unresolved_panels": unresolved,
+            "evaluations": engine.evals,
             "E_max": e_max, "breakpoints": len(pts_f)}
     return flat, parts, info
 
