@@ -394,9 +394,10 @@ class _Engine:
             mU[:, c] = Uf[:, r].max(axis=1)
             mV[:, c] = Vf[:, r].max(axis=1)
         Xf = np.asarray(ctx.to_float(Xu), dtype=float) if ctx.is_mp else Xu
-        mag = 2 * (Xf * mU[:, :, None] * mV[:, None, :]).reshape(n, -1).max(axis=1)
         w0 = np.abs(np.asarray(ctx.to_float(Wn[:, 0]), dtype=float))
-        scale = float(np.sum(w0 * mag)) * float(self.beta)
+        # per class pair: int |integrand| dE >= every entry's; symmetrised like T1 -> (beta/2)(T1 + T1^H)
+        absT1 = 2 * np.einsum("n,nab,na,nb->ab", w0, Xf, mU, mV)
+        scale = (absT1 + absT1.T) * (float(self.beta) / 2)
         # the Hermitian completion (beta/2)(T1 + T1^H) is linear: applied once to the total
         return out.reshape(2, -1), scale
 
@@ -433,8 +434,13 @@ class _Engine:
                 out.append(blk.reshape(-1))
             cols.append(np.concatenate(out))
         acc = np.stack(cols)
-        wmax = np.asarray(ctx.to_float(wc), dtype=float).max(axis=1) if wc.size else np.zeros(n)
-        scale = float(np.sum(np.abs(np.asarray(ctx.to_float(Wn[:, 0]), dtype=float)) * wmax))
+        # per class: int |integrand| dE <= sum_n |W_n| w_c 2 max_{A in c, alpha} |a_A|^2 (for every entry)
+        wcf = np.asarray(ctx.to_float(wc), dtype=float)
+        Af = np.abs(np.asarray(ctx.to_float(ctx.abs(Ast)), dtype=float) if ctx.is_mp else Ast)
+        Af = np.maximum(Af[:n], Af[n:])
+        mA = np.stack([Af[:, c].max(axis=1) for c in self.classes], axis=1) if self.classes else np.zeros((n, 0))
+        w0 = np.abs(np.asarray(ctx.to_float(Wn[:, 0]), dtype=float))
+        scale = 2 * np.einsum("n,nc,nc->c", w0, wcf, mA * mA)
         return acc, scale
 
     def panel(self, a, b, t, W, left=True, right=True):
@@ -505,7 +511,7 @@ def _adaptive(engine, panels, tol_q, ctx, max_panels=200000):
             t, W = rule_pair(ctx, level)
             acc, sc = engine.panel(a, b, t, W, sl, sr)
             err = engine.err_factor * _max_abs_diff(ctx, acc[0], acc[1]) if acc.shape[1] else 0.0
-            floor = 64 * ctx.eps * sc
+            floor = 64 * ctx.eps * float(np.max(sc)) if np.size(sc) else 0.0
             if err <= max(tp, floor):
                 break
             if rule_pair(ctx, level + 1) is not None:
@@ -644,7 +650,7 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
         flat, est, scale, n_panels, unresolved = _adaptive(engine, panels, tol_q, ctx)
     flat = engine.finalize(flat)
     d = len(energies)
-    rounding = 32.0 * d * ctx.eps * max(scale, 1.0)
+    rounding = 32.0 * d * ctx.eps * max(float(np.max(scale)) if np.size(scale) else 0.0, 1.0)
     parts = {
         "quadrature": {
             "value": float(est),
@@ -662,7 +668,8 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
         "rounding": {
             "value": float(rounding),
             "kind": "estimate",
-            "note": "32 d eps int max_entries w dE (linear solves and accumulation in the working precision)",
+            "note": "32 d eps max_entries int |integrand| dE (class-wise upper estimate of the absolute "
+                    "integral; linear solves and accumulation in the working precision)",
         },
     }
     info = {"panels": n_panels, "initial_panels": len(panels), "unresolved_panels": unresolved,
