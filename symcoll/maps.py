@@ -625,7 +625,7 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
     ef = np.array(ctx.to_float(energies), dtype=float) if ctx.is_mp else np.asarray(energies, dtype=float)
     spread = float(ef.max() - ef.min()) if len(ef) else 0.0
     bf = float(bath.beta)
-    tol_tail = tol / 8
+    tol_tail = tol / 32
     e_max = spread + math.log(1 / tol_tail) / bf
     for _ in range(5):
         tb = tail_bound(e_max, bf, spread)
@@ -650,7 +650,7 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
         flat, est, scale, n_panels, unresolved = _adaptive(engine, panels, tol_q, ctx)
     flat = engine.finalize(flat)
     d = len(energies)
-    rounding = 32.0 * d * ctx.eps * max(float(np.max(scale)) if np.size(scale) else 0.0, 1.0)
+    rounding = 16.0 * d * ctx.eps * max(float(np.max(scale)) if np.size(scale) else 0.0, 1.0)
     parts = {
         "quadrature": {
             "value": float(est),
@@ -668,7 +668,7 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
         "rounding": {
             "value": float(rounding),
             "kind": "estimate",
-            "note": "32 d eps max_entries int |integrand| dE (class-wise upper estimate of the absolute "
+            "note": "16 d eps max_entries int |integrand| dE (class-wise upper estimate of the absolute "
                     "integral; linear solves and accumulation in the working precision)",
         },
     }
