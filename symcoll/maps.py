@@ -18,10 +18,12 @@ the d energies ``E + eps_j'`` (one row of each).
 The narrow-packet limit (44) turns the weight into ``beta exp(-beta (E + Delta_{j'j}))``
 on the entries with ``Delta_{j'j} = Delta_{k'k}`` and zero elsewhere: the global map (45).
 
-Quadrature: panels between all channel thresholds ``eps_l - eps_j' > 0`` (and 0), the
-substitution of :mod:`symcoll.quadrature`, Gauss-Legendre of orders n and 2n per panel
-(difference = error *estimate*), adaptive order doubling and bisection, and an
-analytic (rigorous) bound on the truncated Gaussian tail.
+Quadrature: panels between all channel thresholds ``eps_l - eps_j' > 0`` (and 0), graded
+toward clusters of thresholds, the square-root endpoint substitution of
+:mod:`symcoll.quadrature` (the ``(E - E_min)^{-1/4}`` singularity of w cancels against the
+flux factors ``K^{1/2}`` of (C1)), Gauss-Kronrod (G10, K21) per panel in float64 and
+Gauss-Legendre pairs (n, 2n) in mpmath (difference = error *estimate*), bisection where
+that estimate is too large, and an analytic (rigorous) bound on the truncated Gaussian tail.
 """
 from __future__ import annotations
 

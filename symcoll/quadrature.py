@@ -13,8 +13,7 @@ vanishes.  All of them sit at *breakpoints* known in advance.  On every panel
 analytic in t and Gauss-Legendre converges exponentially.  (The weight of (38) has a
 ``(E - E_min)^{-1/4}`` singularity, but in the integrand it always multiplies the flux
 factors ``K^{1/2}`` of the s-matrix rows and the quarter powers cancel; only square
-roots remain.  :func:`sin4_panel_nodes`, ``E - a ~ t^4``, is kept for integrands with
-genuine quarter powers.)  Clusters of breakpoints (spacing ~eps
+roots remain.)  Clusters of breakpoints (spacing ~eps
 next to panels of width ~h) are handled by geometric grading: a panel is cut so
 that no sub-panel is wider than twice its distance to the nearest breakpoint
 outside it.
@@ -29,7 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["gauss_legendre01", "rule_pair", "map_rule", "panel_nodes", "sin4_panel_nodes", "graded_panels", "tail_bound"]
+__all__ = ["gauss_legendre01", "rule_pair", "map_rule", "graded_panels", "tail_bound"]
 
 
 @lru_cache(maxsize=None)
@@ -84,56 +83,6 @@ def gauss_legendre01(n: int, ctx):
     w = np.array([+v for v in ws], dtype=object)
     _GL_MP_CACHE[key] = (t, w)
     return t, w
-
-
-def panel_nodes(a, b, n, ctx, left=True, right=True):
-    """Nodes on the panel ``[a, b]`` under a polynomial map that squares out endpoint kinks.
-
-    ``E = a + (b - a) phi(t)`` with ``phi(t) = 3t^2 - 2t^3`` (both ends singular),
-    ``t^2`` (left only), ``2t - t^2`` (right only) or ``t`` (neither): near a singular
-    end ``E - a ~ t^2`` (or ``b - E ~ (1 - t)^2``), so a function of ``sqrt(E - a)`` becomes
-    analytic in t.  The integrand of the E-variable maps contains only such square roots
-    (the quarter powers ``(E - E_min)^{-1/4}`` of the weight cancel against the flux
-    factors ``K^{1/2}`` of the s-matrix rows, see :mod:`symcoll.maps`).
-
-    Returns
-    -------
-    u : array (n,)
-        Offsets ``E - a`` (kept separate from ``a`` so that ``E - a`` is exact to
-        rounding near the left end).
-    weights : array (n,)
-        ``w_t (b - a) phi'(t)`` so that ``int_a^b f(E) dE ~ sum weights f(a + u)``.
-    """
-    t, w = gauss_legendre01(n, ctx)
-    L = b - a
-    if left and right:
-        u = L * t * t * (3 - 2 * t)
-        jac = L * 6 * t * (1 - t)
-    elif left:
-        u = L * t * t
-        jac = L * 2 * t
-    elif right:
-        u = L * t * (2 - t)
-        jac = L * 2 * (1 - t)
-    else:
-        u = L * t
-        jac = L + 0 * t
-    return u, w * jac
-
-
-def sin4_panel_nodes(a, b, n, ctx):
-    """Nodes under ``E = a + (b - a) sin^4(pi t/2)`` (``E - a ~ t^4`` at the left end).
-
-    Kept for integrands with genuine quarter-power endpoint behaviour.
-    """
-    t, w = gauss_legendre01(n, ctx)
-    L = b - a
-    x = ctx.pi * t / 2
-    s, c = ctx.sin(x), ctx.cos(x)
-    s2 = s * s
-    u = L * s2 * s2
-    jac = L * 2 * ctx.pi * s2 * s * c
-    return u, w * jac
 
 
 def graded_panels(breakpoints, e_max, ratio: float = 2.0, n_singular=None):
@@ -269,9 +218,14 @@ def rule_pair(ctx, level: int):
 
 
 def map_rule(a, b, t, W, ctx, left=True, right=True):
-    """Map a rule ``(t, W)`` on [0, 1] onto the panel ``[a, b]`` (see :func:`panel_nodes`).
+    """Map a rule ``(t, W)`` on [0, 1] onto the panel ``[a, b]``.
 
-    Returns offsets ``u = E - a`` and weights ``W * (b - a) phi'(t)``.
+    ``E = a + (b - a) phi(t)`` with ``phi(t) = 3t^2 - 2t^3`` (both ends singular), ``t^2``
+    (left only), ``2t - t^2`` (right only) or ``t``: near a singular end ``E - a ~ t^2`` (or
+    ``b - E ~ (1 - t)^2``) so functions of ``sqrt(E - a)`` become analytic in t.
+
+    Returns offsets ``u = E - a`` (kept separate from ``a`` so that ``E - a`` is exact to
+    rounding near the left end) and weights ``W * (b - a) phi'(t)``.
     """
     # arrays on the left: ``mpf * ndarray`` makes mpmath try (slowly) to convert the array
     L = b - a
