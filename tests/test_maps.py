@@ -426,3 +426,10 @@ def test_narrow_packet_limit_44_exact_tends_to_global():
     assert np.max(np.abs(Se.tensor - Sg.tensor)) <= Se.error_bound + Sg.error_bound
     # while at the paper's sigma_p = 0.5 the two differ at order 1e-2 (coherence transfer)
     assert np.max(np.abs(cmap(2, 0.1, "exact").tensor - cmap(2, 0.1, "global").tensor)) > 1e-3
+
+
+def test_local_map_float_vs_mpmath_N2():
+    """(54)-(56) (scattering of H(0), rotated into the eigenbasis of H(eps)) at 30 digits."""
+    Sf = cmap(2, 0.1, "local")
+    Sm = cmap(2, 0.1, "local", dps=30, tol=1e-15)
+    assert np.max(np.abs(Sf.tensor - as_complex(Sm))) <= Sf.error_bound + Sm.error_bound
