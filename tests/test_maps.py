@@ -433,3 +433,9 @@ def test_local_map_float_vs_mpmath_N2():
     Sf = cmap(2, 0.1, "local")
     Sm = cmap(2, 0.1, "local", dps=30, tol=1e-15)
     assert np.max(np.abs(Sf.tensor - as_complex(Sm))) <= Sf.error_bound + Sm.error_bound
+
+
+def test_eps_zero_kinds_coincide():
+    """At eps = 0, H(eps) = H(0): local (54)-(56) = global (45) and exact_h0 = exact (38)."""
+    np.testing.assert_allclose(cmap(2, 0.0, "local").tensor, cmap(2, 0.0, "global").tensor, atol=1e-15, rtol=0)
+    np.testing.assert_allclose(cmap(2, 0.0, "exact_h0").tensor, cmap(2, 0.0, "exact").tensor, atol=1e-15, rtol=0)
