@@ -90,3 +90,29 @@ def test_help_lists_commands():
     proc = subprocess.run([sys.executable, "-m", "symcoll", "--help"], capture_output=True, text=True, timeout=60)
     for cmd in ("paper", "verify", "kernels", "evolve"):
         assert cmd in proc.stdout
+
+
+def test_high_precision_validation_bounds_hold():
+    """--dps: the float64 propagation differs from the 20-digit one by less than its bound."""
+    from symcoll.paper import QUICK_PARAMETERS, run_paper, validate_high_precision
+
+    run = run_paper(dict(QUICK_PARAMETERS, eps=[0.1], eps_sweep=[0.1], maps=["exact", "local"]), progress=False)
+    checks = validate_high_precision(run, 20, kinds=(), n_check=3, progress=False)
+    assert [c["map"] for c in checks] == ["exact"]
+    c = checks[0]
+    assert c["passed"] and max(c["max_diff"]) > 0  # a real comparison, not identical numbers
+    assert all(d <= b for d, b in zip(c["max_diff"], c["bound"]))
+
+
+def test_sum_rule_residuals_detect_a_wrong_weight():
+    """The same-band sum rule (66) holds for the local map; a wrong Boltzmann weight breaks it."""
+    from symcoll import DeltaCoupling, EffusionBath, QubitChain, collision_map
+    from symcoll.paper import sum_rule_residuals
+
+    chain = QubitChain(3, 4.0, 1e-3)
+    S = collision_map(chain, EffusionBath(0.1, 0.1, 0.5), DeltaCoupling(50.0), kind="local")
+    bands = chain.eigensystem().bands
+    same, inter = sum_rule_residuals(S.tensor, bands, 0.1, 4.0)
+    assert same < 1e-12 and inter < 1e-12
+    wrong, _ = sum_rule_residuals(S.tensor, bands, 0.1, -4.0)  # e^{+beta h} instead of e^{-beta h}
+    assert wrong > 1e-2
