@@ -85,6 +85,7 @@ import scipy.linalg as sla
 
 from . import conventions as cv
 from .model import _real_param, to_ctx
+from .model import check_density_matrix as _check_dm
 from .numeric import Tolerances, get_context
 
 COND_V_MAX = 1e8
@@ -212,39 +213,12 @@ def _check_times(times):
 
 
 def check_density_matrix(rho, d, name="rho0"):
-    """Validate a density matrix of dimension d; returns it as complex128 (or object array).
+    """Validate a density matrix of dimension d (:func:`symcoll.model.check_density_matrix`).
 
-    Raises
-    ------
-    TypeError
-        Not an array of numbers.
-    ValueError
-        Wrong shape, non-finite, not Hermitian, trace != 1 or not positive semidefinite
-        (each within ``Tolerances().state_validation()``).
+    Returns it unchanged if it holds mpmath numbers, else as complex128.
     """
-    try:
-        a = np.asarray(rho)
-    except Exception as exc:  # pragma: no cover
-        raise TypeError(f"{name} must be a (d, d) array of numbers") from exc
-    if a.dtype != object and not np.issubdtype(a.dtype, np.number):
-        raise TypeError(f"{name} must hold numbers (got dtype {a.dtype})")
-    if a.shape != (d, d):
-        raise ValueError(f"{name} must be a square ({d}, {d}) density matrix (got shape {a.shape})")
-    c = _to_complex(a)
-    if not np.all(np.isfinite(c)):
-        raise ValueError(f"{name} must have finite entries")
-    tol = Tolerances().state_validation()
-    herm = float(np.max(np.abs(c - c.conj().T)))
-    if herm > tol:
-        raise ValueError(f"{name} must be Hermitian (max |{name} - {name}^dagger| = {herm:.2e} > {tol:.1e})")
-    tr = complex(np.trace(c))
-    if abs(tr - 1) > tol:
-        raise ValueError(f"{name} must have trace 1 (got {tr.real:.12g}; tolerance {tol:.1e})")
-    wmin = float(np.linalg.eigvalsh((c + c.conj().T) / 2).min())
-    if wmin < -tol:
-        raise ValueError(
-            f"{name} must be positive semidefinite (smallest eigenvalue {wmin:.2e} < -{tol:.1e})"
-        )
+    c = _check_dm(rho, d, name)
+    a = np.asarray(rho)
     return a if a.dtype == object else c
 
 

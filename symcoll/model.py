@@ -113,6 +113,54 @@ def _check_matrix(name, M, *, square=True, hermitian=True, real=False, dim=None)
     return A
 
 
+def check_density_matrix(rho, d=None, name="rho", tol=None):
+    """Validate a density matrix; return it as complex128 (mpmath object arrays converted).
+
+    Parameters
+    ----------
+    rho : (d, d) array_like
+        Candidate state (float, complex or mpmath numbers).
+    d : int, optional
+        Required dimension.
+    tol : float, optional
+        Tolerance for Hermiticity, unit trace and positivity; default
+        ``Tolerances().state_validation()``.
+
+    Raises
+    ------
+    TypeError
+        Not an array of numbers.
+    ValueError
+        Wrong shape, non-finite, not Hermitian, trace != 1 or not positive semidefinite.
+    """
+    try:
+        a = np.asarray(rho)
+    except Exception as exc:  # pragma: no cover - numpy raises many kinds
+        raise TypeError(f"{name} must be a (d, d) array of numbers") from exc
+    if a.dtype != object and not np.issubdtype(a.dtype, np.number):
+        raise TypeError(f"{name} must hold numbers (got dtype {a.dtype})")
+    if a.ndim != 2 or a.shape[0] != a.shape[1] or (d is not None and a.shape != (d, d)):
+        want = f"({d}, {d})" if d is not None else "(d, d)"
+        raise ValueError(f"{name} must be a square {want} density matrix (got shape {a.shape})")
+    if a.dtype == object:
+        c = np.array([complex(x) for x in a.reshape(-1)], dtype=complex).reshape(a.shape)
+    else:
+        c = a.astype(complex)
+    if not np.all(np.isfinite(c)):
+        raise ValueError(f"{name} must have finite entries")
+    tol = Tolerances().state_validation() if tol is None else float(tol)
+    herm = float(np.max(np.abs(c - c.conj().T)))
+    if herm > tol:
+        raise ValueError(f"{name} must be Hermitian (max |{name} - {name}^dagger| = {herm:.2e} > {tol:.1e})")
+    tr = complex(np.trace(c))
+    if abs(tr - 1) > tol:
+        raise ValueError(f"{name} must have trace 1 (got {tr.real:.12g}; tolerance {tol:.1e})")
+    wmin = float(np.linalg.eigvalsh((c + c.conj().T) / 2).min())
+    if wmin < -tol:
+        raise ValueError(f"{name} must be positive semidefinite (smallest eigenvalue {wmin:.2e} < -{tol:.1e})")
+    return c
+
+
 # ----------------------------------------------------------------------------- eigenbasis
 @dataclass
 class Eigensystem:

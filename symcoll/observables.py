@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from .model import _real_param, to_ctx
+from .model import _real_param, check_density_matrix, to_ctx
 from .numeric import Tolerances, get_context
 
 __all__ = [
@@ -258,19 +258,7 @@ def check_state(rho, name="rho", tol=None):
     a = _arr(rho, name)
     if a.ndim != 2:
         raise ValueError(f"{name} must be a single (d, d) density matrix (got shape {a.shape})")
-    c = _to_complex(a)
-    if not np.all(np.isfinite(c)):
-        raise ValueError(f"{name} must have finite entries")
-    tol = Tolerances().state_validation() if tol is None else float(tol)
-    herm = float(np.max(np.abs(c - c.conj().T)))
-    if herm > tol:
-        raise ValueError(f"{name} is not a state: not Hermitian (max |{name} - {name}^dagger| = {herm:.2e} > {tol:.1e})")
-    tr = complex(np.trace(c))
-    if abs(tr - 1) > tol:
-        raise ValueError(f"{name} is not a state: trace {tr.real:.12g} != 1 (tolerance {tol:.1e})")
-    w = np.linalg.eigvalsh((c + c.conj().T) / 2)
-    if w.min() < -tol:
-        raise ValueError(f"{name} is not a state: eigenvalue {w.min():.2e} < -{tol:.1e} (not positive semidefinite)")
+    c = check_density_matrix(a, None, name, Tolerances().state_validation() if tol is None else tol)
     return (c + c.conj().T) / 2
 
 

@@ -1,4 +1,8 @@
-"""``symcoll verify``: run every registered derivation, one PASS/FAIL line per checked equation."""
+"""``symcoll verify``: run every registered derivation, one PASS/FAIL line per checked equation.
+
+The derivations cover Eqs. (30), (35), (38)-(43), (47), (50)-(68) and Appendix C (C1)-(C39);
+see README_derivations.md for the map equation -> script -> result.
+"""
 from __future__ import annotations
 
 import sys
