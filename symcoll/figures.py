@@ -45,6 +45,14 @@ def _populations(ax, r, title):
     ax.legend(fontsize=7, ncol=2)
 
 
+def _save(plt, fig, out_dir, name):
+    fig.tight_layout()
+    path = os.path.join(out_dir, name)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def make_figures(run, out_dir):
     """Write fig2.png, fig3.png, fig4.png into ``out_dir`` and return their paths."""
     plt = _plt()
@@ -78,11 +86,7 @@ def make_figures(run, out_dir):
     ax.set_title("(d) band ratio, exact map", fontsize=9)
     ax.legend(fontsize=7, loc="center right")
     fig.suptitle(_title(run, "Fig. 2: exact dynamics of the qubit chain"), fontsize=9)
-    fig.tight_layout()
-    path = os.path.join(out_dir, "fig2.png")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    paths.append(path)
+    paths.append(_save(plt, fig, out_dir, "fig2.png"))
 
     # Fig. 3: beta_eff(0 -> 2) with rho_23 insets
     eps3 = [e for e in (0.1, 3e-3) if run.get(e, "exact") is not None] or [e_big, e_small]
@@ -107,11 +111,7 @@ def make_figures(run, out_dir):
         inset.set_title(r"$|\rho_{23}|$", fontsize=8)
         inset.tick_params(labelsize=6)
     fig.suptitle(_title(run, "Fig. 3: inter-band temperature and intra-band coherence"), fontsize=9)
-    fig.tight_layout()
-    path = os.path.join(out_dir, "fig3.png")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    paths.append(path)
+    paths.append(_save(plt, fig, out_dir, "fig3.png"))
 
     # Fig. 4: local (top) vs exact (bottom) populations at the largest eps
     fig, axes = plt.subplots(2, 1, figsize=(7.5, 8), sharex=True)
@@ -123,9 +123,5 @@ def make_figures(run, out_dir):
             for i in range(1, 7):
                 ax.axhline(ref["gibbs_populations"][i], color="grey", lw=0.6, ls=":")
     fig.suptitle(_title(run, "Fig. 4: populations, local vs exact (dotted: Gibbs (72))"), fontsize=9)
-    fig.tight_layout()
-    path = os.path.join(out_dir, "fig4.png")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    paths.append(path)
+    paths.append(_save(plt, fig, out_dir, "fig4.png"))
     return paths
