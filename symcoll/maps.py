@@ -617,14 +617,20 @@ def _breakpoints(ctx, e):
     return pts, pts_f
 
 
-def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=None):
-    """Run the quadrature; returns flat result, error parts, info."""
+def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=None, bp_energies=None):
+    """Run the quadrature; returns flat result, error parts, info.
+
+    ``bp_energies`` (default ``energies``): spectrum whose channel thresholds set the panel
+    breakpoints and whose width sets the tail cut (the compact local map integrates the site
+    qubit alone on the panels of the whole chain, so that it reproduces the dense path).
+    """
     m = to_ctx(ctx, bath.m)
     beta = to_ctx(ctx, bath.beta)
     sig = to_ctx(ctx, bath.sigma_p)
     engine = _Engine(ctx, energies, V_eig, m, to_ctx(ctx, g), beta, sig, narrow, classes, sel)
-    pts, pts_f = _breakpoints(ctx, energies)
-    ef = np.array(ctx.to_float(energies), dtype=float) if ctx.is_mp else np.asarray(energies, dtype=float)
+    bp_e = energies if bp_energies is None else bp_energies
+    pts, pts_f = _breakpoints(ctx, bp_e)
+    ef = np.array(ctx.to_float(bp_e), dtype=float) if ctx.is_mp else np.asarray(bp_e, dtype=float)
     spread = float(ef.max() - ef.min()) if len(ef) else 0.0
     bf = float(bath.beta)
     tol_tail = tol / 32
@@ -714,8 +720,11 @@ class CollisionMap:
         Quadrature statistics (panels, evaluations, E_max).
     """
 
+    storage = "dense"
+
     def __init__(self, tensor, error_parts, kind, system, bath, coupling, dps, eigensystem, info=None):
-        self.tensor = tensor
+        self._tensor = tensor
+        self._dim = int(tensor.shape[0]) if tensor is not None else len(eigensystem.energies)
         self.error_parts = error_parts
         self.error_bound = float(sum(p["value"] for p in error_parts.values()))
         self.kind = kind
@@ -733,7 +742,12 @@ class CollisionMap:
 
     @property
     def dim(self) -> int:
-        return self.tensor.shape[0]
+        return self._dim
+
+    @property
+    def tensor(self):
+        """The dense ``(d, d, d, d)`` tensor ``[j', k', j, k]`` (see the class docstring)."""
+        return self._tensor
 
     def _float_tensor(self):
         if self.tensor.dtype == object:
@@ -790,6 +804,23 @@ class CollisionMap:
             return np.tensordot(np.asarray(r, dtype=object), self.tensor, axes=([-2, -1], [2, 3]))
         return np.einsum("abjk,...jk->...ab", self.tensor, r)
 
+    _choi_note = " (dense eigvalsh of the d^2 x d^2 Choi matrix)"
+    _storage_note = "dense (d, d, d, d) tensor; all checks on the full tensor"
+
+    def _population_parts(self):
+        """Trace defect ``(d, d)``, max Hermiticity defect (39), populations ``P[j', j] = S^{jj}_{j'j'}``."""
+        T = self._float_tensor()
+        d = self.dim
+        idx = np.arange(d)
+        tr = np.einsum("aajk->jk", T) - np.eye(d)
+        herm = float(np.max(np.abs(T - np.conj(T.transpose(1, 0, 3, 2)))))
+        P = T[idx[:, None], idx[:, None], idx[None, :], idx[None, :]].real
+        return tr, herm, P
+
+    def _sum_rule_lhs(self, g):
+        """``sum_j S^{jj}_{j'k'} g_j`` (left side of (66))."""
+        return np.einsum("abjj,j->ab", self._float_tensor(), g)
+
     def diagnostics(self) -> dict:
         """Structural checks, each ``{"value", "meaning"}`` (float64 numbers).
 
@@ -800,21 +831,16 @@ class CollisionMap:
           (Eq. (66), chains only; exact for the local map, an O(eps) statement otherwise);
         * ``min_choi_eigenvalue``: smallest eigenvalue of the Choi matrix (< 0: not CP).
         """
-        T = self._float_tensor()
-        d = self.dim
-        idx = np.arange(d)
-        tr = np.einsum("aajk->jk", T) - np.eye(d)
-        herm = T - np.conj(T.transpose(1, 0, 3, 2))
+        tr, herm, P = self._population_parts()
         e = np.array(get_context(self.dps).to_float(self.eigensystem.energies), dtype=float)
         beta = float(self.bath.beta)
-        P = T[idx[:, None], idx[:, None], idx[None, :], idx[None, :]].real  # P[j', j] = S^{jj}_{j'j'}
         h0 = self.kind in ("local", "exact_h0")
         e_db = float(self.system.h) * np.asarray(self.eigensystem.bands, dtype=float) if h0 else e
         db = P - np.exp(-beta * (e_db[:, None] - e_db[None, :])) * P.T
         out = {
             "trace_preservation": {"value": float(np.max(np.abs(tr))),
                                    "meaning": "max_jk |sum_j' S^{jk}_{j'j'} - delta_jk| (0: trace preserving)"},
-            "hermiticity": {"value": float(np.max(np.abs(herm))),
+            "hermiticity": {"value": float(herm),
                             "meaning": "max |S^{jk}_{j'k'} - conj(S^{kj}_{k'j'})|, Eq. (39)"},
             "detailed_balance": {"value": float(np.max(np.abs(db))),
                                  "meaning": "max_{j'j} |S^{jj}_{j'j'} - exp(-beta Delta_{j'j}) S^{j'j'}_{jj}|, Eq. (30), "
@@ -830,7 +856,7 @@ class CollisionMap:
         if isinstance(self.system, QubitChain):
             e0 = float(self.system.h) * np.asarray(self.eigensystem.bands, dtype=float)
             g = np.exp(-beta * (e0 - e0.min()))
-            lhs = np.einsum("abjj,j->ab", T, g)
+            lhs = self._sum_rule_lhs(g)
             res = lhs - np.diag(g)
             out["sum_rule"] = {
                 "value": float(np.max(np.abs(res))),
@@ -840,12 +866,254 @@ class CollisionMap:
             }
         lam = self.choi_eigenvalues()
         out["min_choi_eigenvalue"] = {"value": float(lam[0]),
-                                      "meaning": "smallest eigenvalue of the Choi matrix; < 0 means not completely positive"}
+                                      "meaning": "smallest eigenvalue of the Choi matrix; < 0 means not completely positive"
+                                                 + self._choi_note}
+        out["storage"] = {"value": self.storage, "meaning": self._storage_note}
         out["error_bound"] = {"value": self.error_bound, "meaning": "bound on max abs entry error (sum of error_parts)"}
         return out
 
 
-def _setup(system, bath, coupling, kind, dps, tol, check_memory=True):
+def _gib(nbytes):
+    return nbytes / 2**30
+
+
+class _CompactMap(CollisionMap):
+    """Common part of the compact (block) storages: no dense ``d^4`` tensor is kept.
+
+    ``.tensor``, :meth:`superoperator`, :meth:`choi` and :meth:`kraus` densify on demand
+    when the dense tensor (plus one working copy) fits :data:`MAX_BYTES`; otherwise they raise
+    ValueError with the memory the dense tensor would need.  :meth:`apply` and
+    :meth:`diagnostics` work blockwise and never form ``d^4`` numbers.
+    """
+
+    storage = "compact"
+    _storage_note = ("compact block storage: every check computed blockwise from the stored blocks "
+                     "(no d^4 tensor formed); Choi spectrum from the block structure")
+
+    def __init__(self, error_parts, kind, system, bath, coupling, dps, eigensystem, info=None):
+        super().__init__(None, error_parts, kind, system, bath, coupling, dps, eigensystem, info)
+        self._ctx = get_context(dps)
+
+    def dense_bytes(self) -> int:
+        """Bytes of the dense tensor (complex128, or ~240 B per mpmath entry) plus one working copy."""
+        per = 16 if self.dps is None else 240
+        return 2 * per * self.dim**4
+
+    @property
+    def tensor(self):
+        """Dense tensor, built on demand when :meth:`dense_bytes` <= MAX_BYTES (else ValueError)."""
+        if self._tensor is None:
+            need = self.dense_bytes()
+            if need > MAX_BYTES:
+                raise ValueError(
+                    f"this {self.kind} map is stored compactly (d = {self.dim}); the dense d^4 tensor needs "
+                    f"{_gib(need):.1f} GiB (> MAX_BYTES = {_gib(MAX_BYTES):.0f} GiB): use .apply(rho) and "
+                    ".diagnostics(), which work blockwise")
+            self._tensor = self._densify()
+        return self._tensor
+
+    def _check_rho(self, rho):
+        r = np.asarray(rho)
+        d = self.dim
+        if r.shape[-2:] != (d, d):
+            raise ValueError(f"rho must have shape ({d}, {d}) (or (..., {d}, {d})) (got {r.shape})")
+        if self.dps is not None and r.dtype != object:
+            r = self._ctx.array(r, complex=True)
+        return r
+
+    def apply(self, rho):
+        """``(S rho)_{j'k'} = sum_{jk} S^{jk}_{j'k'} rho_{jk}`` computed blockwise (rho in the eigenbasis of H)."""
+        r = self._check_rho(rho)
+        if r.ndim == 2:
+            return self._apply2(r)
+        flat = r.reshape(-1, self.dim, self.dim)
+        out = np.stack([self._apply2(x) for x in flat])
+        return out.reshape(r.shape[:-2] + (self.dim, self.dim))
+
+    def choi_eigenvalues(self):
+        """Choi spectrum from the block structure (exact, no dense Choi matrix; see the subclass)."""
+        return self._choi_eigenvalues()
+
+
+class _GlobalBlocks(_CompactMap):
+    """Compact narrow-packet map (45): one matrix per Bohr class.
+
+    Class ``c`` lists pairs ``A = j' d + j`` with a common ``Delta_{j'j}``; its block is
+    ``B_c[a, b] = S^{j_a k_b}_{j'_a k'_b}`` for ``A_a = (j'_a, j_a)``, ``A_b = (k'_b, k_b)`` in ``c``;
+    every other entry of (45) vanishes.  Up to a permutation the Choi matrix is the direct sum
+    of the blocks, so its spectrum is computed blockwise.
+    """
+
+    _choi_note = " (union of the spectra of the Bohr-class blocks: the Choi matrix of (45) is their direct sum)"
+
+    def __init__(self, classes, flat, *args, **kw):
+        super().__init__(*args, **kw)
+        d = self.dim
+        self.classes = classes
+        self.blocks = []
+        pos = 0
+        for c in classes:
+            k = len(c)
+            self.blocks.append(flat[pos:pos + k * k].reshape(k, k))
+            pos += k * k
+        self._jp = [np.asarray(c) // d for c in classes]
+        self._j = [np.asarray(c) % d for c in classes]
+
+    def stored_numbers(self) -> int:
+        return sum(len(c) ** 2 for c in self.classes)
+
+    def _densify(self):
+        ctx, d = self._ctx, self.dim
+        T2 = ctx.zeros((d * d, d * d), complex=True)
+        for c, B in zip(self.classes, self.blocks):
+            T2[np.ix_(c, c)] = B
+        T = T2.reshape(d, d, d, d).transpose(0, 2, 1, 3)
+        return T if ctx.is_mp else np.ascontiguousarray(T)
+
+    def _apply2(self, r):
+        d = self.dim
+        if r.dtype == object:
+            out = self._ctx.zeros((d, d), complex=True)
+            for B, jp, j in zip(self.blocks, self._jp, self._j):
+                np.add.at(out, (jp[:, None], jp[None, :]), B * r[j[:, None], j[None, :]])
+            return out
+        re = np.zeros(d * d)
+        im = np.zeros(d * d)
+        for B, jp, j in zip(self.blocks, self._jp, self._j):
+            v = (B * r[j[:, None], j[None, :]]).ravel()
+            idx = (jp[:, None] * d + jp[None, :]).ravel()
+            re += np.bincount(idx, weights=v.real, minlength=d * d)
+            im += np.bincount(idx, weights=v.imag, minlength=d * d)
+        return (re + 1j * im).reshape(d, d)
+
+    def _fblocks(self):
+        if self._ctx.is_mp:
+            ctx = self._ctx
+            return [np.asarray(ctx.to_float(ctx.real(B)), dtype=float) + 1j * np.asarray(ctx.to_float(ctx.imag(B)), dtype=float)
+                    for B in self.blocks]
+        return self.blocks
+
+    def _choi_eigenvalues(self):
+        """Union of the block spectra (Hermitian parts) plus the zeros of the empty rows (ascending)."""
+        lam = [np.linalg.eigvalsh((B + B.conj().T) / 2) for B in self._fblocks()]
+        nz = self.dim**2 - sum(len(c) for c in self.classes)
+        return np.sort(np.concatenate(lam + [np.zeros(nz)]))
+
+    def _population_parts(self):
+        d = self.dim
+        tr = -np.eye(d, dtype=complex)
+        P = np.zeros((d, d))
+        herm = 0.0
+        for B, jp, j in zip(self._fblocks(), self._jp, self._j):
+            same = jp[:, None] == jp[None, :]
+            a, b = np.nonzero(same)
+            np.add.at(tr, (j[a], j[b]), B[a, b])
+            P[jp, j] = np.diag(B).real
+            herm = max(herm, float(np.max(np.abs(B - B.conj().T))))
+        return tr, herm, P
+
+    def _sum_rule_lhs(self, g):
+        d = self.dim
+        lhs = np.zeros((d, d), dtype=complex)
+        for B, jp, j in zip(self._fblocks(), self._jp, self._j):
+            a, b = np.nonzero(j[:, None] == j[None, :])
+            np.add.at(lhs, (jp[a], jp[b]), B[a, b] * g[j[a]])
+        return lhs
+
+
+class _LocalSite(_CompactMap):
+    """Compact local map (54)-(56): ``S = U^dagger [(S_1 (x) id_rest)(U rho U^dagger)] U``.
+
+    In the local basis H(0) = H_loc and V = sigma_x on the site qubit: ``K + i m g V`` splits
+    into 2x2 blocks, one per configuration r of the other qubits, and at the outgoing energy
+    ``E + eps^(0)_j'`` the block of r has ``K_s = sqrt(2m(E + h s' - h s))``, independent of the
+    excitation number of r.  All blocks therefore carry the same s-matrix, and (45) with H(0)
+    (the local map) is ``S_1 (x) id_rest``: ``S_1`` is the global map (45) of the site qubit
+    alone (energies 0, h), the identity channel acts on the rest (excitation numbers only
+    shift energies and drop out).  ``U`` = eigenvectors of H(eps) (columns, local basis).
+    """
+
+    _choi_note = (" (2^(N-1) times the spectrum of the 4x4 site Choi matrix, and 0: exact for S_1 (x) id; "
+                  "the dense path shows those zeros as +-rounding)")
+
+    def __init__(self, S1, U, site, N, *args, **kw):
+        super().__init__(*args, **kw)
+        self.S1 = S1  # [a', b', a, b], order (|0>, |1>)
+        self.U = U
+        self.site = site
+        self.N = N
+
+    def stored_numbers(self) -> int:
+        return 16 + self.dim**2
+
+    def _split(self, X):
+        """(d, d) local-basis matrix -> (L, 2, R, L, 2, R) with the site axes 1 and 4."""
+        L = 2 ** (self.site - 1)
+        R = 2 ** (self.N - self.site)
+        return X.reshape(L, 2, R, L, 2, R)
+
+    def _site_apply(self, X):
+        X6 = self._split(X)
+        Y = np.tensordot(X6, self.S1, axes=([1, 4], [2, 3]))  # [L, R, L2, R2, a', b']
+        Y = Y.transpose(0, 4, 1, 2, 5, 3)
+        return Y.reshape(self.dim, self.dim)
+
+    def _mm(self, A, B):
+        return self._ctx.matmul(A, B) if self._ctx.is_mp else A @ B
+
+    def _apply2(self, r):
+        U = self.U
+        Uh = self._ctx.conj(U).T if self._ctx.is_mp else U.conj().T
+        loc = self._mm(self._mm(U, r), Uh)
+        return self._mm(self._mm(Uh, self._site_apply(loc)), U)
+
+    def _densify(self):
+        ctx, d = self._ctx, self.dim
+        T = ctx.zeros((d, d, d, d), complex=True)
+        for j in range(d):
+            for k in range(d):
+                E = ctx.zeros((d, d), complex=True)
+                E[j, k] = 1
+                T[:, :, j, k] = self._apply2(E)
+        return T
+
+    def _f(self, X):
+        if self._ctx.is_mp:
+            ctx = self._ctx
+            return np.asarray(ctx.to_float(ctx.real(X)), dtype=float) + 1j * np.asarray(ctx.to_float(ctx.imag(X)), dtype=float)
+        return np.asarray(X, dtype=complex)
+
+    def _choi_eigenvalues(self):
+        """``R lambda(J_1)`` (R = 2^(N-1) copies through the identity channel on the rest) and zeros.
+
+        The Choi matrix of ``S_1 (x) id`` is ``J_1 (x) |Omega><Omega|`` (``<Omega|Omega> = R``) up to a
+        permutation, and the change of basis U acts on it unitarily: the spectrum is exactly
+        ``R * spec(J_1)`` plus ``d^4 - 4`` zeros (returned as 0.0 once).
+        """
+        J1 = self._f(self.S1).transpose(2, 0, 3, 1).reshape(4, 4)
+        lam = np.linalg.eigvalsh((J1 + J1.conj().T) / 2) * 2 ** (self.N - 1)
+        return np.sort(np.concatenate([lam, [0.0]]))
+
+    def _population_parts(self):
+        S1 = self._f(self.S1)
+        tr1 = np.einsum("aaxy->xy", S1) - np.eye(2)
+        # trace preservation in the eigenbasis: Tr S(|j><k|) - delta_jk = sum_ab tr1[a,b] G[j,k,a,b]
+        U3 = self._f(self.U)
+        L, R = 2 ** (self.site - 1), 2 ** (self.N - self.site)
+        U3 = U3.reshape(L, 2, R, self.dim)
+        # G[p, q, x, a] = sum_r conj(U[(x, r), p]) U[(a, r), q]
+        G = np.einsum("lxrp,larq->pqxa", U3.conj(), U3)
+        tr = np.einsum("ab,jkab->jk", tr1, np.einsum("larj,lbrk->jkab", U3, U3.conj()))
+        herm = float(np.max(np.abs(S1 - np.conj(S1.transpose(1, 0, 3, 2)))))
+        # P[j', j] = S^{jj}_{j'j'} = sum S1[x, y, a, b] G[j', j, x, a] conj(G[j', j, y, b])
+        P = np.einsum("xyab,pqxa,pqyb->pq", S1, G, G.conj()).real
+        return tr, herm, P
+
+    def _sum_rule_lhs(self, g):
+        return self._f(self._apply2(self._ctx.array(np.diag(g), complex=True) if self._ctx.is_mp else np.diag(g) + 0j))
+
+
+def _setup(system, bath, coupling, kind, dps, tol, check_memory=True, scattering_basis=True):
     """Validate inputs; return context, tol, eigensystems (of H and of the scattering H) and V."""
     if not isinstance(kind, str) or kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS} (got {kind!r})")
@@ -863,6 +1131,7 @@ def _setup(system, bath, coupling, kind, dps, tol, check_memory=True):
         raise ValueError(
             f"the {kind} map for d = {d} needs about {need / 2**30:.1f} GiB (dense d^4 = {d**4} entries "
             f"plus workspaces), above the limit of {MAX_BYTES / 2**30:.0f} GiB; use a smaller system"
+            + (" or storage='compact'" if kind in ("global", "local") else "")
         )
     if kind in ("exact", "exact_h0") and float(bath.sigma_p) == 0.0:
         raise ValueError("sigma_p = 0 is the narrow-packet limit (44): use kind='global' (or sigma_p > 0)")
@@ -870,6 +1139,8 @@ def _setup(system, bath, coupling, kind, dps, tol, check_memory=True):
         raise ValueError(f"kind={kind!r} needs a QubitChain (it uses H(0) = H_loc); got {type(system).__name__}")
     coupling.operator(system)  # validates the shape of V
     es = system.eigensystem(dps)
+    if not scattering_basis:
+        return ctx, tol, es, None, None
     if kind in ("exact", "global"):
         scat_sys, es_s = system, es
     else:
@@ -916,7 +1187,50 @@ def exact_entries(system, bath, coupling, pairs, dps=None, tol=1e-12):
     return flat.reshape(n, n), float(sum(p["value"] for p in parts.values())), parts
 
 
-def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12) -> CollisionMap:
+STORAGES = ("auto", "dense", "compact")
+"""Storage of the map: dense ``d^4`` tensor, or compact blocks (kinds "global" and "local")."""
+
+DENSE_AUTO_MAX_N = 6
+"""``storage="auto"`` keeps the dense tensor only up to this many qubits (d = 64)."""
+
+
+def estimate_compact_memory(d: int, stored: int, dps=None) -> int:
+    """Bytes for a compact map: ``stored`` numbers (about 4 live copies in the adaptive
+    quadrature) plus the s-matrix work arrays of one node (``(d, d, d)`` solve batch with
+    its LU copy, 48 d^3 bytes) and the accumulation chunks."""
+    per = 16 if dps is None else 240
+    return int(4 * stored * per + 48 * d**3 + 4 * _CHUNK_BYTES)
+
+
+def _resolve_storage(storage, kind, system, coupling, dps):
+    """``"dense"`` or ``"compact"`` for ``storage`` in :data:`STORAGES` (see :func:`collision_map`)."""
+    if not isinstance(storage, str) or storage not in STORAGES:
+        raise ValueError(f"storage must be one of {STORAGES} (got {storage!r})")
+    can_compact = kind == "global" or (kind == "local" and isinstance(system, QubitChain)
+                                       and getattr(coupling, "_V", None) is None)
+    if storage == "compact" and not can_compact:
+        why = ("the exact kinds (38) have no block structure to exploit" if kind in ("exact", "exact_h0")
+               else "the compact local map needs V = sigma_x on one site of a QubitChain (no user V)")
+        raise ValueError(f"storage='compact' is available for kind='global' and kind='local' only: {why}")
+    if storage != "auto":
+        return storage
+    if not can_compact:
+        return "dense"
+    n = system.N if isinstance(system, QubitChain) else math.log2(max(system.dim, 1))
+    fits = estimate_memory(system.dim, kind, dps) <= MAX_BYTES
+    return "dense" if (fits and n <= DENSE_AUTO_MAX_N) else "compact"
+
+
+def _check_compact_memory(d, stored, kind, dps):
+    need = estimate_compact_memory(d, stored, dps)
+    if need > MAX_BYTES:
+        raise ValueError(
+            f"the compact {kind} map for d = {d} needs about {need / 2**30:.1f} GiB ({stored} stored numbers "
+            f"plus s-matrix workspaces), above the limit of {MAX_BYTES / 2**30:.0f} GiB; use a smaller system")
+    return need
+
+
+def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12, storage="auto") -> CollisionMap:
     """Collision map ``S^{jk}_{j'k'}`` of ``system`` bombarded by ``bath`` units through ``coupling``.
 
     Parameters
@@ -946,6 +1260,15 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12) -> 
         None for float64; otherwise mpmath at ``dps >= 15`` digits (same algorithm).
     tol : float in (0, 1e-3]
         Target for ``error_bound`` (quadrature estimate + tail bound + rounding estimate).
+    storage : {"auto", "dense", "compact"}
+        ``"dense"``: the ``(d, d, d, d)`` tensor.  ``"compact"`` (kinds "global" and "local"):
+        no ``d^4`` array; "global" keeps one matrix per Bohr class (the only nonzero entries of
+        (45)), "local" keeps the site-qubit map ``S_1`` (2x2x2x2) and the eigenvectors of H(eps)
+        (in the local basis, with V = sigma_x on one site, (54)-(56) is ``S_1 (x) id_rest``).
+        ``.apply`` and ``.diagnostics`` then work blockwise; ``.tensor``, ``.superoperator()``,
+        ``.choi()``, ``.kraus()`` densify only when the dense tensor fits :data:`MAX_BYTES`
+        (else ValueError with the GiB needed).  ``"auto"``: dense when the dense estimate fits
+        :data:`MAX_BYTES` and N <= 6, compact otherwise (global/local only).
 
     Returns
     -------
@@ -972,6 +1295,13 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12) -> 
     >>> round(S.diagnostics()["trace_preservation"]["value"], 10)
     0.0
     """
+    st = _resolve_storage(storage, kind, system, coupling, dps)
+    if st == "compact":
+        cm = _collision_map_compact(system, bath, coupling, kind, dps, tol)
+        if cm.error_bound > tol:
+            warnings.warn(f"collision_map: error_bound {cm.error_bound:.2e} exceeds tol {tol:.1e}", RuntimeWarning,
+                          stacklevel=2)
+        return cm
     ctx, tol, es, es_s, V_eig = _setup(system, bath, coupling, kind, dps, tol)
     d = system.dim
     e = _snap_energies(ctx, es_s)
@@ -1005,3 +1335,48 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12) -> 
         warnings.warn(f"collision_map: error_bound {cm.error_bound:.2e} exceeds tol {tol:.1e}", RuntimeWarning,
                       stacklevel=2)
     return cm
+
+
+def _collision_map_compact(system, bath, coupling, kind, dps, tol):
+    """Compact (block) global (45) or local (54)-(56) map; see ``storage`` in :func:`collision_map`."""
+    if kind == "global":
+        ctx, tol, es, es_s, V_eig = _setup(system, bath, coupling, kind, dps, tol, check_memory=False)
+        d = system.dim
+        e = _snap_energies(ctx, es_s)
+        classes, _ = _bohr_classes(ctx, e, "Delta_{j'j} = Delta_{k'k}")
+        stored = sum(len(c) ** 2 for c in classes)
+        need = _check_compact_memory(d, stored, kind, dps)
+        flat, parts, info = _integrate(ctx, e, V_eig, bath, coupling.g, tol, True, classes)
+        info.update(kind=kind, storage="compact", stored_numbers=stored, memory_estimate_bytes=need,
+                    bohr_classes=len(classes))
+        return _GlobalBlocks(classes, flat, parts, kind, system, bath, coupling, dps, es, info)
+    # local: the site qubit alone (energies 0, h; V = sigma_x) on the panels of H(0) of the chain
+    ctx, tol, es, _, _ = _setup(system, bath, coupling, kind, dps, tol, check_memory=False, scattering_basis=False)
+    d = system.dim
+    coupling.operator(system)  # validates site <= N
+    need = _check_compact_memory(2, 16, kind, dps) + 3 * 16 * d * d
+    if need > MAX_BYTES:
+        raise ValueError(f"the compact local map for d = {d} needs about {need / 2**30:.1f} GiB, above the limit "
+                         f"of {MAX_BYTES / 2**30:.0f} GiB")
+    h = to_ctx(ctx, system.h)
+    e1 = np.empty(2, dtype=object) if ctx.is_mp else np.zeros(2)
+    e1[0], e1[1] = h * 0, h
+    bp = np.empty(system.N + 1, dtype=object) if ctx.is_mp else np.zeros(system.N + 1)
+    for n in range(system.N + 1):
+        bp[n] = h * n
+    V1 = ctx.array(np.array([[0.0, 1.0], [1.0, 0.0]])) if ctx.is_mp else np.array([[0.0, 1.0], [1.0, 0.0]])
+    classes, _ = _bohr_classes(ctx, e1, "Delta^(0)_{j'j} = Delta^(0)_{k'k}")
+    flat, parts, info = _integrate(ctx, e1, V1, bath, coupling.g, tol, True, classes, bp_energies=bp)
+    T2 = ctx.zeros((4, 4), complex=True)
+    pos = 0
+    for c in classes:
+        k = len(c)
+        T2[np.ix_(c, c)] = flat[pos:pos + k * k].reshape(k, k)
+        pos += k * k
+    S1 = T2.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3)
+    U = es.vectors
+    parts["rotation"] = {"value": float(8 * d * ctx.eps), "kind": "estimate",
+                         "note": "rounding of the change of basis local -> eigenbasis of H(eps) (orthogonal, "
+                                 "band-preserving) in .apply"}
+    info.update(kind=kind, storage="compact", stored_numbers=16 + d * d, memory_estimate_bytes=need)
+    return _LocalSite(S1, U, coupling.site, system.N, parts, kind, system, bath, coupling, dps, es, info)
