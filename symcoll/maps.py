@@ -895,9 +895,8 @@ class _CompactMap(CollisionMap):
         self._ctx = get_context(dps)
 
     def dense_bytes(self) -> int:
-        """Bytes of the dense tensor (complex128, or ~240 B per mpmath entry) plus one working copy."""
-        per = 16 if self.dps is None else 240
-        return 2 * per * self.dim**4
+        """Bytes needed to densify: :func:`estimate_memory` of the dense kind (tensor and working copies)."""
+        return estimate_memory(self.dim, self.kind, self.dps)
 
     @property
     def tensor(self):
@@ -1068,14 +1067,16 @@ class _LocalSite(_CompactMap):
         return self._mm(self._mm(Uh, self._site_apply(loc)), U)
 
     def _densify(self):
+        """``S_1 (x) id`` as a dense local-basis tensor, rotated into the eigenbasis of H(eps)."""
         ctx, d = self._ctx, self.dim
-        T = ctx.zeros((d, d, d, d), complex=True)
+        T0 = ctx.zeros((d, d, d, d), complex=True)
         for j in range(d):
             for k in range(d):
                 E = ctx.zeros((d, d), complex=True)
                 E[j, k] = 1
-                T[:, :, j, k] = self._apply2(E)
-        return T
+                T0[:, :, j, k] = self._site_apply(E)
+        T = _rotate(ctx, T0, self.U)
+        return T if ctx.is_mp else np.ascontiguousarray(T)
 
     def _f(self, X):
         if self._ctx.is_mp:
@@ -1354,7 +1355,8 @@ def _collision_map_compact(system, bath, coupling, kind, dps, tol):
     ctx, tol, es, _, _ = _setup(system, bath, coupling, kind, dps, tol, check_memory=False, scattering_basis=False)
     d = system.dim
     coupling.operator(system)  # validates site <= N
-    need = _check_compact_memory(2, 16, kind, dps) + 3 * 16 * d * d
+    per = 16 if dps is None else 240
+    need = 64 * per + 4 * per * d * d + _CHUNK_BYTES  # S_1, U and the temporaries of .apply
     if need > MAX_BYTES:
         raise ValueError(f"the compact local map for d = {d} needs about {need / 2**30:.1f} GiB, above the limit "
                          f"of {MAX_BYTES / 2**30:.0f} GiB")

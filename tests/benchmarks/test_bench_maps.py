@@ -57,10 +57,69 @@ def test_bench_exact_heavy_N6(benchmark):
 @pytest.mark.parametrize("N", [3, 4, 5, 6])
 @pytest.mark.parametrize("kind", ["global", "local"])
 def test_bench_global_local(benchmark, kind, N):
-    """Global (45) and local (54)-(56) maps; N = 7, 8 are refused (dense d^4 tensor above 8 GiB)."""
+    """Global (45) and local (54)-(56) maps, dense storage (storage="auto" picks it for N <= 6)."""
     rounds = 3 if N <= 5 else 1
     S = benchmark.pedantic(_build(N, kind), rounds=rounds, iterations=1)
     assert S.error_bound <= 1e-12
+
+
+def _build_traced(N, kind, storage="compact"):
+    """Build with tracemalloc on; the peak traced bytes (numpy reports its buffers) go to extra_info."""
+    import tracemalloc
+
+    chain = QubitChain(N, 4.0, 0.1)
+    chain.eigensystem(None)
+    peaks = []
+
+    def run():
+        tracemalloc.start()
+        try:
+            S = collision_map(chain, BATH, COUPLING, kind=kind, storage=storage)
+        finally:
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        return S
+
+    return run, peaks
+
+
+def _check_compact(S, benchmark, peaks):
+    import numpy as np
+
+    benchmark.extra_info["peak_traced_MiB"] = max(peaks) / 2**20
+    benchmark.extra_info["stored_numbers"] = S.info.get("stored_numbers")
+    benchmark.extra_info["memory_estimate_MiB"] = S.info.get("memory_estimate_bytes", 0) / 2**20
+    assert S.storage == "compact"
+    assert S.error_bound <= 1e-12
+    assert max(peaks) <= S.info["memory_estimate_bytes"]  # the estimate made before allocating is an upper estimate
+    d = S.dim
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
+    rho = X @ X.conj().T
+    rho /= np.trace(rho)
+    out = S.apply(rho)
+    assert abs(np.trace(out) - 1) <= d * S.error_bound
+    assert np.max(np.abs(out - out.conj().T)) <= 1e-14
+
+
+@pytest.mark.parametrize("N", [7, 8])
+def test_bench_local_compact(benchmark, N):
+    """Local map (54)-(56), compact storage (site map S_1 (x) id_rest), N = 7, 8: one round."""
+    run, peaks = _build_traced(N, "local")
+    S = benchmark.pedantic(run, rounds=1, iterations=1)
+    _check_compact(S, benchmark, peaks)
+
+
+@pytest.mark.parametrize("N", [7, 8])
+def test_bench_global_compact_heavy(benchmark, N):
+    """Global map (45), compact storage (Bohr-class blocks), N = 7, 8: one round.
+
+    Cost is dominated by the s-matrix rows: d solves of size d per quadrature node (d^4 / node),
+    N = 6 took 68 s; expect about 20x per added qubit (N = 7: tens of minutes, N = 8: hours).
+    """
+    run, peaks = _build_traced(N, "global")
+    S = benchmark.pedantic(run, rounds=1, iterations=1)
+    _check_compact(S, benchmark, peaks)
 
 
 def test_bench_mpmath_N1_40_digits(benchmark):
