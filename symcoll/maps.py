@@ -24,6 +24,12 @@ toward clusters of thresholds, the square-root endpoint substitution of
 flux factors ``K^{1/2}`` of (C1)), Gauss-Kronrod (G10, K21) per panel in float64 and
 Gauss-Legendre pairs (n, 2n) in mpmath (difference = error *estimate*), bisection where
 that estimate is too large, and an analytic (rigorous) bound on the truncated Gaussian tail.
+
+Storage (``collision_map(..., storage=...)``): the exact kinds keep the dense ``d^4`` tensor;
+the global and local kinds can be kept compactly (default for N >= 7): (45) as one matrix
+per Bohr class (its only nonzero entries), (54)-(56) as the site-qubit map ``S_1`` with
+``S = U^dagger [(S_1 (x) id_rest)(U rho U^dagger)] U`` (U = eigenvectors of H(eps) in the
+local basis).  ``apply`` and ``diagnostics`` then work blockwise.
 """
 from __future__ import annotations
 
@@ -39,7 +45,8 @@ from .model import DeltaCoupling, EffusionBath, QubitChain, System, to_ctx
 from .numeric import Tolerances, get_context
 from .quadrature import graded_panels, map_rule, rule_pair, tail_bound
 
-__all__ = ["collision_map", "CollisionMap", "exact_entries", "KINDS", "MAX_BYTES", "estimate_memory"]
+__all__ = ["collision_map", "CollisionMap", "exact_entries", "KINDS", "MAX_BYTES", "estimate_memory",
+           "STORAGES", "estimate_compact_memory"]
 
 KINDS = ("exact", "global", "local", "exact_h0")
 """Map kinds: exact (38), global/narrow (45), local (54)-(56), exact_h0 ((38) with H(0))."""

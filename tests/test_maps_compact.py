@@ -72,6 +72,16 @@ def test_compact_diagnostics_agree_with_dense(N, kind):
         assert np.allclose(lam_d[-4:], lam_c[-4:], atol=1e-12, rtol=0)
 
 
+def test_compact_local_site2_equals_dense():
+    """Coupling on the middle qubit: the site axis of S_1 (x) id is not the leading one."""
+    ch = QubitChain(3, H, 0.1)
+    cpl = DeltaCoupling(G, site=2)
+    dense = collision_map(ch, BATH, cpl, kind="local", storage="dense")
+    comp = collision_map(ch, BATH, cpl, kind="local", storage="compact")
+    for rho in random_states(8, 2, seed=4):
+        assert np.max(np.abs(dense.apply(rho) - comp.apply(rho))) <= 1e-14
+
+
 def test_compact_generic_system_global():
     rng = np.random.default_rng(11)
     A = rng.normal(size=(4, 4))
