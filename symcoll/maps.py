@@ -1338,6 +1338,7 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12, sto
     if not ctx.is_mp:
         tensor = np.ascontiguousarray(tensor)
     info["kind"] = kind
+    info["storage"] = "dense"
     cm = CollisionMap(tensor, parts, kind, system, bath, coupling, dps, es, info)
     if cm.error_bound > tol:
         warnings.warn(f"collision_map: error_bound {cm.error_bound:.2e} exceeds tol {tol:.1e}", RuntimeWarning,
