@@ -182,3 +182,27 @@ def test_global_map_dps20_builds_and_matches_float64():
     out = Sc.apply(rho)
     outf = np.asarray(ctx.to_float(ctx.real(out)), dtype=float) + 1j * np.asarray(ctx.to_float(ctx.imag(out)), dtype=float)
     assert np.max(np.abs(outf - Sf.apply(rho))) <= 4 * (Sc.error_bound + Sf.error_bound)
+
+
+def test_compact_memory_refused_with_the_number(monkeypatch):
+    import symcoll.maps as maps
+
+    monkeypatch.setattr(maps, "MAX_BYTES", 10**6)
+    with pytest.raises(ValueError, match=r"compact global map for d = 4 needs about [0-9.]+ GiB"):
+        collision_map(QubitChain(2, H, 0.1), BATH, COUPLING, kind="global", storage="compact")
+    with pytest.raises(ValueError, match=r"compact local map for d = 4 needs about [0-9.]+ GiB"):
+        collision_map(QubitChain(2, H, 0.1), BATH, COUPLING, kind="local", storage="compact")
+
+
+def test_compact_memory_estimate_covers_traced_peak():
+    import tracemalloc
+
+    ch = QubitChain(4, H, 0.1)
+    ch.eigensystem(None)
+    tracemalloc.start()
+    try:
+        S = collision_map(ch, BATH, COUPLING, kind="global", storage="compact")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert 0 < peak <= S.info["memory_estimate_bytes"]
