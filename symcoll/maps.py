@@ -964,6 +964,8 @@ class _GlobalBlocks(_CompactMap):
             pos += k * k
         self._jp = [np.asarray(c) // d for c in classes]
         self._j = [np.asarray(c) % d for c in classes]
+        self._flat = flat  # the blocks are views of it, in class order
+        self._gather = None
 
     def stored_numbers(self) -> int:
         return sum(len(c) ** 2 for c in self.classes)
@@ -983,13 +985,16 @@ class _GlobalBlocks(_CompactMap):
             for B, jp, j in zip(self.blocks, self._jp, self._j):
                 np.add.at(out, (jp[:, None], jp[None, :]), B * r[j[:, None], j[None, :]])
             return out
-        re = np.zeros(d * d)
-        im = np.zeros(d * d)
-        for B, jp, j in zip(self.blocks, self._jp, self._j):
-            v = (B * r[j[:, None], j[None, :]]).ravel()
-            idx = (jp[:, None] * d + jp[None, :]).ravel()
-            re += np.bincount(idx, weights=v.real, minlength=d * d)
-            im += np.bincount(idx, weights=v.imag, minlength=d * d)
+        if self._gather is None:  # flat (output, input) indices of every stored entry, built once
+            outs, ins = [], []
+            for jp, j in zip(self._jp, self._j):
+                outs.append((jp[:, None] * d + jp[None, :]).ravel())
+                ins.append((j[:, None] * d + j[None, :]).ravel())
+            self._gather = (np.concatenate(outs), np.concatenate(ins))
+        out_idx, in_idx = self._gather
+        v = self._flat * r.reshape(-1)[in_idx]
+        re = np.bincount(out_idx, weights=v.real, minlength=d * d)
+        im = np.bincount(out_idx, weights=v.imag, minlength=d * d)
         return (re + 1j * im).reshape(d, d)
 
     def _fblocks(self):
