@@ -40,6 +40,16 @@ def _gl_float(n: int):
 _GL_MP_CACHE: dict = {}
 
 
+def _legendre(mp, n, x):
+    """``(P_{n-1}(x), P_n(x), P_n'(x))`` by the three-term recurrence (mpmath numbers)."""
+    p0, p1 = mp.mpf(1), x
+    for k in range(2, n + 1):
+        p0, p1 = p1, ((2 * k - 1) * x * p1 - (k - 1) * p0) / k
+    if n == 1:
+        p1, p0 = x, mp.mpf(1)
+    return p0, p1, n * (x * p1 - p0) / (x * x - 1)
+
+
 def gauss_legendre01(n: int, ctx):
     """Gauss-Legendre nodes and weights of order ``n`` on ``[0, 1]`` in the context's numbers.
 
@@ -60,22 +70,12 @@ def gauss_legendre01(n: int, ctx):
         for xf in x0:
             x = mp.mpf(float(xf))
             for _ in range(100):
-                p0, p1 = mp.mpf(1), x
-                for k in range(2, n + 1):
-                    p0, p1 = p1, ((2 * k - 1) * x * p1 - (k - 1) * p0) / k
-                if n == 1:
-                    p1, p0 = x, mp.mpf(1)
-                dp = n * (x * p1 - p0) / (x * x - 1)
+                _, p1, dp = _legendre(mp, n, x)
                 dx = p1 / dp
                 x = x - dx
                 if abs(dx) < mp.mpf(10) ** (-(ctx.dps + 8)):
                     break
-            p0, p1 = mp.mpf(1), x
-            for k in range(2, n + 1):
-                p0, p1 = p1, ((2 * k - 1) * x * p1 - (k - 1) * p0) / k
-            if n == 1:
-                p1, p0 = x, mp.mpf(1)
-            dp = n * (x * p1 - p0) / (x * x - 1)
+            _, _, dp = _legendre(mp, n, x)
             w = 2 / ((1 - x * x) * dp * dp)
             xs.append((x + 1) / 2)
             ws.append(w / 2)

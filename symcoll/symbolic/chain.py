@@ -102,6 +102,16 @@ def h_int_printed(N: int, ladder: str = "paper") -> sp.Matrix:
     Kronecker products, so it is an independent construction; it is *not* Hermitian
     (the conjugate of the real matrix ``sigma_+ (x) sigma_-`` is itself).
     """
+    return _h_int_kron(N, ladder, lambda term: term.conjugate())
+
+
+def h_int_from_paulis(N: int, ladder: str = "paper") -> sp.Matrix:
+    """``H_int`` with "+ h.c." built from Pauli matrices and Kronecker products (independent check)."""
+    return _h_int_kron(N, ladder, lambda term: term.H)
+
+
+def _h_int_kron(N, ladder, partner):
+    """``sum_i [sigma_+^(i) sigma_-^(i+1) + partner(...)]`` of (64) from Pauli Kronecker products."""
     _check_N(N)
     f = ladder_factor(ladder) / 2
     sx = sp.Matrix([[0, 1], [1, 0]])
@@ -114,25 +124,7 @@ def h_int_printed(N: int, ladder: str = "paper") -> sp.Matrix:
         term = ops[0]
         for o in ops[1:]:
             term = sp.kronecker_product(term, o)
-        total += term + term.conjugate()
-    return total
-
-
-def h_int_from_paulis(N: int, ladder: str = "paper") -> sp.Matrix:
-    """``H_int`` with "+ h.c." built from Pauli matrices and Kronecker products (independent check)."""
-    _check_N(N)
-    f = ladder_factor(ladder) / 2
-    sx = sp.Matrix([[0, 1], [1, 0]])
-    sy = sp.Matrix([[0, sp.I], [-sp.I, 0]])
-    sp_, sm_ = f * (sx + sp.I * sy), f * (sx - sp.I * sy)
-    total = sp.zeros(2**N, 2**N)
-    for i in range(1, N):
-        ops = [sp.eye(2)] * N
-        ops[i - 1], ops[i] = sp_, sm_
-        term = ops[0]
-        for o in ops[1:]:
-            term = sp.kronecker_product(term, o)
-        total += term + term.H
+        total += term + partner(term)
     return total
 
 
