@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -41,16 +42,10 @@ def _real_param(name, value, *, positive=False, nonneg=False, nonzero=False, rng
             raise TypeError(f"{name} must be a real number (got {value!r})") from exc
     elif isinstance(value, (numbers.Real, mpmath.mpf, np.floating, np.integer)):
         x = float(value)
+    elif _is_sympy_real(value):
+        x = float(value)
     else:
-        try:
-            import sympy
-
-            if isinstance(value, sympy.Basic) and value.is_real and value.is_number:
-                x = float(value)
-            else:
-                raise TypeError
-        except TypeError as exc:
-            raise TypeError(f"{name} must be a real number (got {type(value).__name__})") from exc
+        raise TypeError(f"{name} must be a real number (got {type(value).__name__})")
     allowed = rng or (
         "(0, inf)" if positive else "[0, inf)" if nonneg else "nonzero finite reals" if nonzero else "finite reals"
     )
@@ -65,21 +60,23 @@ def _real_param(name, value, *, positive=False, nonneg=False, nonzero=False, rng
     return value
 
 
+def _is_sympy_real(value) -> bool:
+    """True for a real numeric SymPy number; never imports SymPy (a SymPy object implies it is loaded)."""
+    sympy = sys.modules.get("sympy")
+    return sympy is not None and isinstance(value, sympy.Basic) and bool(value.is_real and value.is_number)
+
+
 def to_ctx(ctx, value):
     """Convert a validated parameter to the context's number type (exactly where possible)."""
     if not ctx.is_mp:
         return float(value)
     if isinstance(value, Fraction):
         return ctx.mp.mpf(value.numerator) / value.denominator
-    try:
-        import sympy
-
-        if isinstance(value, sympy.Basic):
-            if isinstance(value, sympy.Rational):
-                return ctx.mp.mpf(int(value.p)) / int(value.q)
-            return ctx.mp.mpf(sympy.N(value, ctx.dps + 10).__str__())
-    except ImportError:  # pragma: no cover
-        pass
+    sympy = sys.modules.get("sympy")
+    if sympy is not None and isinstance(value, sympy.Basic):
+        if isinstance(value, sympy.Rational):
+            return ctx.mp.mpf(int(value.p)) / int(value.q)
+        return ctx.mp.mpf(sympy.N(value, ctx.dps + 10).__str__())
     if isinstance(value, (np.floating, np.integer)):
         value = value.item()
     return ctx.mp.mpf(value)
