@@ -46,7 +46,7 @@ from .numeric import Tolerances, get_context
 from .quadrature import graded_panels, map_rule, rule_pair, tail_bound
 
 __all__ = ["collision_map", "CollisionMap", "exact_entries", "KINDS", "MAX_BYTES", "estimate_memory",
-           "STORAGES", "estimate_compact_memory"]
+           "STORAGES", "estimate_compact_memory", "SMATRIX"]
 
 KINDS = ("exact", "global", "local", "exact_h0")
 """Map kinds: exact (38), global/narrow (45), local (54)-(56), exact_h0 ((38) with H(0))."""
@@ -219,6 +219,7 @@ class _Engine:
         if narrow:
             self.class_rep = [int(c[0]) for c in classes]
             self.size = sum(len(c) ** 2 for c in classes)
+            self._narrow_layout(classes)
         else:
             nsel = self.D if sel is None else len(self.sel)
             self.size = nsel * nsel
@@ -237,6 +238,7 @@ class _Engine:
             self.c1 = beta / (8 * m) + 1 / (2 * sigma_p * sigma_p)
             self.c2 = 1 / (sigma_p * sigma_p) - beta / (4 * m)
         self.evals = 0
+        self.interp = None  # RowInterpolant (float64, narrow kinds) or None: direct solves
         # max |symmetrised difference| <= beta max |raw difference| for the exact kind
         self.err_factor = 1.0 if narrow else float(ctx.to_float(beta))
 
@@ -296,12 +298,20 @@ class _Engine:
                     x[i, jp] = _mp_solve_unit(M, jp)
         else:
             X = 2 * self.m * Xe
-            is_open = X > 0
-            absX = np.sqrt(np.abs(X))
-            K = np.where(is_open, absX + 0j, 1j * absX) / self.hbar
-            ReK = np.where(is_open, K.real, 0.0)
-            Kh = np.sqrt(ReK)
             jps = self.jps
+            ReK = np.sqrt(np.maximum(X, 0.0)) / self.hbar  # open channels (X > 0); 0 on closed ones
+            Kh = np.sqrt(ReK)
+            if self.interp is None:  # the direct solve needs K on closed channels too
+                absX = np.sqrt(np.abs(X))
+                K = np.where(X > 0, absX + 0j, 1j * absX) / self.hbar
+        if not ctx.is_mp and self.interp is not None:
+            x = np.zeros((n, d, d), dtype=complex) if len(jps) < d else None
+            xr = self.interp.rows_at(a, u, jps)
+            if x is None:
+                x = xr
+            else:
+                x[:, jps] = xr
+        elif not ctx.is_mp:
             M = np.broadcast_to(self.iVT, (n, len(jps), d, d)).copy()
             idx = np.arange(d)
             M[:, :, idx, idx] += K[:, jps, :]
@@ -311,12 +321,11 @@ class _Engine:
             else:
                 x = np.zeros((n, d, d), dtype=complex)
                 x[:, jps] = np.linalg.solve(M, rhs)[..., 0]
-        diagKh = np.stack([Kh[:, j, j] for j in range(d)], axis=1)  # (n, d): outgoing channel j'
+        idx = np.arange(d)
+        diagKh = Kh[:, idx, idx]  # (n, d): outgoing channel j'
         ap = diagKh[:, :, None] * x * Kh
         am = ap.copy()
-        one = ctx.mpf(1)
-        for j in range(d):
-            am[:, j, j] = am[:, j, j] - one
+        am[:, idx, idx] = am[:, idx, idx] - ctx.mpf(1)
         self.evals += n * len(self.jps)
         return ap, am, ReK * self.hbar
 
@@ -410,12 +419,37 @@ class _Engine:
         # the Hermitian completion (beta/2)(T1 + T1^H) is linear: applied once to the total
         return out.reshape(2, -1), scale
 
+    def _narrow_layout(self, classes):
+        """Index tables for :meth:`_acc_narrow`: Bohr classes grouped by size, flat output positions."""
+        d = self.d
+        offsets = np.cumsum([0] + [len(c) ** 2 for c in classes])
+        by_size = {}
+        for ci, c in enumerate(classes):
+            by_size.setdefault(len(c), []).append(ci)
+        self._groups = []
+        for k, cis in sorted(by_size.items()):
+            mem = np.array([classes[ci] for ci in cis], dtype=int).reshape(len(cis), k)
+            pos = offsets[cis][:, None] + np.arange(k * k)[None, :]
+            self._groups.append((np.array(cis), mem, pos))
+        # classes holding diagonal pairs (j', j) = (j, j): s^(+) = s^(-) + 1 there
+        self._diag = []
+        for ci, c in enumerate(classes):
+            c = np.asarray(c)
+            delta = (c // d == c % d)
+            if delta.any():
+                self._diag.append((ci, c, delta.astype(float), offsets[ci]))
+        perm = np.concatenate([np.asarray(c, dtype=int) for c in classes]) if classes else np.zeros(0, int)
+        self._perm = perm
+        self._starts = np.cumsum([0] + [len(c) for c in classes])[:-1]
+
     def _acc_narrow(self, P, Ap, Am, Wn):
         """Weighted sums for the narrow-packet map (45): blocks of equal Bohr frequency.
 
         In the E variable the weight of (45) is ``mu_eff(p) m / p = beta exp(-beta p^2/(2m))``
-        with ``p = P_{j'j}(E) = P_{k'k}(E)`` (class representative); each class block is one
-        matrix product over (alpha, node).
+        with ``p = P_{j'j}(E) = P_{k'k}(E)`` (class representative).  With ``a^(+) = a^(-) + delta``
+        (C2) the sum over alpha is ``2 a^- a^-^H + a^- delta^T + delta a^-^H + delta delta^T``
+        (delta = 1 on the diagonal pairs (j, j), which all sit in the Delta = 0 class): one
+        matrix product per class over the nodes, batched over the classes of equal size.
         """
         ctx = self.ctx
         n = P.shape[0]
@@ -427,27 +461,35 @@ class _Engine:
                 wc[idx] = self.beta * ctx.mp.exp(-self.beta * pc * pc / (2 * self.m)) if pc > 0 else ctx.mp.mpf(0)
         else:
             wc = np.where(Pc > 0, self.beta * np.exp(-(self.beta / (2 * self.m)) * Pc * Pc), 0.0)
-        Ast = np.concatenate([Ap, Am], axis=0)  # (2n, D): rows (alpha, node)
-        Acj = ctx.conj(Ast)
-        cols = []
+        acc = ctx.zeros((2, self.size), complex=True)
         for k in range(2):
             col = Wn[:, k]
             nz = np.flatnonzero(np.asarray([bool(x != 0) for x in col]) if ctx.is_mp else col != 0)
-            rows2 = np.concatenate([nz, nz + n])
             f = wc[nz] * col[nz][:, None]  # (m, U)
-            f2 = np.concatenate([f, f], axis=0)
-            A2, C2 = Ast[rows2], Acj[rows2]
-            out = []
-            for ci, c in enumerate(self.classes):
-                blk = (A2[:, c] * f2[:, ci:ci + 1]).T @ C2[:, c]
-                out.append(blk.reshape(-1))
-            cols.append(np.concatenate(out))
-        acc = np.stack(cols)
+            A = Am[nz]  # (m, D)
+            out = acc[k]
+            for cis, mem, pos in self._groups:
+                Ag = A[:, mem]  # (m, G, s)
+                L = (Ag * f[:, cis][:, :, None]).transpose(1, 2, 0)  # (G, s, m)
+                R = ctx.conj(Ag).transpose(1, 0, 2)  # (G, m, s)
+                out[pos] = (np.matmul(L, R) * 2).reshape(len(cis), -1)
+            for ci, c, delta, off in self._diag:
+                fc = f[:, ci]
+                v = (A[:, c] * fc[:, None]).sum(axis=0)  # sum_n f_n a^-_n
+                blk = np.outer(v, delta) + np.outer(delta, ctx.conj(v)) + fc.sum() * np.outer(delta, delta)
+                k2 = len(c) ** 2
+                out[off:off + k2] = out[off:off + k2] + blk.reshape(-1)
         # per class: int |integrand| dE <= sum_n |W_n| w_c 2 max_{A in c, alpha} |a_A|^2 (for every entry)
         wcf = np.asarray(ctx.to_float(wc), dtype=float)
-        Af = np.abs(np.asarray(ctx.to_float(ctx.abs(Ast)), dtype=float) if ctx.is_mp else Ast)
-        Af = np.maximum(Af[:n], Af[n:])
-        mA = np.stack([Af[:, c].max(axis=1) for c in self.classes], axis=1) if self.classes else np.zeros((n, 0))
+        if ctx.is_mp:
+            Af = np.maximum(np.asarray(ctx.to_float(ctx.abs(Ap)), dtype=float),
+                            np.asarray(ctx.to_float(ctx.abs(Am)), dtype=float))
+        else:
+            Af = np.maximum(np.abs(Ap), np.abs(Am))
+        if len(self._perm):
+            mA = np.maximum.reduceat(Af[:, self._perm], self._starts, axis=1)
+        else:
+            mA = np.zeros((n, 0))
         w0 = np.abs(np.asarray(ctx.to_float(Wn[:, 0]), dtype=float))
         scale = 2 * np.einsum("n,nc,nc->c", w0, wcf, mA * mA)
         return acc, scale
@@ -466,7 +508,7 @@ class _Engine:
             chunk = nn
         else:
             nu = len(self.xmembers) if not self.narrow else 0
-            per_node = nu * nu * 16 + self.D * 96 + self.d**3 * 32
+            per_node = nu * nu * 16 + self.D * 96 + (0 if self.interp is not None else self.d**3 * 32)
             chunk = max(1, min(nn, _CHUNK_BYTES // per_node))
         for s0 in range(0, nn, chunk):
             uu, ww = u[s0:s0 + chunk], Wn[s0:s0 + chunk]
@@ -624,12 +666,27 @@ def _breakpoints(ctx, e):
     return pts, pts_f
 
 
-def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=None, bp_energies=None):
+def _truncation(spread, beta, tol):
+    """Cut ``E_max`` of the outgoing kinetic energy with :func:`tail_bound` ``<= tol / 32``."""
+    tol_tail = tol / 32
+    e_max = spread + math.log(1 / tol_tail) / beta
+    for _ in range(5):
+        tb = tail_bound(e_max, beta, spread)
+        if tb <= tol_tail:
+            break
+        e_max += math.log(max(tb / tol_tail, 1.0 + 1e-3)) / beta
+    return e_max
+
+
+def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=None, bp_energies=None,
+               interpolate=False):
     """Run the quadrature; returns flat result, error parts, info.
 
     ``bp_energies`` (default ``energies``): spectrum whose channel thresholds set the panel
     breakpoints and whose width sets the tail cut (the compact local map integrates the site
     qubit alone on the panels of the whole chain, so that it reproduces the dense path).
+    ``interpolate``: read the s-matrix rows off :class:`symcoll.interpolation.RowInterpolant`
+    (float64, narrow kinds) instead of solving for them at every node.
     """
     m = to_ctx(ctx, bath.m)
     beta = to_ctx(ctx, bath.beta)
@@ -640,13 +697,7 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
     ef = np.array(ctx.to_float(bp_e), dtype=float) if ctx.is_mp else np.asarray(bp_e, dtype=float)
     spread = float(ef.max() - ef.min()) if len(ef) else 0.0
     bf = float(bath.beta)
-    tol_tail = tol / 32
-    e_max = spread + math.log(1 / tol_tail) / bf
-    for _ in range(5):
-        tb = tail_bound(e_max, bf, spread)
-        if tb <= tol_tail:
-            break
-        e_max += math.log(max(tb / tol_tail, 1.0 + 1e-3)) / bf
+    e_max = _truncation(spread, bf, tol)
     # tail points every 4/beta (not singular; they keep each panel's exponential variation mild)
     n_sing = len(pts_f)
     step = 4.0 / bf
@@ -661,6 +712,8 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
     lookup[e_max] = ctx.mpf(e_max)
     panels = [(lookup.get(a, ctx.mpf(a)), lookup.get(b, ctx.mpf(b)), sl, sr) for (a, b, sl, sr) in panels_f]
     tol_q = tol / 2
+    if interpolate:
+        engine.interp = _row_interpolant(engine, energies, e_max, bf, tol / 8)
     with _blas_threads():
         flat, est, scale, n_panels, unresolved = _adaptive(engine, panels, tol_q, ctx)
     flat = engine.finalize(flat)
@@ -689,8 +742,55 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
     }
     info = {"panels": n_panels, "initial_panels": len(panels), "unresolved_panels": unresolved,
             "evaluations": engine.evals,
-            "E_max": e_max, "breakpoints": len(pts_f)}
+            "E_max": e_max, "breakpoints": len(pts_f), "smatrix": "solve"}
+    if engine.interp is not None:
+        ip = engine.interp
+        parts["interpolation"] = {
+            "value": float(ip.entry_error()),
+            "kind": "estimate",
+            "note": "s-matrix rows (C1) read off piecewise Chebyshev interpolants in the total energy: "
+                    f"{ip.ENTRY_FACTOR:g} * sum over panels of (weight of (45) on the panel) * (twice the largest "
+                    "scaled row error sqrt(Re K_j' Re K_l) |X_interp - X| at the check midpoints, "
+                    "against direct solves)",
+        }
+        info.update(ip.stats())
+        info["smatrix"] = "interpolate"
     return flat, parts, info
+
+
+def _interp_table_bytes(ctx, energies, beta, tol):
+    """Memory estimate of the interpolation tables for a float64 narrow map (before building)."""
+    from .interpolation import RowInterpolant
+
+    e = np.asarray(energies, dtype=float)
+    d = len(e)
+    thr = float(np.ptp(e)) if d else 1.0
+    snap = Tolerances(ctx.eps).bohr_equality(thr, d)
+    e_max = _truncation(thr, beta, tol)
+    R = RowInterpolant(e, np.zeros((d, d)), 1.0, 1.0, snap, e_max + float(e.max()), lambda a, b: b - a, tol)
+    return R.table_bytes() + R.workspace_bytes()
+
+
+def _row_interpolant(engine, energies, e_max, beta, tol_rows):
+    """:class:`RowInterpolant` for the narrow-packet weight ``beta exp(-beta (T - eps_j))`` of (45).
+
+    In the total energy ``T = E + eps_j'`` the weight of (45) is ``beta exp(-beta (T - eps_j))``
+    with ``T - eps_j >= 0`` (incoming kinetic energy), so on a panel [t1, t2] it integrates to at
+    most ``int beta exp(-beta max(0, T - eps_max)) dT``.
+    """
+    from .interpolation import RowInterpolant
+
+    e = np.asarray(energies, dtype=float)
+    top = float(e.max())
+
+    def weight(t1, t2):
+        lo = min(t2, max(t1, top))  # [t1, lo] below the top level: weight <= beta
+        out = beta * (lo - t1)
+        if t2 > lo:
+            out += math.exp(-beta * (lo - top)) - math.exp(-beta * (t2 - top))
+        return out
+
+    return RowInterpolant(e, engine.iVT, engine.m, engine.hbar, engine.snap_tol, e_max + top, weight, tol_rows)
 
 
 def _rotate(ctx, T0, W):
@@ -1207,12 +1307,14 @@ DENSE_AUTO_MAX_N = 6
 """``storage="auto"`` keeps the dense tensor only up to this many qubits (d = 64)."""
 
 
-def estimate_compact_memory(d: int, stored: int, dps=None) -> int:
+def estimate_compact_memory(d: int, stored: int, dps=None, interp_bytes: int = 0, interpolate=False) -> int:
     """Bytes for a compact map: ``stored`` numbers (about 4 live copies in the adaptive
-    quadrature) plus the s-matrix work arrays of one node (``(d, d, d)`` solve batch with
-    its LU copy, 48 d^3 bytes) and the accumulation chunks."""
+    quadrature) and the accumulation chunks, plus either the s-matrix work arrays of one
+    node (``(d, d, d)`` solve batch with its LU copy, 48 d^3 bytes) or, with interpolated
+    rows, the interpolation tables ``interp_bytes``."""
     per = 16 if dps is None else 240
-    return int(4 * stored * per + 48 * d**3 + 4 * _CHUNK_BYTES)
+    rows = int(interp_bytes) if interpolate else 48 * d**3
+    return int(4 * stored * per + rows + 4 * _CHUNK_BYTES)
 
 
 def _resolve_storage(storage, kind, system, coupling, dps):
@@ -1234,16 +1336,38 @@ def _resolve_storage(storage, kind, system, coupling, dps):
     return "dense" if (fits and n <= DENSE_AUTO_MAX_N) else "compact"
 
 
-def _check_compact_memory(d, stored, kind, dps):
-    need = estimate_compact_memory(d, stored, dps)
+def _check_compact_memory(d, stored, kind, dps, interp_bytes=0, interpolate=False):
+    need = estimate_compact_memory(d, stored, dps, interp_bytes, interpolate)
     if need > MAX_BYTES:
+        what = "interpolation tables" if interpolate else "s-matrix workspaces"
         raise ValueError(
             f"the compact {kind} map for d = {d} needs about {need / 2**30:.1f} GiB ({stored} stored numbers "
-            f"plus s-matrix workspaces), above the limit of {MAX_BYTES / 2**30:.0f} GiB; use a smaller system")
+            f"plus {what}), above the limit of {MAX_BYTES / 2**30:.0f} GiB; use a smaller system")
     return need
 
 
-def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12, storage="auto") -> CollisionMap:
+SMATRIX = ("auto", "solve", "interpolate")
+"""How the s-matrix rows (C1) are obtained at the quadrature nodes (see :func:`collision_map`)."""
+
+INTERPOLATE_AUTO_MIN_DIM = 32
+"""``smatrix="auto"`` interpolates (float64, kinds "global"/"local") from this dimension on."""
+
+
+def _resolve_smatrix(smatrix, kind, d, dps):
+    """``True`` to interpolate the s-matrix rows, ``False`` to solve for them at every node."""
+    if not isinstance(smatrix, str) or smatrix not in SMATRIX:
+        raise ValueError(f"smatrix must be one of {SMATRIX} (got {smatrix!r})")
+    can = dps is None and kind in ("global", "local")
+    if smatrix == "interpolate" and not can:
+        why = "float64 only (dps=None)" if dps is not None else "kinds 'global' and 'local' only"
+        raise ValueError(f"smatrix='interpolate' is available for {why} (got kind={kind!r}, dps={dps!r})")
+    if smatrix == "auto":
+        return can and d >= INTERPOLATE_AUTO_MIN_DIM
+    return smatrix == "interpolate"
+
+
+def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12, storage="auto",
+                  smatrix="auto") -> CollisionMap:
     """Collision map ``S^{jk}_{j'k'}`` of ``system`` bombarded by ``bath`` units through ``coupling``.
 
     Parameters
@@ -1282,6 +1406,14 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12, sto
         ``.choi()``, ``.kraus()`` densify only when the dense tensor fits :data:`MAX_BYTES`
         (else ValueError with the GiB needed).  ``"auto"``: dense when the dense estimate fits
         :data:`MAX_BYTES` and N <= 6, compact otherwise (global/local only).
+    smatrix : {"auto", "solve", "interpolate"}
+        ``"solve"``: the rows of s^(+-) (C1)-(C2) are solved for at every quadrature node (d
+        solves of size d per node).  ``"interpolate"`` (float64, kinds "global" and "local"):
+        they are read off piecewise Chebyshev interpolants of ``(K(T) + i m g V)^{-1}`` in the
+        total energy T, tabulated once between the levels of H
+        (:mod:`symcoll.interpolation`); the interpolation error enters ``error_parts`` as
+        ``"interpolation"`` (an estimate checked against direct solves).  ``"auto"``:
+        interpolate when allowed and ``d >= INTERPOLATE_AUTO_MIN_DIM`` (32).
 
     Returns
     -------
@@ -1309,8 +1441,9 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12, sto
     0.0
     """
     st = _resolve_storage(storage, kind, system, coupling, dps)
+    interp = _resolve_smatrix(smatrix, kind, getattr(system, "dim", 0), dps)
     if st == "compact":
-        cm = _collision_map_compact(system, bath, coupling, kind, dps, tol)
+        cm = _collision_map_compact(system, bath, coupling, kind, dps, tol, interp)
         if cm.error_bound > tol:
             warnings.warn(f"collision_map: error_bound {cm.error_bound:.2e} exceeds tol {tol:.1e}", RuntimeWarning,
                           stacklevel=2)
@@ -1323,7 +1456,7 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12, sto
     if narrow:
         what = "Delta_{j'j} = Delta_{k'k}" if kind == "global" else "Delta^(0)_{j'j} = Delta^(0)_{k'k}"
         classes, _ = _bohr_classes(ctx, e, what)
-    flat, parts, info = _integrate(ctx, e, V_eig, bath, coupling.g, tol, narrow, classes)
+    flat, parts, info = _integrate(ctx, e, V_eig, bath, coupling.g, tol, narrow, classes, interpolate=interp)
     D = d * d
     if narrow:
         T2 = ctx.zeros((D, D), complex=True)
@@ -1351,7 +1484,7 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12, sto
     return cm
 
 
-def _collision_map_compact(system, bath, coupling, kind, dps, tol):
+def _collision_map_compact(system, bath, coupling, kind, dps, tol, interp=False):
     """Compact (block) global (45) or local (54)-(56) map; see ``storage`` in :func:`collision_map`."""
     if kind == "global":
         ctx, tol, es, es_s, V_eig = _setup(system, bath, coupling, kind, dps, tol, check_memory=False)
@@ -1359,8 +1492,9 @@ def _collision_map_compact(system, bath, coupling, kind, dps, tol):
         e = _snap_energies(ctx, es_s)
         classes, _ = _bohr_classes(ctx, e, "Delta_{j'j} = Delta_{k'k}")
         stored = sum(len(c) ** 2 for c in classes)
-        need = _check_compact_memory(d, stored, kind, dps)
-        flat, parts, info = _integrate(ctx, e, V_eig, bath, coupling.g, tol, True, classes)
+        extra = _interp_table_bytes(ctx, e, float(bath.beta), tol) if interp else 0
+        need = _check_compact_memory(d, stored, kind, dps, extra, interp)
+        flat, parts, info = _integrate(ctx, e, V_eig, bath, coupling.g, tol, True, classes, interpolate=interp)
         info.update(kind=kind, storage="compact", stored_numbers=stored, memory_estimate_bytes=need,
                     bohr_classes=len(classes))
         return _GlobalBlocks(classes, flat, parts, kind, system, bath, coupling, dps, es, info)

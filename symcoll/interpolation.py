@@ -1,0 +1,343 @@
+"""Piecewise Chebyshev interpolation of the s-matrix rows (C1) in the total energy.
+
+The narrow-packet maps (45) (kinds "global" and "local") need, at every quadrature node
+``E`` (outgoing kinetic energy, Appendix B) and for every outgoing channel j', row j' of
+
+    X(T) = (K(T) + i m g V / hbar^2)^{-1},       K(T) = sqrt(2 m (T - H)) / hbar,      (C1)
+
+at the total energy ``T = E + eps_j'``; then ``s^(+)_{j'l} = K_j'^{1/2} X_{j'l} K_l^{1/2}``
+and ``s^(-) = s^(+) - I`` (C2).  Solving for each row directly costs d solves of size d
+per node (``d^4``).  ``X`` depends on T alone, and is analytic in T except for
+square-root branch points at the levels ``T = eps_l`` (channel thresholds).  So it is
+tabulated once, on panels between consecutive *distinct* levels, and every row at every
+node is read off an interpolant:
+
+* panels: the levels (degenerate groups snapped to one value) and a truncation point
+  ``T_max = E_max + eps_max``, graded geometrically toward neighbouring levels
+  (:func:`symcoll.quadrature.graded_panels`);
+* variable: ``T = a + L sin^2(pi tau / 2)`` on a panel with a level at both ends
+  (``sqrt(T - a) = sqrt(L) sin`` and ``sqrt(b - T) = sqrt(L) cos`` are analytic in tau),
+  ``a + L tau^2`` / ``b - L (1 - tau)^2`` with one, linear with none: X is analytic in tau;
+* interpolant: values at the n + 1 Chebyshev points of the second kind, evaluated with
+  the barycentric formula; n = 16, 32, 64, then the panel is bisected;
+* error *estimate*: the interpolant is compared with a direct solve at the n midpoints
+  between its nodes (the points where the leading aliasing term ``T_{n+1} - T_{n-1}``
+  of the interpolation error is extremal), in the scaled form
+  ``sqrt(Re K_j') |X_interp - X|_{j'l} sqrt(Re K_l)`` that enters ``s^(+-)``.  Only the
+  rows ``j'`` with ``eps_j' <= T`` (those that are ever queried there) are stored.
+
+Float64 only (the mpmath path solves directly).  The propagation of the row error into
+the map entries is done by :meth:`RowInterpolant.entry_error`.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .quadrature import graded_panels
+
+__all__ = ["RowInterpolant", "DEGREES"]
+
+DEGREES = (16, 32, 64)
+"""Chebyshev degrees tried on a panel before it is bisected."""
+
+_MAX_DEPTH = 30
+
+
+def _cheb_points(n):
+    """Chebyshev points of the second kind on [0, 1] (ascending) and barycentric weights."""
+    k = np.arange(n + 1)
+    t = (1 - np.cos(np.pi * k / n)) / 2
+    w = (-1.0) ** k
+    w[0] *= 0.5
+    w[-1] *= 0.5
+    return t, w
+
+
+def _midpoints(n):
+    """The n points of the degree-2n grid that are not in the degree-n grid."""
+    k = np.arange(n)
+    return (1 - np.cos(np.pi * (2 * k + 1) / (2 * n))) / 2
+
+
+def _bary_matrix(tau, n):
+    """``B[q, k]`` with ``p(tau_q) = sum_k B[q, k] f_k`` for the degree-n Chebyshev interpolant."""
+    t, w = _cheb_points(n)
+    diff = tau[:, None] - t[None, :]
+    exact = np.abs(diff) <= 1e-15
+    hit = exact.any(axis=1)
+    diff[exact] = 1.0
+    c = w[None, :] / diff
+    B = c / c.sum(axis=1, keepdims=True)
+    if hit.any():
+        B[hit] = exact[hit].astype(float)
+    return B
+
+
+class _Panel:
+    __slots__ = ("a", "b", "sl", "sr", "level", "rows", "n", "vals", "est", "depth", "released")
+
+    def __init__(self, a, b, sl, sr, level, depth=0):
+        self.a, self.b, self.sl, self.sr = a, b, sl, sr
+        self.level = level  # index of the level panel [lev[level], lev[level + 1]] it lies in
+        self.rows = None
+        self.n = 0
+        self.vals = None  # (n_rows, n + 1, d): rows of X at the Chebyshev points
+        self.est = 0.0
+        self.depth = depth
+        self.released = False
+
+    # offsets of T from the panel ends, from tau (exact to rounding near both ends)
+    def offsets(self, tau):
+        L = self.b - self.a
+        if self.sl and self.sr:
+            s, c = np.sin(np.pi * tau / 2), np.cos(np.pi * tau / 2)
+            return L * s * s, L * c * c
+        if self.sl:
+            return L * tau * tau, L * (1 - tau) * (1 + tau)
+        if self.sr:
+            return L * tau * (2 - tau), L * (1 - tau) ** 2
+        return L * tau, L * (1 - tau)
+
+    def tau(self, dlo, dhi):
+        """Inverse of :meth:`offsets` (``dlo = T - a``, ``dhi = b - T``), clipped to [0, 1]."""
+        L = self.b - self.a
+        dlo = np.clip(dlo, 0.0, L)
+        dhi = np.clip(dhi, 0.0, L)
+        if self.sl and self.sr:
+            lo = dlo <= dhi
+            t = np.where(lo, (2 / np.pi) * np.arcsin(np.sqrt(dlo / L)),
+                         1 - (2 / np.pi) * np.arcsin(np.sqrt(dhi / L)))
+        elif self.sl:
+            t = np.sqrt(dlo / L)
+        elif self.sr:
+            t = 1 - np.sqrt(dhi / L)
+        else:
+            t = dlo / L
+        return np.clip(t, 0.0, 1.0)
+
+
+class RowInterpolant:
+    """Rows of ``X(T) = (K(T) + i m g V)^{-1}`` (Eq. (C1)) from piecewise Chebyshev interpolants.
+
+    Parameters
+    ----------
+    energies : (d,) float
+        Energies of H (degenerate groups already snapped to one value).
+    iVT : (d, d) complex
+        ``i m g V^T / hbar^2`` in the eigenbasis of H (the matrix of the direct solve).
+    m, hbar : float
+    snap_tol : float
+        Two levels closer than this are one level (the Bohr-equality tolerance of the maps).
+    T_max : float
+        Largest total energy queried (``E_max + max(energies)``).
+    weight : callable ``(t_lo, t_hi) -> float``
+        Bound on ``int_{t_lo}^{t_hi}`` of the map's weight in the total-energy variable
+        (used to turn row errors into entry errors).
+    tol_rows : float
+        Target for the summed entry error :meth:`entry_error`.
+    """
+
+    def __init__(self, energies, iVT, m, hbar, snap_tol, T_max, weight, tol_rows):
+        e = np.asarray(energies, dtype=float)
+        self.e = e
+        self.d = d = len(e)
+        self.iVT = np.asarray(iVT, dtype=complex)
+        self.m, self.hbar = float(m), float(hbar)
+        self.snap_tol = float(snap_tol)
+        order = np.argsort(e, kind="stable")
+        lev = [e[order[0]]]
+        for x in e[order[1:]]:
+            if x - lev[-1] > snap_tol:
+                lev.append(x)
+        self.levels = np.array(lev)
+        # level index of every channel (rows j' with level index <= i are queried on panel i)
+        self.level_of = np.clip(np.searchsorted(self.levels, e + snap_tol, side="right") - 1, 0, len(lev) - 1)
+        rel = [float(x - lev[0]) for x in lev]
+        T_max = max(float(T_max), float(lev[-1]) + 1.0)
+        self.T_max = T_max
+        self.panels = []
+        for a, b, sl, sr in graded_panels(rel, T_max - lev[0], n_singular=len(rel)):
+            a, b = a + lev[0], b + lev[0]
+            i = int(np.searchsorted(self.levels, a + snap_tol, side="right") - 1)
+            self.panels.append(_Panel(a, b, sl, sr, i))
+        # panels of each level panel (sorted), for the lookup of a query
+        self._by_level = {}
+        for p in self.panels:
+            self._by_level.setdefault(p.level, []).append(p)
+        self.weight = weight
+        mass = sum(weight(p.a, p.b) for p in self.panels)
+        self.mass = max(mass, 1e-300)
+        self.tol_rows = float(tol_rows)
+        # per-panel acceptance on the scaled row error: sum_P C * weight(P) * est_P <= tol_rows
+        self.threshold = self.tol_rows / (self.ENTRY_FACTOR * self.mass)
+        self.solves = 0
+        self.built = 0
+        self.bisections = 0
+        self.live_bytes = 0
+        self.peak_bytes = 0
+        self.max_degree = 0
+        self._err_sum = 0.0
+        self._est_max = 0.0
+
+    ENTRY_FACTOR = 12.0
+    """Entry error <= ENTRY_FACTOR * sum_P weight(P) * est_P: factor 6 from
+    ``|d(sum_alpha a_A a_B^*)| <= 3 |da_A| + 3 |da_B|`` (``|s^(+)| <= 2``, ``|s^(-)| <= 1``,
+    ``da^(+) = da^(-)``; both factors' rows cross every panel once), times 2 for taking the
+    maximum over sampled midpoints as the maximum over the panel."""
+
+    # -- direct solves -------------------------------------------------------------------
+    def _solve(self, p, tau, rows):
+        """Rows ``rows`` of X at the points tau of panel p: ``(len(rows), len(tau), d)`` and ``sqrt(Re K)``."""
+        d = self.d
+        dlo, dhi = p.offsets(tau)
+        lo_end = self.e <= (p.a + p.b) / 2
+        # T - e_l from the nearer panel end; ends that are levels are exact offsets
+        base_lo = p.a - self.e
+        base_lo = np.where(np.abs(base_lo) <= self.snap_tol, 0.0, base_lo)
+        base_hi = p.b - self.e
+        base_hi = np.where(np.abs(base_hi) <= self.snap_tol, 0.0, base_hi)
+        z = np.where(lo_end[None, :], base_lo[None, :] + dlo[:, None], base_hi[None, :] - dhi[:, None])
+        X = 2 * self.m * z
+        is_open = X > 0
+        absX = np.sqrt(np.abs(X))
+        K = np.where(is_open, absX + 0j, 1j * absX) / self.hbar
+        Kh = np.sqrt(np.where(is_open, K.real, 0.0))
+        M = np.broadcast_to(self.iVT, (len(tau), d, d)).copy()
+        idx = np.arange(d)
+        M[:, idx, idx] += K
+        rhs = np.zeros((len(tau), d, len(rows)), dtype=complex)
+        rhs[:, rows, np.arange(len(rows))] = 1.0
+        Y = np.linalg.solve(M, rhs)  # (t, l, r): column r = row rows[r] of X
+        self.solves += len(tau)
+        return Y.transpose(2, 0, 1), Kh
+
+    def _build(self, p):
+        rows = np.flatnonzero(self.level_of <= p.level)
+        n = DEGREES[0]
+        t, _ = _cheb_points(n)
+        vals, _ = self._solve(p, t, rows)
+        while True:
+            tm = _midpoints(n)
+            vm, Kh = self._solve(p, tm, rows)
+            B = _bary_matrix(tm, n)
+            approx = np.matmul(B[None], vals)  # (r, q, l)
+            scale = Kh[:, rows].T[:, :, None] * Kh[None, :, :]  # (r, q, l): sqrt(Re K_j' Re K_l)
+            est = 2.0 * float(np.max(np.abs(approx - vm) * scale)) if rows.size else 0.0
+            amax = float(np.max(np.abs(vm) * scale)) if rows.size else 0.0
+            # rounding plateau (measured noise of the direct solves: ~2 eps, N = 6)
+            floor = 64 * np.finfo(float).eps * max(amax, 1.0)
+            if est <= max(self.threshold, floor):
+                break
+            if n < DEGREES[-1]:
+                # nested grids: the degree-2n points are the degree-n points and the midpoints
+                new = np.empty((len(rows), 2 * n + 1, self.d), dtype=complex)
+                new[:, 0::2] = vals
+                new[:, 1::2] = vm
+                vals, n = new, 2 * n
+                continue
+            if p.depth >= _MAX_DEPTH:
+                break  # accepted unresolved; its estimate still enters entry_error
+            return self._bisect(p)
+        p.rows, p.n, p.vals, p.est = rows, n, vals, est
+        self.built += 1
+        self.max_degree = max(self.max_degree, n)
+        self.live_bytes += vals.nbytes
+        self.peak_bytes = max(self.peak_bytes, self.live_bytes)
+        self._err_sum += self.ENTRY_FACTOR * self.weight(p.a, p.b) * est
+        self._est_max = max(self._est_max, est)
+        return [p]
+
+    def _bisect(self, p):
+        """Replace p by its two halves (built) in the panel lists."""
+        self.bisections += 1
+        mid = (p.a + p.b) / 2
+        halves = [_Panel(p.a, mid, p.sl, False, p.level, p.depth + 1),
+                  _Panel(mid, p.b, False, p.sr, p.level, p.depth + 1)]
+        lst = self._by_level[p.level]
+        k = lst.index(p)
+        lst[k:k + 1] = halves
+        k = self.panels.index(p)
+        self.panels[k:k + 1] = halves
+        out = []
+        for h in halves:
+            out.extend(self._build(h))
+        return out
+
+    def release_below(self, t):
+        """Free the tables of panels that end below total energy t (never queried again)."""
+        for p in self.panels:
+            if p.vals is not None and p.b < t - self.snap_tol:
+                self.live_bytes -= p.vals.nbytes
+                p.vals = None
+                p.released = True
+
+    # -- queries -------------------------------------------------------------------------
+    def rows_at(self, a, u, jps):
+        """``x[n, r, l] = X(a + u_n + eps_{jps[r]})_{jps[r], l}``: rows at the nodes of an E-panel.
+
+        ``a`` is the panel start in the outgoing kinetic energy, ``u`` the node offsets.
+        """
+        d = self.d
+        n = len(u)
+        jps = np.asarray(jps, dtype=int)
+        x = np.zeros((n, len(jps), d), dtype=complex)
+        if n == 0:
+            return x
+        self.release_below(a + self.levels[0])
+        ej = self.e[jps]
+        umid = float(np.mean(u))
+        # level panel of each row (the whole E-panel maps inside one level panel per row)
+        lev_r = np.maximum(np.searchsorted(self.levels, a + ej + umid, side="right") - 1, 0)
+        b0 = a + ej - self.levels[lev_r]  # offset of the E-panel start from the level below
+        b0 = np.where(np.abs(b0) <= self.snap_tol, 0.0, b0)  # exact at this row's own threshold
+        off = b0[None, :] + u[:, None]  # (n, R): T - level
+        for i in np.unique(lev_r):
+            rsel = np.flatnonzero(lev_r == i)
+            lst = self._by_level[int(i)]
+            starts = np.array([p.a for p in lst]) - self.levels[i]
+            o = off[:, rsel]
+            which = np.clip(np.searchsorted(starts, o, side="right") - 1, 0, len(lst) - 1)
+            for k in np.unique(which):
+                p = lst[int(k)]
+                if p.vals is None:  # first query (or queried again after release): build
+                    if self._build(p)[0] is not p:  # bisected: redo the lookup with the new panels
+                        return self.rows_at(a, u, jps)
+                nn, rr = np.nonzero(which == k)
+                oq = o[nn, rr]
+                lo = p.a - self.levels[i]
+                tau = p.tau(oq - lo, (p.b - self.levels[i]) - oq)
+                ur, rpos = np.unique(rr, return_inverse=True)
+                B = np.zeros((len(ur), n, p.n + 1))  # zero weights: nodes of these rows in other panels
+                B[rpos, nn] = _bary_matrix(tau, p.n)
+                vals = p.vals[np.searchsorted(p.rows, jps[rsel[ur]])]  # (R_p, n + 1, d)
+                x[:, rsel[ur], :] += np.matmul(B, vals).transpose(1, 0, 2)
+        return x
+
+    # -- error ---------------------------------------------------------------------------
+    def entry_error(self):
+        """Estimate of the largest entry error of the map caused by interpolation.
+
+        ``ENTRY_FACTOR * sum_P weight(P) * est_P`` over the panels built, where est_P is twice
+        the largest scaled row error at the check midpoints (an *estimate*: a sampled maximum).
+        """
+        return self._err_sum
+
+    def stats(self):
+        return {"interp_panels": self.built, "interp_solves": self.solves, "interp_bisections": self.bisections,
+                "interp_max_degree": self.max_degree, "interp_peak_MiB": self.peak_bytes / 2**20,
+                "interp_max_row_error": self._est_max, "interp_levels": len(self.levels)}
+
+    def workspace_bytes(self):
+        """Build workspace: a batch of up to 2 * 64 + 1 solves of size d (matrix, LU copy, rows)."""
+        return int((2 * DEGREES[-1] + 1) * 3 * self.d * self.d * 16)
+
+    def table_bytes(self):
+        """Upper estimate of the table memory: every panel at degree 32 with all its rows.
+
+        (Panels are released once the quadrature has passed them, and most need degree 16,
+        so the measured peak, ``stats()["interp_peak_MiB"]``, is lower.)
+        """
+        per_row = (DEGREES[1] + 1) * self.d * 16
+        return int(sum(int(np.sum(self.level_of <= p.level)) * per_row for p in self.panels))
