@@ -243,9 +243,10 @@ class _Engine:
         self.err_factor = 1.0 if narrow else float(ctx.to_float(beta))
 
     def finalize(self, flat):
-        """Hermitian completion ``(beta/2)(T1 + T1^H)`` of the exact-kind accumulator (identity for (45))."""
+        """Hermitian completion ``(beta/2)(T1 + T1^H)`` of the exact-kind accumulator; for (45) the
+        class blocks are put back in class order (see :meth:`_narrow_layout`)."""
         if self.narrow:
-            return flat
+            return flat[self._order]
         n = int(round(math.sqrt(len(flat))))
         T1 = flat.reshape(n, n)
         out = (T1 + self.ctx.conj(T1.T)) * (self.beta / 2)
@@ -420,26 +421,35 @@ class _Engine:
         return out.reshape(2, -1), scale
 
     def _narrow_layout(self, classes):
-        """Index tables for :meth:`_acc_narrow`: Bohr classes grouped by size, flat output positions."""
+        """Index tables for :meth:`_acc_narrow`.
+
+        During the quadrature the class blocks are kept grouped by class size (each group one
+        contiguous batch of ``(G, s, s)`` blocks, written by one batched matmul);
+        :meth:`finalize` permutes the result to class order.
+        """
         d = self.d
         offsets = np.cumsum([0] + [len(c) ** 2 for c in classes])
         by_size = {}
         for ci, c in enumerate(classes):
             by_size.setdefault(len(c), []).append(ci)
         self._groups = []
+        gpos = np.zeros(len(classes), dtype=int)  # start of each class block in the grouped layout
+        start = 0
         for k, cis in sorted(by_size.items()):
             mem = np.array([classes[ci] for ci in cis], dtype=int).reshape(len(cis), k)
-            pos = offsets[cis][:, None] + np.arange(k * k)[None, :]
-            self._groups.append((np.array(cis), mem, pos))
+            self._groups.append((np.array(cis), mem, start, len(cis), k))
+            gpos[cis] = start + np.arange(len(cis)) * k * k
+            start += len(cis) * k * k
+        self._order = np.concatenate([gpos[ci] + np.arange(len(c) ** 2) for ci, c in enumerate(classes)]) \
+            if classes else np.zeros(0, dtype=int)
         # classes holding diagonal pairs (j', j) = (j, j): s^(+) = s^(-) + 1 there
         self._diag = []
         for ci, c in enumerate(classes):
             c = np.asarray(c)
             delta = (c // d == c % d)
             if delta.any():
-                self._diag.append((ci, c, delta.astype(float), offsets[ci]))
-        perm = np.concatenate([np.asarray(c, dtype=int) for c in classes]) if classes else np.zeros(0, int)
-        self._perm = perm
+                self._diag.append((ci, c, delta.astype(float), gpos[ci]))
+        self._perm = np.concatenate([np.asarray(c, dtype=int) for c in classes]) if classes else np.zeros(0, int)
         self._starts = np.cumsum([0] + [len(c) for c in classes])[:-1]
 
     def _acc_narrow(self, P, Ap, Am, Wn):
@@ -450,6 +460,7 @@ class _Engine:
         (C2) the sum over alpha is ``2 a^- a^-^H + a^- delta^T + delta a^-^H + delta delta^T``
         (delta = 1 on the diagonal pairs (j, j), which all sit in the Delta = 0 class): one
         matrix product per class over the nodes, batched over the classes of equal size.
+        Returns the sums in the grouped layout of :meth:`_narrow_layout`.
         """
         ctx = self.ctx
         n = P.shape[0]
@@ -459,20 +470,25 @@ class _Engine:
             for idx in np.ndindex(*Pc.shape):
                 pc = Pc[idx]
                 wc[idx] = self.beta * ctx.mp.exp(-self.beta * pc * pc / (2 * self.m)) if pc > 0 else ctx.mp.mpf(0)
+            acc = ctx.zeros((2, self.size), complex=True)
         else:
             wc = np.where(Pc > 0, self.beta * np.exp(-(self.beta / (2 * self.m)) * Pc * Pc), 0.0)
-        acc = ctx.zeros((2, self.size), complex=True)
+            acc = np.empty((2, self.size), dtype=complex)  # every entry is written by one class group
         for k in range(2):
             col = Wn[:, k]
             nz = np.flatnonzero(np.asarray([bool(x != 0) for x in col]) if ctx.is_mp else col != 0)
             f = wc[nz] * col[nz][:, None]  # (m, U)
-            A = Am[nz]  # (m, D)
+            A = Am if len(nz) == n else Am[nz]  # (m, D)
             out = acc[k]
-            for cis, mem, pos in self._groups:
+            for cis, mem, start, G, sz in self._groups:
                 Ag = A[:, mem]  # (m, G, s)
-                L = (Ag * f[:, cis][:, :, None]).transpose(1, 2, 0)  # (G, s, m)
+                L = (Ag * (2 * f[:, cis])[:, :, None]).transpose(1, 2, 0)  # (G, s, m)
                 R = ctx.conj(Ag).transpose(1, 0, 2)  # (G, m, s)
-                out[pos] = (np.matmul(L, R) * 2).reshape(len(cis), -1)
+                seg = out[start:start + G * sz * sz]
+                if ctx.is_mp:
+                    seg[:] = np.matmul(L, R).reshape(-1)
+                else:
+                    np.matmul(L, R, out=seg.reshape(G, sz, sz))
             for ci, c, delta, off in self._diag:
                 fc = f[:, ci]
                 v = (A[:, c] * fc[:, None]).sum(axis=0)  # sum_n f_n a^-_n
