@@ -488,7 +488,9 @@ class _Engine:
                 if ctx.is_mp:
                     seg[:] = np.matmul(L, R).reshape(-1)
                 else:
-                    np.matmul(L, R, out=seg.reshape(G, sz, sz))
+                    # contiguous operands: numpy hands a stack of strided matrices to its own
+                    # loops, not to BLAS (8x slower for the N = 8 classes)
+                    np.matmul(np.ascontiguousarray(L), np.ascontiguousarray(R), out=seg.reshape(G, sz, sz))
             for ci, c, delta, off in self._diag:
                 fc = f[:, ci]
                 v = (A[:, c] * fc[:, None]).sum(axis=0)  # sum_n f_n a^-_n

@@ -161,3 +161,23 @@ def test_compact_interpolated_memory_estimate_covers_traced_peak():
         tracemalloc.stop()
     assert S.info["smatrix"] == "interpolate"
     assert 0 < peak <= S.info["memory_estimate_bytes"]
+
+
+@pytest.mark.parametrize("degenerate", [False, True])
+def test_generic_system_interpolated_equals_solved(degenerate):
+    """A user H and V (no chain structure; optionally a doubly degenerate level): same map either way."""
+    from symcoll import System
+
+    rng = np.random.default_rng(21)
+    if degenerate:
+        Hs = np.diag([0.0, 1.7, 1.7, 3.1, 5.0])
+    else:
+        A = rng.normal(size=(5, 5))
+        Hs = np.diag([0.0, 1.3, 2.9, 4.4, 6.0]) + 0.2 * (A + A.T)
+    B = rng.normal(size=(5, 5))
+    cpl = DeltaCoupling(7.0, V=(B + B.T) / 2)
+    sysm = System(Hs)
+    Si = collision_map(sysm, BATH, cpl, kind="global", smatrix="interpolate")
+    Ss = collision_map(sysm, BATH, cpl, kind="global", smatrix="solve")
+    assert np.max(np.abs(Si.tensor - Ss.tensor)) <= Si.error_bound + Ss.error_bound
+    assert Si.info["interp_levels"] == (4 if degenerate else 5)
