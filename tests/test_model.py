@@ -130,6 +130,21 @@ def test_band1_spectrum_closed_form():
         assert np.allclose(band1, closed, atol=1e-14)
 
 
+@pytest.mark.parametrize("N", [4, 5, 6])
+def test_all_bands_free_fermion_sums(N):
+    """The chain (64) is an XX chain, i.e. free fermions (Jordan-Wigner): band n consists of the sums of
+    n distinct band-1 energies h + 2 t cos(k pi/(N+1)).  This is why so few levels are distinct (N = 8:
+    185 of 256) and Bohr frequencies coincide (2127 classes of (45)), which the maps exploit."""
+    import itertools
+
+    chain = QubitChain(N, 4.0, 0.1)
+    es = chain.eigensystem()
+    sp = 4.0 + 2 * chain.hopping * np.cos(np.arange(1, N + 1) * np.pi / (N + 1))
+    for n in range(N + 1):
+        sums = np.sort([sum(c) for c in itertools.combinations(sp, n)]) if n else np.array([0.0])
+        assert np.allclose(np.sort(es.energies[es.bands == n]), sums, atol=1e-13), n
+
+
 def test_eigenbasis_exact_for_tiny_eps():
     """Eigenvectors do not depend on eps > 0 ([H_loc, H_int] = 0): identical at 0.1 and 1e-12."""
     a = QubitChain(3, 4.0, 0.1).eigensystem().vectors
