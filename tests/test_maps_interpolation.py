@@ -181,3 +181,26 @@ def test_generic_system_interpolated_equals_solved(degenerate):
     Ss = collision_map(sysm, BATH, cpl, kind="global", smatrix="solve")
     assert np.max(np.abs(Si.tensor - Ss.tensor)) <= Si.error_bound + Ss.error_bound
     assert Si.info["interp_levels"] == (4 if degenerate else 5)
+
+
+def test_global_N9_refused_with_the_number():
+    """N = 9 (d = 512): Bohr-class blocks plus interpolation tables are estimated before anything is
+    built and refused with the GiB, not an allocation failure deep inside numpy."""
+    with pytest.raises(ValueError, match=r"compact global map for d = 512 needs about [0-9.]+ GiB .*interpolation"):
+        collision_map(QubitChain(9, H, 0.1), BATH, COUPLING, kind="global")
+
+
+def test_released_panel_is_rebuilt_on_demand():
+    """Tables below the current energy are released; a query there rebuilds them (same values)."""
+    R, e, eng = _interpolant(2, 0.1, 1e-12)
+    jps = np.arange(len(e))
+    u = np.array([0.1, 0.2])
+    lo = R.rows_at(0.3, u, jps)
+    R.rows_at(30.0, u, jps)  # releases every panel ending below T = 30
+    assert any(p.released and p.vals is None for p in R.panels)
+    again = R.rows_at(0.3, u, jps)
+    np.testing.assert_array_equal(lo, again)
+    for n, E in enumerate(0.3 + u):
+        for jp in jps:
+            X, _ = _direct_rows(eng, E + e[jp], [jp])
+            assert np.max(np.abs(again[n, jp] - X[0])) <= 1e-13
