@@ -488,8 +488,7 @@ class _Engine:
                 if ctx.is_mp:
                     seg[:] = np.matmul(L, R).reshape(-1)
                 else:
-                    # contiguous operands: numpy hands a stack of strided matrices to its own
-                    # loops, not to BLAS (8x slower for the N = 8 classes)
+                    # contiguous operands and an in-place result (measured ~12 % faster at N = 8)
                     np.matmul(np.ascontiguousarray(L), np.ascontiguousarray(R), out=seg.reshape(G, sz, sz))
             for ci, c, delta, off in self._diag:
                 fc = f[:, ci]
@@ -1375,6 +1374,8 @@ def _resolve_smatrix(smatrix, kind, d, dps):
     """``True`` to interpolate the s-matrix rows, ``False`` to solve for them at every node."""
     if not isinstance(smatrix, str) or smatrix not in SMATRIX:
         raise ValueError(f"smatrix must be one of {SMATRIX} (got {smatrix!r})")
+    if kind not in KINDS:
+        return False  # the unknown kind is reported by the input validation
     can = dps is None and kind in ("global", "local")
     if smatrix == "interpolate" and not can:
         why = "float64 only (dps=None)" if dps is not None else "kinds 'global' and 'local' only"
