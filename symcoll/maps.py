@@ -30,6 +30,10 @@ the global and local kinds can be kept compactly (default for N >= 7): (45) as o
 per Bohr class (its only nonzero entries), (54)-(56) as the site-qubit map ``S_1`` with
 ``S = U^dagger [(S_1 (x) id_rest)(U rho U^dagger)] U`` (U = eigenvectors of H(eps) in the
 local basis).  ``apply`` and ``diagnostics`` then work blockwise.
+
+s-matrix rows (``collision_map(..., smatrix=...)``): solved at every node, or (float64, kinds
+"global" and "local") read off Chebyshev tables of ``(K(T) + i m g V)^{-1}`` in the total energy
+(:mod:`symcoll.interpolation`), with the interpolation error as its own part of the bound.
 """
 from __future__ import annotations
 
@@ -306,11 +310,11 @@ class _Engine:
                 absX = np.sqrt(np.abs(X))
                 K = np.where(X > 0, absX + 0j, 1j * absX) / self.hbar
         if not ctx.is_mp and self.interp is not None:
-            x = np.zeros((n, d, d), dtype=complex) if len(jps) < d else None
-            xr = self.interp.rows_at(a, u, jps)
-            if x is None:
+            xr = self.interp.rows_at(a, u, jps)  # (n, len(jps), d)
+            if len(jps) == d:
                 x = xr
             else:
+                x = np.zeros((n, d, d), dtype=complex)
                 x[:, jps] = xr
         elif not ctx.is_mp:
             M = np.broadcast_to(self.iVT, (n, len(jps), d, d)).copy()
