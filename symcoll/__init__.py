@@ -10,6 +10,7 @@ from .scattering import Scattering
 from .maps import CollisionMap, collision_map
 from .dynamics import Evolution, Lindbladian, SteadyState
 from . import observables
+from .errors import NotCompletelyPositiveWarning, SymcollWarning
 
 __all__ = [
     "__version__",
@@ -25,4 +26,6 @@ __all__ = [
     "Evolution",
     "SteadyState",
     "observables",
+    "SymcollWarning",
+    "NotCompletelyPositiveWarning",
 ]

@@ -84,7 +84,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from . import conventions as cv
-from .model import _real_param, to_ctx
+from .model import _real_param, check_map_system, to_ctx
 from .model import check_density_matrix as _check_dm
 from .numeric import Tolerances, get_context
 
@@ -324,7 +324,10 @@ class Lindbladian:
     Raises
     ------
     ValueError
-        Bad Gamma, wrong tensor shape, or a map built for a different system/eigenbasis.
+        Bad Gamma, wrong tensor shape, or a map built for another system (another H, even
+        one with the same eigenvectors: see :func:`symcoll.model.check_map_system`).
+    TypeError
+        A map that does not record the system it was built for.
 
     References
     ----------
@@ -347,7 +350,7 @@ class Lindbladian:
         T = np.asarray(collision_map.tensor)
         if T.shape != (d, d, d, d):
             raise ValueError(f"collision_map.tensor must have shape {(d,) * 4} for this system (got {T.shape})")
-        self._check_same_basis(collision_map)
+        check_map_system(system, collision_map)
         es = system.eigensystem(dps)
         self.eigensystem = es
         self.energies = es.energies
@@ -369,23 +372,6 @@ class Lindbladian:
         self.energy_error = 4.0 * d * ctx.eps * max(float(np.max(np.abs(ef))), 1.0)
 
     # --------------------------------------------------------------- construction
-    def _check_same_basis(self, cmap):
-        msys = getattr(cmap, "system", None)
-        if msys is None or msys is self.system:
-            return
-        if getattr(msys, "dim", self.system.dim) != self.system.dim:
-            raise ValueError("collision_map was built for a system of another dimension")
-        try:
-            U1 = _to_complex(self.system.eigensystem().vectors)
-            U2 = _to_complex(msys.eigensystem().vectors)
-        except Exception:  # pragma: no cover - exotic duck types
-            return
-        if np.max(np.abs(U1 - U2)) > 1e-8:
-            raise ValueError(
-                "collision_map was built in another eigenbasis (its .system differs from system); "
-                "build the map for this system"
-            )
-
     def describe(self) -> dict:
         """Metadata stated with every output (ladder convention, map kind, Gamma, precision)."""
         desc = dict(self.system.describe()) if hasattr(self.system, "describe") else {}
@@ -919,7 +905,10 @@ def perturbative_coherences(collision_map, populations, system=None):
     ValueError
         Degenerate levels (``Delta_jk = 0`` for ``j != k``): (35) does not apply.
     """
-    system = system if system is not None else collision_map.system
+    if system is None:
+        system = collision_map.system
+    else:
+        check_map_system(system, collision_map)
     T = _to_complex(collision_map.tensor)
     e = np.asarray(_to_complex(system.eigensystem().energies).real)
     p = np.asarray(populations, dtype=float)

@@ -45,8 +45,9 @@ import numpy as np
 
 from . import conventions as cv
 from .conventions import HBAR
+from .errors import NotCompletelyPositiveWarning, SymcollWarning
 from .model import DeltaCoupling, EffusionBath, QubitChain, System, to_ctx
-from .numeric import Tolerances, get_context
+from .numeric import WASTED_DIGITS_WARN, Tolerances, get_context
 from .quadrature import graded_panels, map_rule, rule_pair, tail_bound
 
 __all__ = ["collision_map", "CollisionMap", "exact_entries", "KINDS", "MAX_BYTES", "estimate_memory",
@@ -63,6 +64,13 @@ _CHUNK_BYTES = 192 * 2**20
 
 # ----------------------------------------------------------------------------- validation
 def _check_tol(tol, ctx):
+    """Validate ``tol`` (None: :meth:`Tolerances.map_default` of the context's precision).
+
+    Warns (:class:`SymcollWarning`) when the precision is far above what ``tol`` needs: the
+    extra digits cost time and do not reduce the reported error, which ``tol`` sets.
+    """
+    if tol is None:
+        return Tolerances.map_default(ctx.dps if ctx.is_mp else None)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
         raise TypeError(f"tol must be a real number in (0, 1e-3] (got {tol!r})")
     tol = float(tol)
@@ -74,6 +82,11 @@ def _check_tol(tol, ctx):
             f"tol={tol:.1e} is below what {ctx.name} arithmetic can deliver (>= {floor:.1e}); "
             "use dps=None only for tol >= 1e3 * 2.2e-16, or a larger dps"
         )
+    if ctx.is_mp and ctx.dps > Tolerances.map_dps_needed(tol) + WASTED_DIGITS_WARN:
+        warnings.warn(
+            f"dps={ctx.dps} is far more than tol={tol:.1e} needs (about {Tolerances.map_dps_needed(tol)} digits): "
+            "the extra digits make the map slower without reducing its error, which tol sets; pass a smaller "
+            "tol (default for this dps: tol=None) or a smaller dps", SymcollWarning, stacklevel=4)
     return tol
 
 
@@ -849,6 +862,10 @@ class CollisionMap:
     """
 
     storage = "dense"
+    cp_defect = None
+    """``max(0, -lambda_min(Choi))`` measured at build time for the exact kinds (38); None for
+    the global (45) and local (54)-(56) kinds, completely positive by construction (their Choi
+    matrix is a positive-weighted sum of ``a a^dagger`` on each Bohr class)."""
 
     def __init__(self, tensor, error_parts, kind, system, bath, coupling, dps, eigensystem, info=None):
         self._tensor = tensor
@@ -857,6 +874,7 @@ class CollisionMap:
         self.error_bound = float(sum(p["value"] for p in error_parts.values()))
         self.kind = kind
         self.system = system
+        self.system_fingerprint = system.fingerprint()  # checked by every consumer (model.check_map_system)
         self.bath = bath
         self.coupling = coupling
         self.dps = dps
@@ -918,7 +936,7 @@ class CollisionMap:
         if lam[0] < -tol:
             warnings.warn(
                 f"map is not completely positive: smallest Choi eigenvalue {lam[0]:.3e} < -tol={tol:.1e}; "
-                "the Kraus operators drop the negative part", RuntimeWarning, stacklevel=2)
+                "the Kraus operators drop the negative part", NotCompletelyPositiveWarning, stacklevel=2)
         keep = np.flatnonzero(lam > tol)[::-1]
         return [np.sqrt(lam[i]) * V[:, i].reshape(d, d).T for i in keep]
 
@@ -964,21 +982,21 @@ class CollisionMap:
         beta = float(self.bath.beta)
         h0 = self.kind in ("local", "exact_h0")
         e_db = float(self.system.h) * np.asarray(self.eigensystem.bands, dtype=float) if h0 else e
-        db = P - np.exp(-beta * (e_db[:, None] - e_db[None, :])) * P.T
+        db = _detailed_balance_defect(P, beta, e_db)
         out = {
             "trace_preservation": {"value": float(np.max(np.abs(tr))),
                                    "meaning": "max_jk |sum_j' S^{jk}_{j'j'} - delta_jk| (0: trace preserving)"},
             "hermiticity": {"value": float(herm),
                             "meaning": "max |S^{jk}_{j'k'} - conj(S^{kj}_{k'j'})|, Eq. (39)"},
-            "detailed_balance": {"value": float(np.max(np.abs(db))),
-                                 "meaning": "max_{j'j} |S^{jj}_{j'j'} - exp(-beta Delta_{j'j}) S^{j'j'}_{jj}|, Eq. (30), "
+            "detailed_balance": {"value": db,
+                                 "meaning": "max over Delta_{j'j} >= 0 of |S^{jj}_{j'j'} - exp(-beta Delta_{j'j}) "
+                                            "S^{j'j'}_{jj}| (upward jumps: no overflow at large beta h), Eq. (30), "
                                             + ("with the H(0) energies eps0 = h * band used in the scattering"
                                                if h0 else "with the energies of H")},
         }
         if h0:
-            db_eps = P - np.exp(-beta * (e[:, None] - e[None, :])) * P.T
             out["detailed_balance_eps"] = {
-                "value": float(np.max(np.abs(db_eps))),
+                "value": _detailed_balance_defect(P, beta, e),
                 "meaning": "Eq. (30) with the energies of H(eps): violated at O(beta eps) by the maps built "
                            "on H(0) (intra-band populations do not thermalise, Fig. 4)"}
         if isinstance(self.system, QubitChain):
@@ -999,6 +1017,20 @@ class CollisionMap:
         out["storage"] = {"value": self.storage, "meaning": self._storage_note}
         out["error_bound"] = {"value": self.error_bound, "meaning": "bound on max abs entry error (sum of error_parts)"}
         return out
+
+
+def _detailed_balance_defect(P, beta, e):
+    """``max |P[j', j] - exp(-beta Delta_{j'j}) P[j, j']|`` over the pairs with ``Delta_{j'j} >= 0`` (Eq. (30)).
+
+    ``P[j', j] = S^{jj}_{j'j'}``.  Each unordered pair is tested once, in the upward direction,
+    where the Boltzmann factor is <= 1: the downward form is the same statement multiplied by
+    ``exp(beta |Delta|)``, which overflows (inf * 0 = NaN) at large ``beta h``.
+    """
+    delta = np.asarray(e, dtype=float)[:, None] - np.asarray(e, dtype=float)[None, :]
+    up = delta >= 0
+    factor = np.exp(-beta * np.where(up, delta, 0.0))
+    defect = np.abs(P - factor * P.T)
+    return float(np.max(defect[up])) if np.any(up) else 0.0
 
 
 def _gib(nbytes):
@@ -1257,6 +1289,11 @@ def _setup(system, bath, coupling, kind, dps, tol, check_memory=True, scattering
         raise TypeError(f"bath must be an EffusionBath (got {type(bath).__name__})")
     if not isinstance(coupling, DeltaCoupling):
         raise TypeError(f"coupling must be a DeltaCoupling (got {type(coupling).__name__})")
+    if not system.is_real_symmetric():
+        raise ValueError(
+            "H must be real symmetric for the collision maps (got a complex Hermitian H): the symmetry "
+            "s_{j'j} = s_{jj'} behind detailed balance (42)-(43) needs a time-reversal invariant H, "
+            "as it needs a real symmetric V; write H in a basis where it is real")
     ctx = get_context(dps)
     tol = _check_tol(tol, ctx)
     d = system.dim
@@ -1288,7 +1325,7 @@ def _setup(system, bath, coupling, kind, dps, tol, check_memory=True, scattering
     return ctx, tol, es, es_s, V_eig
 
 
-def exact_entries(system, bath, coupling, pairs, dps=None, tol=1e-12):
+def exact_entries(system, bath, coupling, pairs, dps=None, tol=None):
     """A block of the exact tensor (38): ``S^{jk}_{j'k'}`` for ``(j', j)`` and ``(k', k)`` in ``pairs``.
 
     Same algorithm as ``collision_map(kind="exact")`` but only the requested entries are
@@ -1389,7 +1426,7 @@ def _resolve_smatrix(smatrix, kind, d, dps):
     return smatrix == "interpolate"
 
 
-def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12, storage="auto",
+def collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, storage="auto",
                   smatrix="auto") -> CollisionMap:
     """Collision map ``S^{jk}_{j'k'}`` of ``system`` bombarded by ``bath`` units through ``coupling``.
 
@@ -1418,8 +1455,12 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12, sto
         Chains only for "local" and "exact_h0".
     dps : int or None
         None for float64; otherwise mpmath at ``dps >= 15`` digits (same algorithm).
-    tol : float in (0, 1e-3]
+    tol : float in (0, 1e-3] or None
         Target for ``error_bound`` (quadrature estimate + tail bound + rounding estimate).
+        None (default): tied to the precision, ``1e-12`` in float64 and ``10**-(dps - 8)`` at
+        ``dps`` digits (between ``1e-40`` and ``1e-12``; :meth:`Tolerances.map_default`).  A
+        ``dps`` far above what ``tol`` needs warns (:class:`SymcollWarning`): the reported
+        error is set by ``tol``, not by the working precision.
     storage : {"auto", "dense", "compact"}
         ``"dense"``: the ``(d, d, d, d)`` tensor.  ``"compact"`` (kinds "global" and "local"):
         no ``d^4`` array; "global" keeps one matrix per Bohr class (the only nonzero entries of
@@ -1465,6 +1506,8 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12, sto
     """
     st = _resolve_storage(storage, kind, system, coupling, dps)
     interp = _resolve_smatrix(smatrix, kind, getattr(system, "dim", 0), dps)
+    if tol is None:
+        tol = Tolerances.map_default(dps if dps is None else get_context(dps).dps)
     if st == "compact":
         cm = _collision_map_compact(system, bath, coupling, kind, dps, tol, interp)
         if cm.error_bound > tol:
@@ -1504,7 +1547,50 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=1e-12, sto
     if cm.error_bound > tol:
         warnings.warn(f"collision_map: error_bound {cm.error_bound:.2e} exceeds tol {tol:.1e}", RuntimeWarning,
                       stacklevel=2)
+    if kind in ("exact", "exact_h0"):
+        _check_complete_positivity(cm)
     return cm
+
+
+CP_WARN_FACTOR = 100.0
+"""An exact map warns (:class:`NotCompletelyPositiveWarning`) when its smallest Choi eigenvalue
+is below ``-CP_WARN_FACTOR`` times the numerical noise level of that eigenvalue."""
+
+
+def _check_complete_positivity(cm):
+    """Measure the complete-positivity defect of a dense exact map (38) at build time.
+
+    The smallest eigenvalue ``lambda_min`` of the Choi matrix J (``d^2 x d^2``) is computed in
+    float64 (one eigenvalue: LAPACK ``syevr`` with an index subset).  Its numerical noise level
+    is ``d^2 e + d^3 eps_64``: by Weyl's inequality an entry error ``e`` (the map's reported
+    error) moves an eigenvalue by at most ``||dJ||_2 <= ||dJ||_F <= d^2 e``, and the float64
+    eigen-solver is backward stable with error ``~ d^2 eps_64 ||J||_2 <= d^3 eps_64``
+    (``||J||_2 <= Tr J = d``).  Since ``e`` is in part an estimate, so is the noise level.
+
+    Sets ``cm.cp_defect = max(0, -lambda_min)`` and ``info["min_choi_eigenvalue"]``,
+    ``info["choi_noise_estimate"]``, and warns with :class:`NotCompletelyPositiveWarning`
+    when the defect exceeds :data:`CP_WARN_FACTOR` times the noise: then the map is not CP as
+    a property of the incident state (41) (``sigma_p`` not small against ``sqrt(m / beta)``),
+    not of the numerics.
+    """
+    import scipy.linalg as sla
+
+    d = cm.dim
+    J = cm._float_tensor().transpose(2, 0, 3, 1).reshape(d * d, d * d)
+    J = (J + J.conj().T) / 2
+    lam = float(sla.eigh(J, eigvals_only=True, subset_by_index=[0, 0], driver="evr")[0])
+    noise = d * d * cm.error_bound + d**3 * float(np.finfo(float).eps)
+    cm.cp_defect = max(0.0, -lam)
+    cm.info["min_choi_eigenvalue"] = lam
+    cm.info["choi_noise_estimate"] = noise
+    if cm.cp_defect > CP_WARN_FACTOR * noise:
+        p_th = cm.bath.thermal_momentum
+        warnings.warn(
+            f"the exact map (38) is not completely positive: smallest Choi eigenvalue {lam:.2e}, "
+            f"{cm.cp_defect / noise:.0f} times its numerical noise {noise:.1e}; this is a property of the "
+            f"incident state (41) at sigma_p = {float(cm.bath.sigma_p):g} = {float(cm.bath.sigma_p) / p_th:.2g} "
+            f"sqrt(m/beta), not a numerical error (README: 'Where the model applies')",
+            NotCompletelyPositiveWarning, stacklevel=3)
 
 
 def _collision_map_compact(system, bath, coupling, kind, dps, tol, interp=False):

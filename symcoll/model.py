@@ -14,6 +14,7 @@ parameter and its allowed range.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
 import sys
@@ -272,6 +273,25 @@ class System:
     def describe(self) -> dict:
         return {"system": self.name, "dim": self.dim}
 
+    def fingerprint(self) -> tuple:
+        """Identity of the physical system: ``("System", d, sha256 of H as complex128)``.
+
+        Two systems with equal fingerprints have the same Hamiltonian bit for bit, hence the
+        same energies and eigenbasis (:meth:`eigensystem` is deterministic).  Collision maps
+        record the fingerprint of the system they were built for, and every consumer
+        (:class:`symcoll.Lindbladian`, ...) refuses a map of another system
+        (:func:`check_map_system`).
+        """
+        H = np.ascontiguousarray(self._H, dtype=np.complex128)
+        return ("System", self.dim, hashlib.sha256(H.tobytes()).hexdigest())
+
+    def is_real_symmetric(self) -> bool:
+        """True when H is real (symmetric) to the Hermiticity tolerance (time-reversal invariant)."""
+        if not np.iscomplexobj(self._H):
+            return True
+        scale = float(np.max(np.abs(self._H))) if self._H.size else 0.0
+        return bool(np.max(np.abs(self._H.imag)) <= Tolerances().hermitian(scale))
+
     def eigensystem(self, dps=None) -> Eigensystem:
         """Eigenbasis of H: ascending energies, canonical degenerate bases, phase rule."""
         key = dps
@@ -375,6 +395,17 @@ class QubitChain(System):
         """Hopping amplitude between neighbours: ``4 eps`` (paper ladder) or ``eps`` (unit)."""
         return cv.LADDER_CONVENTIONS[self.ladder] ** 2 * float(self.eps)
 
+    def fingerprint(self) -> tuple:
+        """Identity of the chain: ``("QubitChain", N, h, eps, ladder)`` (h, eps as float64).
+
+        These determine H(eps) of Eq. (64), its energies and its eigenbasis.
+        """
+        return ("QubitChain", self.N, float(self.h), float(self.eps), self.ladder)
+
+    def is_real_symmetric(self) -> bool:
+        """Always True: H(eps) of Eq. (64) is real symmetric in the local basis."""
+        return True
+
     def describe(self) -> dict:
         return {
             "system": "QubitChain",
@@ -444,6 +475,37 @@ class QubitChain(System):
                 deg.append(tuple(grp))
         U = cv.fix_phases(U)
         return Eigensystem(E, U, sorted(deg), np.array([bands[o] for o in order]), ctx.name)
+
+
+def check_map_system(system, collision_map, what="collision_map"):
+    """Refuse a collision map that was built for another system than ``system``.
+
+    A map's entries ``S^{jk}_{j'k'}`` refer to the energies and eigenbasis of the system it
+    was built for (Eqs. (17), (38)); used with another Hamiltonian, even one with the same
+    eigenvectors (another h, eps > 0 or ladder convention), it gives wrong dynamics with a
+    small reported error.  The map must record its system: ``system_fingerprint`` (set by
+    :func:`symcoll.collision_map`) or a ``system`` attribute with a ``fingerprint()``.
+
+    Raises
+    ------
+    TypeError
+        The map records no system.
+    ValueError
+        The map was built for another system (the message names both).
+    """
+    fp = getattr(collision_map, "system_fingerprint", None)
+    msys = getattr(collision_map, "system", None)
+    if fp is None and msys is not None and hasattr(msys, "fingerprint"):
+        fp = msys.fingerprint()
+    if fp is None:
+        raise TypeError(
+            f"{what} must record the system it was built for (a .system with fingerprint(), "
+            "as CollisionMap and TensorMap do)")
+    if fp != system.fingerprint():
+        built = getattr(msys, "name", None) or str(fp)
+        raise ValueError(
+            f"{what} was built for {built}, not for {system.name}: its entries refer to the other "
+            "system's energies and eigenbasis; build the map for this system")
 
 
 @dataclass(frozen=True)

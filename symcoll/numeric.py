@@ -24,6 +24,12 @@ import numpy as np
 
 MIN_DPS = 15
 
+MAP_TOL_FLOOR = 1e-40
+"""Tightest default map tolerance (:meth:`Tolerances.map_default`); smaller ``tol`` must be asked for."""
+
+WASTED_DIGITS_WARN = 20
+"""A map built with ``dps`` more than this many digits above what its ``tol`` needs warns."""
+
 
 def _check_dps(dps):
     if isinstance(dps, bool) or not isinstance(dps, (int, np.integer)):
@@ -303,6 +309,24 @@ class Tolerances:
     def hermitian(self, scale: float) -> float:
         """Largest ``|H - H^dagger|`` accepted as Hermitian."""
         return 100.0 * self.eps * max(scale, 1.0)
+
+    @staticmethod
+    def map_default(dps=None) -> float:
+        """Default ``tol`` of :func:`symcoll.collision_map`, tied to the working precision.
+
+        float64: ``1e-12``.  mpmath at ``dps`` digits: ``10**-(dps - 8)`` (8 digits of headroom for
+        the rounding of the accumulation, ``16 d eps``, and the quadrature's acceptance floor),
+        never looser than ``1e-12`` and never tighter than :data:`MAP_TOL_FLOOR` (``1e-40``; the
+        quadrature's cost grows with the digits asked for: pass ``tol`` explicitly to go further).
+        """
+        if dps is None:
+            return 1e-12
+        return min(1e-12, max(10.0 ** (-(int(dps) - 8)), MAP_TOL_FLOOR))
+
+    @staticmethod
+    def map_dps_needed(tol: float) -> int:
+        """Digits that a map of tolerance ``tol`` needs: ``ceil(-log10 tol) + 8`` (see :meth:`map_default`)."""
+        return int(math.ceil(-math.log10(tol))) + 8
 
     def state_validation(self) -> float:
         """Slack accepted on Hermiticity, trace 1 and positivity of a user-given density matrix.
