@@ -204,7 +204,9 @@ def _sigint_deferred():
     """Hold SIGINT during the block; a Ctrl-C received meanwhile is delivered at its end.
 
     Only the main thread can set signal handlers; elsewhere the block runs unprotected.
-    If the block raises, a held Ctrl-C is dropped (an exception is already on its way).
+    A held Ctrl-C is re-raised as a signal once the previous handler is back, so it acts as
+    it would have (``KeyboardInterrupt`` by default); if the block raises, it is dropped (an
+    exception is already on its way).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -215,8 +217,8 @@ def _sigint_deferred():
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-    if received and callable(previous):
-        previous(signal.SIGINT, None)  # the default handler raises KeyboardInterrupt
+    if received:
+        signal.raise_signal(signal.SIGINT)
 
 
 def _sha256(path):
