@@ -7,6 +7,12 @@ Commands (each implemented in its own module, imported lazily so that
 * ``verify``  -- run every derivation script, one PASS/FAIL line per checked equation;
 * ``kernels`` -- write the lambdified kernels as an importable module;
 * ``evolve``  -- one run of the Lindblad equation (71) from the command line.
+
+Every option is checked before any computation.  Exit status: 0 on success (``paper``
+writes its report whatever the verdicts of the claims; ``verify`` returns 1 if a check
+fails), 2 for a bad option or an unusable output location (one line on stderr,
+``symcoll: error: ...``, naming the flag or the path), 1 for an I/O error during the run,
+130 on Ctrl-C (one line, ``symcoll: interrupted; ...``, saying what became of ``--out``).
 """
 from __future__ import annotations
 
@@ -79,27 +85,45 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _command(name):
+    """The function that runs command ``name`` (imported lazily)."""
+    if name == "verify":
+        from .verify import main as run
+    elif name == "kernels":
+        from .kernels import cli_main as run
+    elif name == "paper":
+        from .paper import main as run
+    elif name == "evolve":
+        from .paper import evolve_main as run
+    else:  # pragma: no cover - argparse rejects unknown commands
+        raise ValueError(f"unknown command {name}")
+    return run
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
-    if args.command == "verify":
-        from .verify import main as run
-    elif args.command == "kernels":
-        from .kernels import cli_main as run
-    elif args.command == "paper":
-        from .paper import main as run
-    elif args.command == "evolve":
-        from .paper import evolve_main as run
-    else:  # pragma: no cover - argparse rejects unknown commands
-        parser.error(f"unknown command {args.command}")
+    from .outputs import OutputError, check_output_dir
+
     try:
+        run = _command(args.command)
+        if args.command == "kernels":  # kernels.cli_main writes after generating: check first
+            check_output_dir(args.out)
         return int(run(args) or 0)
-    except (ValueError, TypeError) as exc:
-        print(f"symcoll {args.command}: error: {exc}", file=sys.stderr)
+    except (ValueError, TypeError, OutputError) as exc:
+        print(f"symcoll: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # an I/O failure during the run (disk full, file removed, ...)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"symcoll: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as exc:
+        detail = getattr(exc, "detail", None)
+        print("symcoll: interrupted" + (f"; {detail}" if detail else ""), file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,8 @@ import os
 
 import numpy as np
 
+from .outputs import atomic_write
+
 COLORS = {"exact": "tab:blue", "local": "tab:orange", "global": "black"}
 
 
@@ -46,15 +48,18 @@ def _populations(ax, r, title):
 
 
 def _save(plt, fig, out_dir, name):
+    """Write ``fig`` as PNG to ``out_dir/name`` atomically (temporary file, then rename)."""
     fig.tight_layout()
     path = os.path.join(out_dir, name)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=120), binary=True)
+    finally:
+        plt.close(fig)
     return path
 
 
 def make_figures(run, out_dir):
-    """Write fig2.png, fig3.png, fig4.png into ``out_dir`` and return their paths."""
+    """Write fig2.png, fig3.png, fig4.png into ``out_dir`` (each atomically) and return their paths."""
     plt = _plt()
     p = run.parameters
     paths = []

@@ -8,10 +8,13 @@ rho_123/rho_00 (74) against the Gibbs (72) and local-thermal (73) values, the
 inter-band temperature beta_eff(0 -> 2) (75) and the intra-band coherence rho_23.
 
 Outputs (``--out DIR``): ``fig2.png``, ``fig3.png``, ``fig4.png``, ``results.json``
-and ``report.md`` (each claim of the paper's text with the numbers that decide it).
+and ``report.md`` (each claim of the paper's text with the numbers that decide it), written
+as one set with ``manifest.json`` last (:mod:`symcoll.outputs`: checked before the run,
+locked against a concurrent run, left unchanged by an interrupted one).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -23,6 +26,8 @@ import numpy as np
 
 from . import conventions as cv
 from ._version import __version__
+from .numeric import _check_dps
+from .outputs import MANIFEST_NAME, OutputSet, atomic_write
 
 #: The paper's parameters (Sec. VI E, captions of Figs. 2-4).
 PAPER_PARAMETERS = {
@@ -97,6 +102,7 @@ def run_one(N, h, eps, beta, m, g, sigma_p, Gamma, kind, times, ladder="paper", 
     ss = L.steady_state()
     t_dyn = time.perf_counter() - t1
     states = ev.states_float()
+    beta_eff, beta_eff_note = beta_eff_where_resolved(states, chain, ev.error_bound, 0, 2)
     es = chain.eigensystem()
     gibbs = ob.gibbs_state(chain, beta)
     loc = ob.local_thermal_state(chain, beta)
@@ -114,7 +120,8 @@ def run_one(N, h, eps, beta, m, g, sigma_p, Gamma, kind, times, ladder="paper", 
         "populations": pops.tolist(),
         "band_populations": ob.band_populations(states, chain).tolist(),
         "ratio_123_00": ob.band_ratio(states, chain).tolist(),
-        "beta_eff_0_2": _finite_list(ob.beta_eff(states, chain, 0, 2)),
+        "beta_eff_0_2": beta_eff,
+        "beta_eff_0_2_note": beta_eff_note,
         "rho_23": np.stack([states[:, 2, 3].real, states[:, 2, 3].imag], axis=1).tolist(),
         "error_bound": [float(x) for x in ev.error_bound],
         "error_parts": {k: _jsonable(v) for k, v in ev.error_parts.items()},
@@ -154,8 +161,44 @@ def sum_rule_residuals(tensor, bands, beta, h):
     return float(np.abs(X[same]).max()), inter
 
 
-def _finite_list(a):
-    return [float(x) if np.isfinite(x) else None for x in np.asarray(a, dtype=float)]
+def beta_eff_where_resolved(states, chain, error_bound, j=0, k=2):
+    """``beta_eff(j -> k)`` of Eq. (75) at each time, ``None`` where it is not defined.
+
+    ``log(rho_jj / rho_kk)`` needs both populations positive; a population that is not above
+    the state's error bound at that time (e.g. ``rho_22 ~ exp(-beta h)`` underflowing for
+    large ``beta h``, or ``t = 0``) may be zero, so the value is not defined there.
+
+    Parameters
+    ----------
+    states : (T, d, d) complex array, eigenbasis of H(eps)
+    chain : QubitChain
+    error_bound : (T,) array
+        The reported bound on the entries' errors at each time
+        (:attr:`symcoll.dynamics.Evolution.error_bound`; its parts and their kinds in ``error_kinds``).
+    j, k : int
+        Eigen-indices.
+
+    Returns
+    -------
+    values : list of float or None
+        JSON-ready, one entry per time.
+    note : str or None
+        Why and how often a value is ``None``; ``None`` if every value is defined.
+    """
+    from . import observables as ob
+
+    p = np.real(np.einsum("tii->ti", states))
+    bound = np.asarray(error_bound, dtype=float)
+    ok = (p[:, j] > bound) & (p[:, k] > bound)
+    values = [None] * len(ok)
+    if ok.any():
+        for i, v in zip(np.flatnonzero(ok), ob.beta_eff(states[ok], chain, j, k)):
+            values[i] = float(v)
+    if ok.all():
+        return values, None
+    note = (f"null at {int((~ok).sum())} of {len(ok)} times: rho_{j}{j} or rho_{k}{k} is not above the state's "
+            f"error bound there (population underflow), so log(rho_{j}{j} / rho_{k}{k}) in Eq. (75) is not defined")
+    return values, note
 
 
 def _jsonable(obj):
@@ -317,44 +360,110 @@ def validate_high_precision(run, dps, eps_values=None, kinds=("global", "local")
     return out
 
 
+#: The files of one ``symcoll paper`` run (committed together with ``manifest.json``).
+OUTPUT_NAMES = ("fig2.png", "fig3.png", "fig4.png", "results.json", "report.md")
+
+
 def main(args) -> int:
-    """``symcoll paper``: write figures, results.json and report.md into ``args.out``."""
+    """``symcoll paper``: write figures, results.json and report.md into ``args.out`` as one set.
+
+    Every option is checked before the computation starts (``--dps``, then ``--out`` through
+    :class:`symcoll.outputs.OutputSet`, which also locks the directory against a concurrent
+    run).  The files are written into a staging directory and moved into ``args.out`` together,
+    with ``manifest.json`` last (:mod:`symcoll.outputs`); an interrupted or failed run leaves
+    ``args.out`` as it was.
+    """
     from .figures import make_figures
     from .report import write_report
 
     params = dict(QUICK_PARAMETERS if args.quick else PAPER_PARAMETERS)
-    os.makedirs(args.out, exist_ok=True)
-    run = run_paper(params, ladder=args.ladder)
     if args.dps is not None:
-        run.validation = validate_high_precision(run, args.dps)
-    with open(os.path.join(args.out, "results.json"), "w") as fh:
-        json.dump(run.to_json(), fh, indent=1)
-    figs = make_figures(run, args.out)
-    report_path, n_pass, n_fail = write_report(run, args.out)
-    for f in figs + [os.path.join(args.out, "results.json"), report_path]:
-        print(f"wrote {f}")
-    print(f"claims: {n_pass} PASS, {n_fail} FAIL (see {report_path}); {run.seconds:.1f} s")
+        with _naming_flags({"dps": "--dps"}):
+            _check_dps(args.dps)
+    with OutputSet(args.out, OUTPUT_NAMES, command="symcoll paper") as out:
+        run = run_paper(params, ladder=args.ladder)
+        if args.dps is not None:
+            run.validation = validate_high_precision(run, args.dps)
+        atomic_write(out.path("results.json"), lambda fh: json.dump(run.to_json(), fh, indent=1))
+        make_figures(run, out.staging)
+        _, counts = write_report(run, out.staging)
+        out.commit()
+    for name in OUTPUT_NAMES + (MANIFEST_NAME,):
+        print(f"wrote {os.path.join(args.out, name)}")
+    print(f"claims: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['NOT TESTED']} NOT TESTED "
+          f"(see {os.path.join(args.out, 'report.md')}); {run.seconds:.1f} s")
     return 0
 
 
+#: The ``symcoll evolve`` flag of each parameter whose name starts the model's error messages.
+EVOLVE_FLAGS = {"N": "--N", "h": "--h", "eps": "--eps", "beta": "--beta", "m": "--m", "g": "--g",
+                "sigma_p": "--sigma-p", "Gamma": "--Gamma", "dps": "--dps", "times": "--times",
+                "ladder": "--ladder"}
+
+
+@contextlib.contextmanager
+def _naming_flags(flags):
+    """Re-raise a ValueError/TypeError whose message starts with a parameter name of ``flags``
+    with that name replaced by the command-line flag (``h must be > 0`` -> ``--h must be > 0``)."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        msg = str(exc)
+        for name, flag in flags.items():
+            if msg.startswith(name + " "):
+                raise (ValueError if isinstance(exc, ValueError) else TypeError)(flag + msg[len(name):]) from exc
+        raise
+
+
 def _parse_times(text):
+    """The times of ``--times``: ``'t1,t2,...'`` or ``'start:stop:count'`` (``count`` log-spaced times)."""
     text = str(text).strip()
-    if ":" in text:
-        parts = text.split(":")
-        if len(parts) != 3:
-            raise ValueError(f"--times must be 'start:stop:count' or a comma list (got {text!r})")
-        a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
-        if not (a > 0 and b > a and n >= 1):
-            raise ValueError(f"--times start:stop:count needs 0 < start < stop and count >= 1 (got {text!r})")
-        return np.logspace(np.log10(a), np.log10(b), n)
-    return np.array([float(x) for x in text.split(",") if x.strip()])
+    form = "'t1,t2,...' or 'start:stop:count' (log-spaced)"
+    try:
+        if ":" in text:
+            a, b, n = text.split(":")
+            a, b, n = float(a), float(b), int(n)
+        else:
+            return np.array([float(x) for x in text.split(",") if x.strip()])
+    except ValueError:
+        raise ValueError(f"times must be {form}, with numbers and an integer count (got {text!r})") from None
+    if not (a > 0 and b > a and n >= 1):
+        raise ValueError(f"times start:stop:count needs 0 < start < stop and count >= 1 (got {text!r})")
+    return np.logspace(np.log10(a), np.log10(b), n)
+
+
+def check_evolve_options(args):
+    """Check every option of ``symcoll evolve`` before computing; return the times.
+
+    Reuses the model's own validation (:class:`~symcoll.model.QubitChain`,
+    :class:`~symcoll.model.EffusionBath`, :class:`~symcoll.model.DeltaCoupling`, the
+    Lindbladian's checks of Gamma and of the times, the mpmath precision check); the messages
+    name the flag (``--h must be > 0, ...``).
+
+    Raises
+    ------
+    ValueError, TypeError
+    """
+    from .dynamics import _check_gamma, _check_times
+    from .model import DeltaCoupling, EffusionBath, QubitChain
+
+    with _naming_flags(EVOLVE_FLAGS):
+        times = _check_times(_parse_times(args.times))
+        QubitChain(args.N, args.h, args.eps, ladder=args.ladder)
+        EffusionBath(args.beta, args.m, args.sigma_p)
+        DeltaCoupling(args.g, site=1)
+        _check_gamma(args.Gamma)
+        if args.dps is not None:
+            _check_dps(args.dps)
+    return times
 
 
 def evolve_main(args) -> int:
     """``symcoll evolve``: one run; prints a table or the JSON entry of ``results.json``."""
-    times = _parse_times(args.times)
-    res = run_one(args.N, args.h, args.eps, args.beta, args.m, args.g, args.sigma_p, args.Gamma,
-                  args.kind, times, ladder=args.ladder, dps=args.dps)
+    times = check_evolve_options(args)
+    with _naming_flags(EVOLVE_FLAGS):
+        res = run_one(args.N, args.h, args.eps, args.beta, args.m, args.g, args.sigma_p, args.Gamma,
+                      args.kind, times, ladder=args.ladder, dps=args.dps)
     res["ladder"] = args.ladder
     if args.json:
         json.dump(res, sys.stdout, indent=1)
@@ -369,7 +478,9 @@ def evolve_main(args) -> int:
         be = res["beta_eff_0_2"][i]
         r23 = math.hypot(*res["rho_23"][i])
         print(f"{t:12.4e} {res['populations'][i][0]:12.8f} {res['ratio_123_00'][i]:15.8f} "
-              f"{(be if be is not None else float('nan')):15.8f} {r23:11.3e} {res['error_bound'][i]:9.1e}")
+              f"{'not defined' if be is None else format(be, '.8f'):>15} {r23:11.3e} {res['error_bound'][i]:9.1e}")
+    if res["beta_eff_0_2_note"]:
+        print(f"# beta_eff(0->2) {res['beta_eff_0_2_note']}")
     st = res["stationary"]
     print(f"# stationary: trace distance to Gibbs {st['trace_distance_gibbs']:.3e}, "
           f"to local thermal {st['trace_distance_local_thermal']:.3e}")

@@ -1,4 +1,4 @@
-"""End-to-end: ``symcoll paper --quick`` writes the figures, results.json and report.md."""
+"""End-to-end: ``symcoll paper --quick`` writes the figures, results.json and report.md (and manifest.json last)."""
 import json
 import os
 import subprocess
@@ -22,10 +22,14 @@ def quick_run(tmp_path_factory):
 
 def test_files_written(quick_run):
     out, proc = quick_run
-    for name in ("fig2.png", "fig3.png", "fig4.png", "results.json", "report.md"):
+    names = ("fig2.png", "fig3.png", "fig4.png", "results.json", "report.md")
+    for name in names:
         path = os.path.join(out, name)
         assert os.path.getsize(path) > 1000, name
         assert f"wrote {path}" in proc.stdout
+    assert sorted(os.listdir(out)) == sorted(names + ("manifest.json",))  # nothing temporary left
+    with open(os.path.join(out, "manifest.json")) as fh:
+        assert sorted(json.load(fh)["files"]) == sorted(names)
     with open(os.path.join(out, "fig2.png"), "rb") as fh:
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
     assert proc.stderr == ""  # no progress bar when not on a terminal
@@ -60,7 +64,9 @@ def test_results_json_fields(quick_run):
 def test_report_lists_claims(quick_run):
     out, _ = quick_run
     text = open(os.path.join(out, "report.md")).read()
-    assert text.count("PASS") + text.count("FAIL") >= 14
+    rows = [line for line in text.splitlines() if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
+    assert len(rows) == 8
+    assert all(line.split("|")[3].strip() in ("PASS", "FAIL", "NOT TESTED") for line in rows)
     assert "ladder convention **paper**" in text
     assert "Error bounds and map diagnostics" in text
 
