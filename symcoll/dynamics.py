@@ -208,7 +208,7 @@ def _check_times(times):
     if not np.all(np.isfinite(t)):
         raise ValueError("times must be finite, allowed range [0, inf)")
     if np.any(t < 0):
-        raise ValueError(f"times must be >= 0, allowed range [0, inf) (got min {t.min()!r})")
+        raise ValueError(f"times must be >= 0, allowed range [0, inf) (got min {float(t.min())!r})")
     return t
 
 

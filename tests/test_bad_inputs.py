@@ -251,3 +251,20 @@ def test_dps_far_above_tol_warns():
     assert Tolerances.map_default(None) == 1e-12
     assert Tolerances.map_default(15) == 1e-12
     assert Tolerances.map_default(10000) == 1e-40
+
+
+def test_cp_defect_reported_in_evolve_output(capsys):
+    """Item 2: `symcoll evolve` and results.json state the CP defect (no warning printed)."""
+    from symcoll.cli import main
+    from symcoll.paper import run_one
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NotCompletelyPositiveWarning)  # recorded, never raised
+        res = run_one(1, 4.0, 0.0, BETA, M, G, 2.0, 1.0, "exact", [1.0, 10.0])
+    cp = res["complete_positivity"]
+    assert cp["checked"] and cp["warned"] and cp["min_choi_eigenvalue"] < -1e-5
+    assert "incident state (41)" in cp["message"]
+    assert run_one(1, 4.0, 0.0, BETA, M, G, 0.5, 1.0, "global", [1.0])["complete_positivity"]["checked"] is False
+    assert main(["evolve", "--N", "1", "--eps", "0", "--sigma-p", "2", "--times", "1,10"]) == 0
+    out = capsys.readouterr().out
+    assert "NOT completely positive" in out and "smallest Choi eigenvalue -" in out
