@@ -5,6 +5,7 @@ Reference implementation of Tabanera-Bravo, Esposito, Barra and Parrondo,
 Markovian evolution" (equation numbers in the docs are the paper's).
 """
 from ._version import __version__
+from .errors import SymcollWarning
 from .model import DeltaCoupling, EffusionBath, Eigensystem, QubitChain, System
 from .scattering import Scattering
 from .maps import CollisionMap, collision_map
@@ -25,4 +26,5 @@ __all__ = [
     "Evolution",
     "SteadyState",
     "observables",
+    "SymcollWarning",
 ]
