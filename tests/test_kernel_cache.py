@@ -6,7 +6,6 @@ aside, rebuilt with a KernelCacheWarning, and the kernel must give the right num
 kernel is compiled once per process.
 """
 import hashlib
-import os
 import warnings
 
 import numpy as np
