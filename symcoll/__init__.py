@@ -13,6 +13,7 @@ _LAZY = {
     "DeltaCoupling": ".model", "Scattering": ".scattering", "collision_map": ".maps",
     "CollisionMap": ".maps", "Lindbladian": ".dynamics", "Evolution": ".dynamics",
     "SteadyState": ".dynamics", "SymcollWarning": ".errors", "NotCompletelyPositiveWarning": ".errors",
+    "KernelCacheWarning": ".errors",
 }
 _SUBMODULES = ("observables",)
 
@@ -50,4 +51,5 @@ __all__ = [
     "observables",
     "SymcollWarning",
     "NotCompletelyPositiveWarning",
+    "KernelCacheWarning",
 ]

@@ -180,15 +180,20 @@ def fix_phases(vectors, threshold: float = 0.5):
     """
     V = vectors
     d, n = V.shape
+    real = V.dtype.kind == "f"  # |x| is exact for real floats, so the vectorised search is identical
     for col in range(n):
-        mags = [abs(V[i, col]) for i in range(d)]
-        vmax = max(mags)
-        for i in range(d):
-            if mags[i] >= threshold * vmax:
-                ph = V[i, col] / mags[i]
-                if V.dtype == object:
-                    V[:, col] = [x / ph for x in V[:, col]]
-                else:
-                    V[:, col] = V[:, col] / ph
-                break
+        if real:
+            mags = np.abs(V[:, col])
+            first = [int(np.argmax(mags >= threshold * mags.max()))]
+        else:
+            mags = [abs(V[i, col]) for i in range(d)]
+            vmax = max(mags)
+            first = (i for i in range(d) if mags[i] >= threshold * vmax)
+        for i in first:
+            ph = V[i, col] / mags[i]
+            if V.dtype == object:
+                V[:, col] = [x / ph for x in V[:, col]]
+            else:
+                V[:, col] = V[:, col] / ph
+            break
     return V

@@ -6,8 +6,18 @@ helpers, array semantics), with optional common-subexpression elimination
 (``cse=True``), and compiled.  The generated source is readable: it is stored in
 the kernel's ``__doc__``/``source`` and in a cache file, keyed by a SHA-256 of
 everything that changes it (expression ``srepr``, argument order, backend,
-precision, cse flag, symcoll and generator versions).  The cache directory is
-``$SYMCOLL_CACHE/kernels`` or ``./.symcoll-cache/kernels``.
+precision, cse flag, symcoll, SymPy, generator and cache-format versions).  The
+cache directory is ``$SYMCOLL_CACHE/kernels`` or ``./.symcoll-cache/kernels``.
+
+The cache is checked, not trusted: each file starts with a header (format line,
+the key, the SHA-256 of the body) and is executed only if the header matches the
+expected key and the body matches its hash.  Garbage, empty, truncated, non-UTF-8
+or modified files and another kernel's entry are moved aside to ``*.rejected`` and
+rebuilt with a :class:`~symcoll.errors.KernelCacheWarning`.  (This guards against
+corruption and stale or mixed-up entries; it is not a defence against someone who
+can write the cache directory, which is as trusted as the installed code.)  Entries
+are written atomically (temporary file + ``os.replace``), and each kernel is
+compiled once per process (in-process memo; :func:`clear_memo` forgets it).
 
 Kernels (all with ``hbar`` as an explicit argument; the rest of symcoll uses ``hbar = 1``):
 
@@ -45,13 +55,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._version import __version__
+from .errors import KernelCacheWarning
 
 GENERATOR_VERSION = "1"
+CACHE_FORMAT = "2"
+"""Version of the cache-file layout (header + body); part of every cache key."""
+CACHE_MAGIC = b"# symcoll kernel cache entry, format " + CACHE_FORMAT.encode("ascii")
+"""First line of every cache file."""
 DEFAULT_MP_DPS = 50
 MODULE_NAME = "symcoll_kernels"
 
@@ -271,7 +288,12 @@ def cache_dir() -> Path:
 
 
 def cache_key(name, args, expr, backend, dps, cse, extra=()) -> str:
-    """SHA-256 of everything that changes the generated source."""
+    """SHA-256 of everything that changes the generated source.
+
+    The expression (``srepr``), argument order, backend, precision, cse flag, the
+    symcoll, SymPy (its printers write the source), kernel-generator and cache-format
+    versions, and ``extra`` (validation sets, output type, docstring).
+    """
     import sympy as sp
 
     payload = {
@@ -282,7 +304,9 @@ def cache_key(name, args, expr, backend, dps, cse, extra=()) -> str:
         "dps": dps,
         "cse": bool(cse),
         "symcoll": __version__,
+        "sympy": sp.__version__,
         "generator": GENERATOR_VERSION,
+        "cache_format": CACHE_FORMAT,
         "extra": list(map(str, extra)),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -300,12 +324,15 @@ class Kernel:
     args : tuple of str
         Argument order.
     source : str
-        The complete generated module source (also in ``func.__doc__`` and the cache file).
+        The complete generated module source (also in ``func.__doc__`` and, after the
+        check header, in the cache file).
     key : str
-        Cache key (SHA-256).
+        Cache key (SHA-256, :func:`cache_key`).
     cache_path : Path or None
     cache_hit : bool
-        ``True`` if the source was read from the on-disk cache instead of generated.
+        ``True`` if the source was read from the on-disk cache (and passed its check)
+        instead of being generated.  Later requests in the same process return this
+        same object from the in-process memo.
     generation_seconds : float
         Time spent generating (0 on a cache hit).
     """
@@ -326,19 +353,117 @@ class Kernel:
 
 
 _MEMORY: dict = {}
+"""In-process memo: ``(key, cache file or None)`` -> :class:`Kernel` (compiled once per process)."""
 _KEYS: dict = {}
+"""``(kind, N, backend, dps, cse)`` -> ``(name, key, args)`` of a named kernel (skips rebuilding its expression)."""
+
+
+def clear_memo() -> None:
+    """Forget the kernels compiled in this process (the on-disk cache is kept).
+
+    The next request reads (and checks) the cache file again, or regenerates.
+    """
+    _MEMORY.clear()
+    _KEYS.clear()
+
+
+# ----------------------------------------------------------------------------- the on-disk cache
+class _RejectedEntry(Exception):
+    """A cache file failed its check; the message says why.  Never escapes this module."""
 
 
 def _cache_path(name, backend, key) -> Path:
     return cache_dir() / f"{name}-{backend}-{key[:20]}.py"
 
 
-def _load(path, name, backend, dps, args, key) -> Kernel:
-    """Compile a cached kernel module (a cache hit)."""
-    source = path.read_text()
+def _entry_bytes(key, source) -> bytes:
+    """Cache file content: the check header (format, key, SHA-256 of the body) and the body."""
+    body = source.encode("utf-8")
+    return b"\n".join([CACHE_MAGIC, b"# key " + key.encode("ascii"),
+                       b"# sha256 " + hashlib.sha256(body).hexdigest().encode("ascii"), body])
+
+
+def _verified_source(data, key) -> str:
+    """The body of a cache file, after checking its header against ``key`` and its hash.
+
+    Works on bytes, so garbage, empty, truncated or non-UTF-8 files are rejected
+    before anything is decoded, parsed or executed.
+
+    Raises
+    ------
+    _RejectedEntry
+        Wrong format, another kernel's key, or a body whose SHA-256 differs from the header's.
+    """
+    parts = data.split(b"\n", 3)
+    if len(parts) < 4 or parts[0] != CACHE_MAGIC:
+        raise _RejectedEntry("not a symcoll kernel cache entry of format " + CACHE_FORMAT
+                             + (" (empty file)" if not data else " (missing or damaged header)"))
+    _, key_line, hash_line, body = parts
+    if key_line != b"# key " + key.encode("ascii"):
+        raise _RejectedEntry("its header carries another kernel's key")
+    if hash_line != b"# sha256 " + hashlib.sha256(body).hexdigest().encode("ascii"):
+        raise _RejectedEntry("the SHA-256 of its body differs from its header (truncated or modified)")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:  # only if the header hash was forged to match
+        raise _RejectedEntry("its body is not UTF-8") from exc
+
+
+def _load(path, name, backend, dps, args, key):
+    """The kernel cached at ``path`` if its entry passes the check, else None.
+
+    A rejected entry is moved aside to ``<file>.rejected`` (for inspection) with a
+    :class:`~symcoll.errors.KernelCacheWarning`; it is never executed.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        warnings.warn(f"kernel cache file {path} cannot be read ({exc}); regenerating {name}",
+                      KernelCacheWarning, stacklevel=4)
+        return None
+    try:
+        source = _verified_source(data, key)
+    except _RejectedEntry as exc:
+        rejected = path.with_name(path.name + ".rejected")
+        try:
+            os.replace(path, rejected)
+            where = f"moved to {rejected.name}"
+        except OSError:  # another process got there first, or a read-only cache
+            where = "left in place"
+        warnings.warn(f"kernel cache entry {path} rejected: {exc}; {where}, regenerating {name} "
+                      "from its symbolic expression", KernelCacheWarning, stacklevel=4)
+        return None
     func = _compile(source, name)
     func.__doc__ = (func.__doc__ or "") + "\n\nGenerated source:\n\n" + source
     return Kernel(name, backend, dps, tuple(map(str, args)), source, key, func, path, True, 0.0)
+
+
+def _store(path, key, source) -> None:
+    """Write a cache entry atomically: a temporary file in the same directory, then ``os.replace``.
+
+    Readers in other processes see either the old entry or the complete new one.  A
+    failure (read-only or full disk) gives a :class:`~symcoll.errors.KernelCacheWarning`
+    and leaves no partial file; the kernel is then simply not cached.
+    """
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(_entry_bytes(key, source))
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        warnings.warn(f"kernel cache entry {path} could not be written ({exc}); the kernel is used "
+                      "without caching", KernelCacheWarning, stacklevel=3)
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def _compile(source, name):
@@ -347,9 +472,27 @@ def _compile(source, name):
     return ns[name]
 
 
+def _recall(name, backend, dps, args, key, cache):
+    """The kernel with this key from the in-process memo or the checked on-disk cache, else None."""
+    path = _cache_path(name, backend, key) if cache else None
+    memo = (key, None if path is None else str(path))
+    k = _MEMORY.get(memo)
+    if k is None and path is not None:
+        k = _load(path, name, backend, dps, args, key)
+        if k is not None:
+            _MEMORY[memo] = k
+    return k
+
+
 def make_kernel(name, args, expr, backend="numpy", dps=None, cse=True, cache=True, doc="",
                 positive=(), nonzero=(), real_out=False) -> Kernel:
-    """Generate (or load from cache) a kernel for ``expr`` as a function of ``args``.
+    """Generate (or recall) a kernel for ``expr`` as a function of ``args``.
+
+    A kernel is compiled once per process (in-process memo keyed by :func:`cache_key`
+    and the cache file).  With ``cache=True`` the generated source is also stored in
+    :func:`cache_dir`; an entry is executed only after its header (cache format, key)
+    and the SHA-256 of its body check out, otherwise it is moved aside and rebuilt
+    with a :class:`~symcoll.errors.KernelCacheWarning`.
 
     Parameters
     ----------
@@ -370,31 +513,30 @@ def make_kernel(name, args, expr, backend="numpy", dps=None, cse=True, cache=Tru
     ------
     ValueError
         Unknown backend, bad dps or non-identifier name.
+
+    Warns
+    -----
+    KernelCacheWarning
+        A cache entry was rejected and rebuilt, or could not be read or written.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"name must be a Python identifier (got {name!r})")
     _, dps = _check_backend(backend, dps)
-    key = cache_key(name, args, expr, backend, dps, cse, extra=(positive, nonzero, real_out))
-    mem_key = (key, cache)
-    if mem_key in _MEMORY and not cache:
-        return _MEMORY[mem_key]
-    path = _cache_path(name, backend, key) if cache else None
-    if path is not None and path.is_file():
-        return _load(path, name, backend, dps, args, key)
+    key = cache_key(name, args, expr, backend, dps, cse, extra=(positive, nonzero, real_out, doc))
+    k = _recall(name, backend, dps, args, key, cache)
+    if k is not None:
+        return k
     t0 = time.perf_counter()
     fsrc = _function_source(name, args, expr, backend, dps, cse, doc, positive, nonzero, real_out)
     source = _module_source([fsrc], [backend], f"symcoll kernel {name} ({backend}{'' if dps is None else f', {dps} digits'}, cse={cse}); key {key}")
     func = _compile(source, name)
     secs = time.perf_counter() - t0
     func.__doc__ = (func.__doc__ or "") + "\n\nGenerated source:\n\n" + source
+    path = _cache_path(name, backend, key) if cache else None
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(source)
-        os.replace(tmp, path)
+        _store(path, key, source)
     k = Kernel(name, backend, dps, tuple(map(str, args)), source, key, func, path, False, secs)
-    if not cache:
-        _MEMORY[mem_key] = k
+    _MEMORY[(key, None if path is None else str(path))] = k
     return k
 
 
@@ -431,11 +573,11 @@ def _spec(kind, N=None):
 def _named(kind, N=None, backend="numpy", dps=None, cse=True, cache=True):
     _, dps_ = _check_backend(backend, dps)
     memo = (kind, N, backend, dps_, bool(cse))
-    if cache and memo in _KEYS:  # skip rebuilding the expression and hashing its srepr
+    if memo in _KEYS:  # skip rebuilding the expression and hashing its srepr
         name, key, args = _KEYS[memo]
-        path = _cache_path(name, backend, key)
-        if path.is_file():
-            return _load(path, name, backend, dps_, args, key)
+        k = _recall(name, backend, dps_, args, key, cache)
+        if k is not None:
+            return k
     name, args, expr, doc, pos, nz, real_out = _spec(kind, N)
     k = make_kernel(name, args, expr, backend, dps, cse, cache, doc, pos, nz, real_out)
     _KEYS[memo] = (k.name, k.key, k.args)

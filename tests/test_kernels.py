@@ -161,7 +161,9 @@ def test_cache_hits_and_keys(tmp_path):
     k1 = K.one_qubit_kernel(+1)
     assert not k1.cache_hit and k1.cache_path.is_file()
     assert k1.cache_path.parent == tmp_path / "cache" / "kernels"
-    k2 = K.one_qubit_kernel(+1)
+    assert K.one_qubit_kernel(+1) is k1  # compiled once per process (in-process memo)
+    K.clear_memo()
+    k2 = K.one_qubit_kernel(+1)  # a new process: read from disk
     assert k2.cache_hit and k2.key == k1.key and k2.source == k1.source
     assert "Generated source" in k2.func.__doc__ and "def s_plus_1q" in k2.func.__doc__
     keys = {
