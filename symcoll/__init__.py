@@ -1,4 +1,4 @@
-"""symcoll: collisional reservoirs of qubit chains, derived symbolically and computed with error bounds.
+"""symcoll: collisional reservoirs of qubit chains, derived symbolically and computed with error budgets (bounds and estimates, named as such).
 
 Reference implementation of Tabanera-Bravo, Esposito, Barra and Parrondo,
 "Thermalization in spatially extended open quantum systems: local versus global

@@ -17,7 +17,10 @@ fails), 2 for a bad option or an unusable output location (one line on stderr,
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
 
 from ._version import __version__
 
@@ -33,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="symcoll",
         description="Collisional reservoirs of qubit chains (Tabanera-Bravo et al.): "
-        "symbolic derivations, kernels, collision maps and dynamics with error bounds.",
+        "symbolic derivations, kernels, collision maps and dynamics with error budgets (bounds and estimates).",
     )
     p.add_argument("--version", action="version", version=f"symcoll {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -108,6 +111,8 @@ def main(argv=None) -> int:
         return 2
     from .outputs import OutputError, check_output_dir
 
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_sigint)
     try:
         run = _command(args.command)
         if args.command == "kernels":  # kernels.cli_main writes after generating: check first
@@ -121,10 +126,44 @@ def main(argv=None) -> int:
         print(f"symcoll: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:
-        detail = getattr(exc, "detail", None)
-        print("symcoll: interrupted" + (f"; {detail}" if detail else ""), file=sys.stderr)
-        return 130
+        return _interrupted(getattr(exc, "detail", None))
+    except ImportError:
+        # a Ctrl-C that lands inside a C extension's initialisation surfaces as ImportError
+        if _SIGINT_SEEN:
+            return _interrupted(None)
+        raise
+
+
+def run():
+    """Process entry point (console script ``symcoll`` and ``python -m symcoll``): exit with main's status.
+
+    After an interrupt the process leaves with ``os._exit(130)`` once the streams are flushed:
+    a KeyboardInterrupt that passed through code run by a C extension marks the interpreter,
+    which would otherwise end itself with SIGINT (status -2) after the clean one-line exit.
+    """
+    rc = main()
+    if rc == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(rc)
+
+
+_SIGINT_SEEN = []
+
+
+def _on_sigint(signum, frame):
+    """SIGINT handler of the command line: remember it, then act as Python's default (KeyboardInterrupt)."""
+    _SIGINT_SEEN.append(signum)
+    raise KeyboardInterrupt
+
+
+def _interrupted(detail) -> int:
+    """One line on stderr, exit status 130; later Ctrl-C's no longer interrupt the exit."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    print("symcoll: interrupted" + (f"; {detail}" if detail else ""), file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

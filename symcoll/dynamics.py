@@ -1,4 +1,4 @@
-"""Poissonian Lindblad dynamics of the chain, Eqs. (7)/(71), exact in time, with error bounds.
+"""Poissonian Lindblad dynamics of the chain, Eqs. (7)/(71), exact in time, with error budgets.
 
 The generator (hbar = 1, eigenbasis of ``H(eps)``, Eq. (9))
 
@@ -7,7 +7,8 @@ The generator (hbar = 1, eigenbasis of ``H(eps)``, Eq. (9))
 is constant in time, so ``rho(t) = exp(L t) rho(0)`` exactly; no time stepper is
 used.  ``S`` is any collision map with the attributes of
 :class:`symcoll.maps.CollisionMap` (``tensor[j', k', j, k] = S^{jk}_{j'k'}`` in the
-eigenbasis, ``error_bound``, ``system``, ``kind``, ``dps``): the exact map (38),
+eigenbasis, ``error`` (an :class:`~symcoll.budget.ErrorBudget`), ``system``, ``kind``, ``dps``):
+the exact map (38),
 the narrow-packet/global map (45), the local map (54)-(56) (which gives the local
 equation (67)), or a user-made CPTP tensor.
 
@@ -84,6 +85,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from . import conventions as cv
+from .budget import ErrorBudget, HasErrorBudget
 from .model import _real_param, check_map_system, to_ctx
 from .model import check_density_matrix as _check_dm
 from .numeric import Tolerances, get_context
@@ -108,15 +110,25 @@ class TensorMap:
     """Minimal collision-map object (duck-typed like :class:`symcoll.maps.CollisionMap`).
 
     Use it to hand a user-made tensor ``tensor[j', k', j, k] = S^{jk}_{j'k'}`` (Eq. (17),
-    eigenbasis of ``system``) to :class:`Lindbladian`.
+    eigenbasis of ``system``) to :class:`Lindbladian`.  ``error_bound_given`` (third argument)
+    is the user's bound on the entry errors; ``.error`` reports it as a bound.
     """
 
     tensor: np.ndarray
     system: object
-    error_bound: float = 0.0
+    error_bound_given: float = 0.0
     kind: str = "user"
     dps: int | None = None
-    error_parts: dict = field(default_factory=dict)
+
+    @property
+    def error(self) -> ErrorBudget:
+        """The entry error the user gave, taken as a proven bound (0 for exact input)."""
+        return ErrorBudget({"given": (float(self.error_bound_given), "bound",
+                                      "entry error bound supplied with the tensor")})
+
+    error_estimate = HasErrorBudget.error_estimate
+    error_bound = HasErrorBudget.error_bound
+    error_parts = HasErrorBudget.error_parts
 
     @property
     def eigensystem(self):
@@ -224,7 +236,7 @@ def check_density_matrix(rho, d, name="rho0"):
 
 # ----------------------------------------------------------------------------- results
 @dataclass
-class Evolution:
+class Evolution(HasErrorBudget):
     """Result of :meth:`Lindbladian.evolve`.
 
     Attributes
@@ -232,11 +244,14 @@ class Evolution:
     times : (T,) float array
     states : (T, d, d) array
         ``rho(t)`` in the eigenbasis of H(eps) (complex128, or mpmath numbers for ``dps``).
-    error_bound : (T,) float array
-        Per time, bound on ``max_{jk} |rho_jk(t) - rho_jk^exact(t)|``: the sum of
-        ``error_parts`` (``"map"`` a rigorous bound, ``"rounding"`` an estimate; see
-        ``error_kinds``).
-    error_parts, error_kinds : dict
+    error : ErrorBudget
+        Per time (arrays of shape (T,)), the error of ``max_{jk} |rho_jk(t) - rho_jk^exact(t)|``
+        in parts: ``"map"`` (propagated map error: a bound when the map's error is a bound,
+        else an estimate), ``"energies"`` and ``"rounding"`` (estimates).
+    error_estimate : (T,) float array
+        ``error.total``.
+    error_bound : (T,) float array or None
+        ``error.total`` only when every part is a proven bound (never for float64 runs).
     basis : str
         Basis in which ``rho0`` was given (``states`` are always in the eigenbasis).
     method : str
@@ -248,14 +263,17 @@ class Evolution:
 
     times: np.ndarray
     states: np.ndarray
-    error_bound: np.ndarray
-    error_parts: dict
-    error_kinds: dict
+    error: ErrorBudget
     basis: str
     method: str
     diagnostics: dict
     metadata: dict
     eigenvectors: np.ndarray = None
+
+    @property
+    def error_kinds(self) -> dict:
+        """``name -> "kind (note)"`` of each error part."""
+        return {k: f"{p.kind} ({p.note})" for k, p in self.error.parts.items()}
 
     def states_float(self) -> np.ndarray:
         """``states`` as complex128."""
@@ -268,7 +286,7 @@ class Evolution:
 
 
 @dataclass
-class SteadyState:
+class SteadyState(HasErrorBudget):
     """Stationary state of L (the kernel, normalised to trace 1), eigenbasis.
 
     Attributes
@@ -277,12 +295,13 @@ class SteadyState:
         Hermitian (projected, which never increases the error).
     residual : float
         ``||L rho_ss||_2`` (Frobenius of the matrix ``L rho_ss``) evaluated at working precision.
-    error_bound : float
-        Bound on the Frobenius norm of the error (hence on the largest entry error, and
-        ``sqrt(d)`` times it bounds the trace-norm error): ``error_parts["rounding"]`` (``||r|| / sigma_min``,
-        a residual **bound** for the exact generator, ``sigma_min`` the smallest singular value
-        of the bordered generator) plus ``error_parts["map"]`` (**bound**, first order in the map
-        error made rigorous by a Neumann factor).
+    error : ErrorBudget
+        Error of the Frobenius norm of ``rho_ss`` (hence of the largest entry, and ``sqrt(d)``
+        times it for the trace norm): ``"rounding"`` (``||r|| / sigma_min``, the residual bound
+        for the exact generator with ``sigma_min`` from a float64 SVD whose own rounding is not
+        enclosed: an estimate) and ``"map"`` (``||dL||_2 / sigma_min`` with a Neumann factor: a
+        bound when the map's error is a bound, else an estimate).  ``error_estimate`` is the
+        total; ``error_bound`` is None unless every part is a bound.
     sigma_min : float
         Smallest singular value of the bordered generator (L with the (0,0) row replaced by
         the trace); ``sigma_min / ||L||`` is the relative gap that certifies a unique kernel.
@@ -290,9 +309,7 @@ class SteadyState:
 
     state: np.ndarray
     residual: float
-    error_bound: float
-    error_parts: dict
-    error_kinds: dict
+    error: ErrorBudget
     sigma_min: float
     metadata: dict
 
@@ -313,8 +330,8 @@ class Lindbladian:
         Provides H(eps) and its eigenbasis (:mod:`symcoll.conventions`).
     collision_map : CollisionMap-like
         Object with ``tensor`` (d, d, d, d) ``[j', k', j, k] = S^{jk}_{j'k'}`` in the
-        eigenbasis of ``system``, ``error_bound`` (float), and optionally ``kind``, ``dps``,
-        ``system``, ``eigensystem``.
+        eigenbasis of ``system``, ``error`` (an ErrorBudget; or a float ``error_bound``), the
+        ``system`` it was built for, and optionally ``kind``, ``dps``, ``eigensystem``.
     Gamma : float
         Collision rate, ``Gamma >= 0`` (finite).
     dps : int or None
@@ -354,10 +371,7 @@ class Lindbladian:
         es = system.eigensystem(dps)
         self.eigensystem = es
         self.energies = es.energies
-        eb = getattr(collision_map, "error_bound", 0.0)
-        self.map_error = float(eb) if eb is not None else 0.0
-        if not (self.map_error >= 0) or math.isnan(self.map_error):
-            raise ValueError(f"collision_map.error_bound must be a float >= 0 (got {eb!r})")
+        self.map_error, self.map_error_rigorous = _map_error(collision_map)
         ctx = self.ctx
         self.Gamma = to_ctx(ctx, Gamma)
         if ctx.is_mp:
@@ -380,7 +394,8 @@ class Lindbladian:
                 "map_kind": getattr(self.map, "kind", "unknown"),
                 "Gamma": float(self.Gamma_param),
                 "precision": self.ctx.name,
-                "map_error_bound": self.map_error,
+                "map_error_estimate": self.map_error,
+                "map_error_rigorous": self.map_error_rigorous,
                 "equation": "(71): drho/dt = -i[H(eps), rho] + Gamma (S - I) rho, hbar = 1, eigenbasis of H(eps)",
             }
         )
@@ -449,11 +464,11 @@ class Lindbladian:
         d = self.d
         return math.sqrt(d) * d * d * self.map_error
 
-    def map_error_bound(self, times, split=False):
-        """Part of the per-time bound from the map's error and the energies' rounding.
+    def map_error_propagated(self, times, split=False):
+        """Part of the per-time error from the map's error and the energies' rounding.
 
-        ``x = x_map + x_H`` with ``x_map = Gamma t ||dS||_{1->1}`` (rigorous, from the map's
-        ``error_bound``) and ``x_H = 2 t delta_eps`` (``||[dH, .]||_{1->1} <= 2 delta_eps``, with
+        ``x = x_map + x_H`` with ``x_map = Gamma t ||dS||_{1->1}`` (a bound when the map's entry
+        error is a bound, else an estimate) and ``x_H = 2 t delta_eps`` (``||[dH, .]||_{1->1} <= 2 delta_eps``, with
         ``delta_eps`` a rounding estimate of the eigenvalues of H; t is replaced by
         ``min(t, cond(V) (1 - exp(-gap t)) / gap)`` since ``[dH, rho]`` is traceless and decays
         with the spectral gap of L); the total is ``x / (1 - x)``
@@ -529,20 +544,22 @@ class Lindbladian:
             states, rnd, diag, used = self._evolve_float(x, t, method)
         if hermitize:
             states = _hermitize(states)
-        mapb, enb = self.map_error_bound(t, split=True)
-        parts = {"map": mapb, "energies": enb, "rounding": rnd}
-        kinds = {
-            "map": "bound (map entries via ||dS||_1->1 <= sqrt(d) d^2 e, Duhamel + Gronwall)",
-            "energies": "estimate (eigenvalues of H to ~4 d u max|eps_j|, dephasing 2 delta_eps min(t, cond(V)/gap))",
-            "rounding": "estimate (first-order perturbation theory of the propagation method)",
-        }
+        mapb, enb = self.map_error_propagated(t, split=True)
+        error = ErrorBudget({
+            "map": (mapb, "bound" if self.map_error_rigorous else "estimate",
+                    "map entries via ||dS||_1->1 <= sqrt(d) d^2 e, Duhamel + Gronwall; "
+                    + ("e is the map's proven bound" if self.map_error_rigorous
+                       else "e is the map's error estimate, so this is an estimate")),
+            "energies": (enb, "estimate",
+                         "eigenvalues of H to ~4 d u max|eps_j|, dephasing 2 delta_eps min(t, cond(V)/gap)"),
+            "rounding": (np.asarray(rnd, dtype=float), "estimate",
+                         "first-order perturbation theory of the propagation method"),
+        })
         meta = self.describe()
         return Evolution(
             times=t,
             states=states,
-            error_bound=mapb + enb + rnd,
-            error_parts=parts,
-            error_kinds=kinds,
+            error=error,
             basis=basis,
             method=used,
             diagnostics=diag,
@@ -634,7 +651,7 @@ class Lindbladian:
             L = self.superoperator_float()
             try:  # propagate only the decaying part rho(0) - rho_ss when the kernel is unique
                 ss = self.steady_state()
-                xss, ss_round = cv.vec(_to_complex(ss.state)), ss.error_parts["rounding"]
+                xss, ss_round = cv.vec(_to_complex(ss.state)), ss.error["rounding"].value
             except ValueError:  # e.g. Gamma = 0: no unique stationary state
                 xss, ss_round = np.zeros_like(x), 0.0
             y = x - xss
@@ -869,13 +886,36 @@ class Lindbladian:
         # map error: ||dL|| <= Gamma ||dS||_2 + 2 delta_eps, ||dS||_2 <= ||dS||_F <= d^2 e
         a = (float(self.Gamma_param) * d * d * self.map_error + 2 * self.energy_error) / smin
         mapb = a * xnorm / (1 - a) if a < 1 else math.inf
-        parts = {"rounding": rounding, "map": mapb}
-        kinds = {
-            "rounding": "bound (residual / sigma_min of the bordered generator; sigma_min from float64 SVD)",
-            "map": "bound (||dL||_2 / sigma_min with Neumann factor; H eigenvalue rounding as estimate)",
-        }
-        self._ss = SteadyState(state, res, rounding + mapb, parts, kinds, smin, self.describe())
+        error = ErrorBudget({
+            "rounding": (rounding, "estimate", "residual / sigma_min of the bordered generator (a residual bound "
+                                               "for the exact generator; sigma_min from a float64 SVD, not enclosed)"),
+            "map": (mapb, "estimate", "||dL||_2 / sigma_min with a Neumann factor, dL from the map's error "
+                                      + ("bound" if self.map_error_rigorous else "estimate")
+                                      + " and the H eigenvalue rounding estimate"),
+        })
+        self._ss = SteadyState(state, res, error, smin, self.describe())
         return self._ss
+
+
+def _map_error(cmap):
+    """``(e, rigorous)``: the map's entry error and whether it is a proven bound.
+
+    Reads ``cmap.error`` (an :class:`ErrorBudget`); a duck-typed map with only a float
+    ``error_bound`` is taken at its word (a bound).
+    """
+    budget = getattr(cmap, "error", None)
+    if isinstance(budget, ErrorBudget):
+        e, rigorous = budget.total, budget.rigorous
+    else:
+        e, rigorous = getattr(cmap, "error_bound", 0.0), True
+        e = 0.0 if e is None else e
+    try:
+        e = float(e)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"collision_map's entry error must be a float >= 0 (got {e!r})") from exc
+    if not e >= 0:
+        raise ValueError(f"collision_map's entry error must be a float >= 0 (got {e!r})")
+    return e, bool(rigorous)
 
 
 def perturbative_coherences(collision_map, populations, system=None):

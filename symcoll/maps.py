@@ -1,4 +1,4 @@
-"""Collision maps with error bounds: exact (38), global (45), local (54)-(56).
+"""Collision maps with error budgets: exact (38), global (45), local (54)-(56).
 
 All maps are computed in the variable of Appendix B, the outgoing kinetic energy
 ``E`` (``E_out`` of Eq. (B3)).  Writing ``Delta_{ab} = eps_a - eps_b``,
@@ -45,6 +45,7 @@ import numpy as np
 
 from . import conventions as cv
 from .conventions import HBAR
+from .budget import ErrorBudget, HasErrorBudget
 from .errors import NotCompletelyPositiveWarning, SymcollWarning
 from .model import DeltaCoupling, EffusionBath, QubitChain, System, to_ctx
 from .numeric import WASTED_DIGITS_WARN, Tolerances, get_context
@@ -841,8 +842,8 @@ def _rotate(ctx, T0, W):
 
 
 # ----------------------------------------------------------------------------- public API
-class CollisionMap:
-    """A collision tensor ``S^{jk}_{j'k'}`` with its error bound (Eqs. (17), (38), (45), (54)-(56)).
+class CollisionMap(HasErrorBudget):
+    """A collision tensor ``S^{jk}_{j'k'}`` with its error budget (Eqs. (17), (38), (45), (54)-(56)).
 
     Attributes
     ----------
@@ -850,11 +851,18 @@ class CollisionMap:
         ``tensor[j', k', j, k] = S^{jk}_{j'k'}`` in the eigenbasis of ``system.eigensystem(dps)``
         so that ``(S rho)_{j'k'} = sum_{jk} tensor[j', k', j, k] rho_{jk}``; float64 complex, or an
         object array of mpmath numbers when ``dps`` is given.
-    error_bound : float
-        Bound on the largest absolute error of any entry: the sum of ``error_parts``.  It is
-        rigorous only as far as its parts are (see each part's ``kind``).
+    error : ErrorBudget
+        Error of the largest absolute entry, in parts (``"quadrature"``, ``"rounding"``,
+        ``"interpolation"``, ``"rotation"``: estimates; ``"tail"``: a bound), each with its kind.
+    error_estimate : float
+        ``error.total``: the reported entry error.
+    error_bound : float or None
+        ``error.total`` only when every part is a proven bound (``error.rigorous``); None for the
+        float64 and mpmath maps, whose quadrature and rounding errors are estimates.
     error_parts : dict
-        ``name -> {"value", "kind" ("bound" | "estimate"), "note"}``.
+        ``name -> {"value", "kind" ("bound" | "estimate"), "note"}`` (view of ``error``).
+    system_fingerprint : tuple
+        Identity of the system the map was built for (checked by every consumer).
     kind, system, bath, coupling, dps, eigensystem, ladder
         Inputs and the eigenbasis the tensor refers to.
     info : dict
@@ -870,8 +878,7 @@ class CollisionMap:
     def __init__(self, tensor, error_parts, kind, system, bath, coupling, dps, eigensystem, info=None):
         self._tensor = tensor
         self._dim = int(tensor.shape[0]) if tensor is not None else len(eigensystem.energies)
-        self.error_parts = error_parts
-        self.error_bound = float(sum(p["value"] for p in error_parts.values()))
+        self.error = ErrorBudget(error_parts)
         self.kind = kind
         self.system = system
         self.system_fingerprint = system.fingerprint()  # checked by every consumer (model.check_map_system)
@@ -884,7 +891,7 @@ class CollisionMap:
 
     def __repr__(self):
         return (f"CollisionMap(kind={self.kind!r}, d={self.dim}, dps={self.dps}, "
-                f"error_bound={self.error_bound:.2e}, system={getattr(self.system, 'name', self.system)!r})")
+                f"error_estimate={self.error_estimate:.2e}, system={getattr(self.system, 'name', self.system)!r})")
 
     @property
     def dim(self) -> int:
@@ -1015,7 +1022,8 @@ class CollisionMap:
                                       "meaning": "smallest eigenvalue of the Choi matrix; < 0 means not completely positive"
                                                  + self._choi_note}
         out["storage"] = {"value": self.storage, "meaning": self._storage_note}
-        out["error_bound"] = {"value": self.error_bound, "meaning": "bound on max abs entry error (sum of error_parts)"}
+        out["error_estimate"] = {"value": self.error_estimate,
+                                 "meaning": "max abs entry error: " + self.error.describe()}
         return out
 
 
@@ -1341,8 +1349,9 @@ def exact_entries(system, bath, coupling, pairs, dps=None, tol=None):
     -------
     block : (n, n) array
         ``block[a, b] = tensor[j'_a, j'_b, j_a, j_b]`` with ``(j'_a, j_a) = pairs[a]``.
-    error_bound : float
-    error_parts : dict
+    error_estimate : float
+        Entry error (an estimate: quadrature and rounding parts are estimates).
+    error : ErrorBudget
     """
     ctx, tol, es, es_s, V_eig = _setup(system, bath, coupling, "exact", dps, tol, check_memory=False)
     d = system.dim
@@ -1355,7 +1364,8 @@ def exact_entries(system, bath, coupling, pairs, dps=None, tol=None):
     e = _snap_energies(ctx, es_s)
     flat, parts, info = _integrate(ctx, e, V_eig, bath, coupling.g, tol, False, None, sel)
     n = len(sel)
-    return flat.reshape(n, n), float(sum(p["value"] for p in parts.values())), parts
+    error = ErrorBudget(parts)
+    return flat.reshape(n, n), error.total, error
 
 
 STORAGES = ("auto", "dense", "compact")
@@ -1456,7 +1466,7 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, stor
     dps : int or None
         None for float64; otherwise mpmath at ``dps >= 15`` digits (same algorithm).
     tol : float in (0, 1e-3] or None
-        Target for ``error_bound`` (quadrature estimate + tail bound + rounding estimate).
+        Target for ``error_estimate`` (quadrature estimate + tail bound + rounding estimate).
         None (default): tied to the precision, ``1e-12`` in float64 and ``10**-(dps - 8)`` at
         ``dps`` digits (between ``1e-40`` and ``1e-12``; :meth:`Tolerances.map_default`).  A
         ``dps`` far above what ``tol`` needs warns (:class:`SymcollWarning`): the reported
@@ -1510,8 +1520,8 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, stor
         tol = Tolerances.map_default(dps if dps is None else get_context(dps).dps)
     if st == "compact":
         cm = _collision_map_compact(system, bath, coupling, kind, dps, tol, interp)
-        if cm.error_bound > tol:
-            warnings.warn(f"collision_map: error_bound {cm.error_bound:.2e} exceeds tol {tol:.1e}", RuntimeWarning,
+        if cm.error_estimate > tol:
+            warnings.warn(f"collision_map: error estimate {cm.error_estimate:.2e} exceeds tol {tol:.1e}", RuntimeWarning,
                           stacklevel=2)
         return cm
     ctx, tol, es, es_s, V_eig = _setup(system, bath, coupling, kind, dps, tol)
@@ -1544,8 +1554,8 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, stor
     info["kind"] = kind
     info["storage"] = "dense"
     cm = CollisionMap(tensor, parts, kind, system, bath, coupling, dps, es, info)
-    if cm.error_bound > tol:
-        warnings.warn(f"collision_map: error_bound {cm.error_bound:.2e} exceeds tol {tol:.1e}", RuntimeWarning,
+    if cm.error_estimate > tol:
+        warnings.warn(f"collision_map: error estimate {cm.error_estimate:.2e} exceeds tol {tol:.1e}", RuntimeWarning,
                       stacklevel=2)
     if kind in ("exact", "exact_h0"):
         _check_complete_positivity(cm)
@@ -1579,7 +1589,7 @@ def _check_complete_positivity(cm):
     J = cm._float_tensor().transpose(2, 0, 3, 1).reshape(d * d, d * d)
     J = (J + J.conj().T) / 2
     lam = float(sla.eigh(J, eigvals_only=True, subset_by_index=[0, 0], driver="evr")[0])
-    noise = d * d * cm.error_bound + d**3 * float(np.finfo(float).eps)
+    noise = d * d * cm.error_estimate + d**3 * float(np.finfo(float).eps)
     cm.cp_defect = max(0.0, -lam)
     cm.info["min_choi_eigenvalue"] = lam
     cm.info["choi_noise_estimate"] = noise

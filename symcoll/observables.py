@@ -252,8 +252,8 @@ def local_thermal_ratio(system, beta, dps=None):
 def check_state(rho, name="rho", tol=None):
     """Validate a density matrix (Hermitian, trace 1, PSD within ``tol``); returns complex128.
 
-    ``tol`` defaults to ``Tolerances().state_validation()`` (2.2e-11); pass the error bound of
-    a computed state to accept it.
+    ``tol`` defaults to ``Tolerances().state_validation()`` (2.2e-11); pass the error estimate
+    of a computed state to accept it.
     """
     a = _arr(rho, name)
     if a.ndim != 2:

@@ -124,7 +124,7 @@ class _NoSystem:
 
     def __init__(self, tensor):
         self.tensor = tensor
-        self.error_bound = 0.0
+        self.error_estimate = 0.0
 
 
 @pytest.mark.parametrize("call, exc, pattern", [c[1:] for c in CATALOGUE], ids=[c[0] for c in CATALOGUE])
@@ -238,11 +238,11 @@ def test_default_tol_tied_to_dps():
     """dps=30 with the default tol used to stop at the float64 target (error ~4e-14)."""
     S = collision_map(QubitChain(1, H, 0.0), BATH, CPL, kind="global", dps=30)
     assert Tolerances.map_default(30) == 1e-22
-    assert S.error_bound <= 1e-22
+    assert S.error_estimate <= 1e-22
     # and the float64 map agrees with it within the float64 map's reported error
     F = collision_map(QubitChain(1, H, 0.0), BATH, CPL, kind="global")
     ref = np.array([complex(x) for x in S.tensor.reshape(-1)]).reshape(F.tensor.shape)
-    assert np.max(np.abs(F.tensor - ref)) <= F.error_bound
+    assert np.max(np.abs(F.tensor - ref)) <= F.error_estimate
 
 
 def test_dps_far_above_tol_warns():

@@ -119,7 +119,7 @@ def test_superoperator_is_eq71_entrywise(maps3, rng):
         assert np.max(np.abs(L.apply(X) - want)) < 1e-12
         # trace preservation: vec(I)^T L = 0 (to the map's error)
         tr = cv.vec(np.eye(8)) @ L.superoperator()
-        assert np.max(np.abs(tr)) < 100 * m.error_bound + 1e-12
+        assert np.max(np.abs(tr)) < 100 * m.error_estimate + 1e-12
     assert L.describe()["ladder"] == "paper" and L.describe()["map_kind"] == "local"
 
 
@@ -164,7 +164,7 @@ def test_single_qubit_closed_form(Gam):
     err = np.max(np.abs(ev.states - want), axis=(1, 2))
     # phase h t is known to ~1e-16 * h t: a float64 oracle itself carries that much
     oracle = 4e-16 * h * t + 1e-15
-    assert np.all(err <= ev.error_bound + oracle)
+    assert np.all(err <= ev.error_estimate + oracle)
     assert np.all(err < 1e-8)
 
 
@@ -190,7 +190,7 @@ def test_state_properties_within_bound(maps3, kind):
     L = Lindbladian(ch, maps[kind], 1.0)
     t = np.concatenate([[0.0], np.logspace(-2, 7, 40)])
     ev = L.evolve(ground(8), t, hermitize=False)  # raw propagation: Hermiticity is a real check
-    b = ev.error_bound
+    b = ev.error_estimate
     assert np.all(np.isfinite(b)) and np.all(b > 0)
     herm = L.evolve(ground(8), t)
     assert np.all(np.abs(herm.states - ev.states).max(axis=(1, 2)) <= b)
@@ -213,7 +213,7 @@ def test_local_map_steady_state_eq68(maps3, Gam):
     n = ch.eigensystem().bands
     want = np.diag(np.exp(-BETA * H * n)) / np.exp(-BETA * H * n).sum()  # H(0) = h * bands
     err = np.max(np.abs(ss.state - want))
-    assert err <= ss.error_bound
+    assert err <= ss.error_estimate
     assert ss.residual < 1e-12
     # and it is NOT the Gibbs state of H(eps) (the local equation does not thermalise, Fig. 4)
     assert ob.trace_distance(ss.state, ob.gibbs_state(ch, BETA), tol=1e-9) > 1e-3
@@ -226,7 +226,7 @@ def test_local_standin_steady_state_eq68(rng):
     ss = L.steady_state()
     n = ch.eigensystem().bands
     want = np.diag(np.exp(-BETA * H * n)) / np.exp(-BETA * H * n).sum()
-    assert np.max(np.abs(ss.state - want)) <= ss.error_bound
+    assert np.max(np.abs(ss.state - want)) <= ss.error_estimate
 
 
 def test_exact_map_steady_state_order_gamma_eq70(maps3):
@@ -243,7 +243,7 @@ def test_exact_map_steady_state_order_gamma_eq70(maps3):
         ss = Lindbladian(ch, maps["exact"], Gam).steady_state()
         D = ob.trace_distance(ss.state, gib, tol=1e-9)
         dist.append(D)
-        bnd.append(math.sqrt(8) / 2 * ss.error_bound)  # |dD| <= ||d rho||_1/2 <= sqrt(d) ||d rho||_F/2
+        bnd.append(math.sqrt(8) / 2 * ss.error_estimate)  # |dD| <= ||d rho||_1/2 <= sqrt(d) ||d rho||_F/2
     dist, bnd = np.array(dist), np.array(bnd)
     assert np.all(bnd < 0.1 * dist)
     lo, hi = np.log(dist - bnd), np.log(dist + bnd)
@@ -262,14 +262,14 @@ def test_global_map_no_coherences(maps3):
     t = np.logspace(-2, 5, 30)
     ev = L.evolve(ground(8), t)
     coh = np.abs(ob.coherences(ev.states)).max(axis=(1, 2))
-    assert np.all(coh <= ev.error_bound)
+    assert np.all(coh <= ev.error_estimate)
     assert coh.max() < 1e-12
     # the exact map does create the intra-band coherence rho_23 (Fig. 3 insets)
     ev2 = Lindbladian(ch, maps["exact"], 1.0).evolve(ground(8), t)
     assert np.abs(ob.coherence(ev2.states, 2, 3)).max() > 1e-3
     # the global map's stationary state is the Gibbs state (IO + detailed balance)
     ss = L.steady_state()
-    assert np.max(np.abs(ss.state - ob.gibbs_state(ch, BETA))) < ss.error_bound + 1e-3 * 0 + 1e-9
+    assert np.max(np.abs(ss.state - ob.gibbs_state(ch, BETA))) < ss.error_estimate + 1e-3 * 0 + 1e-9
 
 
 def test_standin_maps_steady_states(rng):
@@ -277,7 +277,7 @@ def test_standin_maps_steady_states(rng):
     ch = QubitChain(2, H, 0.1)
     e = ch.eigensystem().energies
     sec = Lindbladian(ch, secular_map(ch, BETA, rng), 1.0).steady_state()
-    assert np.max(np.abs(sec.state - gibbs(e, BETA))) <= sec.error_bound
+    assert np.max(np.abs(sec.state - gibbs(e, BETA))) <= sec.error_estimate
     db = detailed_balance_map(ch, BETA, rng)
     d1 = ob.trace_distance(Lindbladian(ch, db, 1e-3).steady_state().state, gibbs(e, BETA))
     d2 = ob.trace_distance(Lindbladian(ch, db, 1e-4).steady_state().state, gibbs(e, BETA))
@@ -296,7 +296,7 @@ def test_eig_vs_expm(eps):
     b = L.evolve(ground(8), t, method="expm")
     assert a.method == "eig" and b.method == "expm"
     diff = np.max(np.abs(a.states - b.states), axis=(1, 2))
-    assert np.all(diff <= a.error_parts["rounding"] + b.error_parts["rounding"] + a.error_parts["energies"])
+    assert np.all(diff <= a.error["rounding"].value + b.error["rounding"].value + a.error["energies"].value)
     assert a.diagnostics["cond_V"] < 1e3
 
 
@@ -318,7 +318,7 @@ def test_long_time_limit_is_steady_state(maps3):
         L = Lindbladian(ch, maps[kind], 1.0)
         ev = L.evolve(ground(8), [1e7])
         ss = L.steady_state()
-        assert np.max(np.abs(ev.states[0] - ss.state)) <= ev.error_bound[0] + ss.error_bound
+        assert np.max(np.abs(ev.states[0] - ss.state)) <= ev.error_estimate[0] + ss.error_estimate
 
 
 def test_perturbative_coherences_eq35(maps3):
@@ -332,7 +332,7 @@ def test_perturbative_coherences_eq35(maps3):
     for Gam in (1e-2, 1e-3):
         ss = Lindbladian(ch, maps["exact"], Gam).steady_state()
         res.append(np.abs(ob.coherences(ss.state) - Gam * r1).max())
-        assert res[-1] < 1e-2 * Gam * np.abs(r1).max() + ss.error_bound
+        assert res[-1] < 1e-2 * Gam * np.abs(r1).max() + ss.error_estimate
     assert 70 < res[0] / res[1] < 130  # second order
     # the global map creates none to first order: S^{j'j'}_{jk} = 0 for Delta_jk != 0
     assert np.abs(perturbative_coherences(maps["global"], np.ones(8) / 8)).max() == 0
@@ -352,7 +352,7 @@ def test_auto_falls_back_to_expm(monkeypatch, maps3):
     ev = Lindbladian(ch, maps["local"], 1.0).evolve(ground(8), t)
     assert ev.method == "expm" and ev.diagnostics["blocks"] == 7
     diff = np.max(np.abs(ev.states - ref.states), axis=(1, 2))
-    assert np.all(diff <= ev.error_parts["rounding"] + ref.error_parts["rounding"])
+    assert np.all(diff <= ev.error["rounding"].value + ref.error["rounding"].value)
 
 
 @pytest.mark.parametrize("method", ["eig", "expm"])
@@ -367,4 +367,4 @@ def test_gamma_zero_is_unitary(maps3, method, rng):
     ev = Lindbladian(ch, maps["exact"], 0.0).evolve(rho, t, method=method)
     want = rho[None] * np.exp(-1j * (e[:, None] - e[None, :])[None] * t[:, None, None])
     err = np.max(np.abs(ev.states - want), axis=(1, 2))
-    assert np.all(err <= ev.error_bound + 1e-15 * (1 + 12 * t))
+    assert np.all(err <= ev.error_estimate + 1e-15 * (1 + 12 * t))

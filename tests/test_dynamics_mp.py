@@ -48,11 +48,11 @@ def compare(ch, m, Gam, times, dps=50):
 def test_float_propagation_error_within_estimate_N2(eps, kind):
     ch, m = fmap(2, eps, kind)
     a, b, err = compare(ch, m, 1.0, TIMES)
-    est = a.error_parts["rounding"] + a.error_parts["energies"]
+    est = a.error["rounding"].value + a.error["energies"].value
     assert np.all(err <= est), (err, est)
-    assert np.all(err <= a.error_bound)
+    assert np.all(err <= a.error_estimate)
     # the mpmath result is itself far more accurate than what is compared
-    assert np.all(b.error_parts["rounding"] < 1e-3 * np.maximum(err, 1e-17))
+    assert np.all(b.error["rounding"].value < 1e-3 * np.maximum(err, 1e-17))
     # not vacuous: the estimate is within a few decades of the real error at late times
     assert est[-1] < 1e6 * max(err[-1], 1e-16)
 
@@ -65,13 +65,13 @@ def test_float_propagation_error_within_estimate_N3(kind):
     ch, m = fmap(3, 5e-5, kind)
     a, b, err = compare(ch, m, 1.0, TIMES, dps=30)
     assert b.diagnostics["blocks"] > 1
-    assert np.all(err <= a.error_parts["rounding"] + a.error_parts["energies"]), err
+    assert np.all(err <= a.error["rounding"].value + a.error["energies"].value), err
     # mpmath steady state: its residual is the float map's trace defect (~1e-14), not rounding;
     # the float64 steady state agrees within its bound
     ssm = Lindbladian(ch, m, 1.0, dps=30).steady_state()
     ssf = Lindbladian(ch, m, 1.0).steady_state()
-    assert ssm.residual < 1e3 * m.error_bound
-    assert np.max(np.abs(ssf.state - np.array(ssm))) <= ssf.error_bound
+    assert ssm.residual < 1e3 * m.error_estimate
+    assert np.max(np.abs(ssf.state - np.array(ssm))) <= ssf.error_estimate
 
 
 def test_full_bound_with_mp_map_N1():
@@ -86,11 +86,11 @@ def test_full_bound_with_mp_map_N1():
     b = Lindbladian(ch, mm, 0.5).evolve(rho0, t)
     assert b.diagnostics["n"] == 4 and mm.dps == 30
     err = np.max(np.abs(a.states - b.states_float()), axis=(1, 2))
-    assert np.all(err <= a.error_bound), (err, a.error_bound)
-    assert np.all(b.error_bound < 1e-12)
+    assert np.all(err <= a.error_estimate), (err, a.error_estimate)
+    assert np.all(b.error_estimate < 1e-12)
     ssa = Lindbladian(ch, mf, 0.5).steady_state()
     ssb = Lindbladian(ch, mm, 0.5).steady_state()
-    assert np.max(np.abs(ssa.state - np.array(ssb))) <= ssa.error_bound
+    assert np.max(np.abs(ssa.state - np.array(ssb))) <= ssa.error_estimate
     # one qubit: populations of the stationary state are Gibbs up to O(Gamma) (70)
     assert 1e-5 < ob.trace_distance(np.array(ssb), ob.gibbs_state(ch, BETA), tol=1e-9) < 0.05
 
@@ -105,14 +105,14 @@ def test_eq70_slope_continues_at_high_precision():
     for Gam in gammas:
         ss = Lindbladian(ch, m, Gam, dps=30).steady_state()
         dist.append(ob.trace_distance(np.array(ss), gib, tol=1e-9))
-        bnd.append(math.sqrt(8) / 2 * ss.error_bound)
+        bnd.append(math.sqrt(8) / 2 * ss.error_estimate)
     dist, bnd = np.array(dist), np.array(bnd)
     assert np.all(bnd < 0.05 * dist), (bnd, dist)
     slopes = np.diff(np.log(dist)) / np.diff(np.log(gammas))
     slack = np.log((1 + bnd / dist)[1:] / (1 - bnd / dist)[:-1]) / np.log(10)
     assert np.all(np.abs(slopes - 1) <= 0.01 + slack), slopes
     ssf = Lindbladian(ch, m, 1e-5).steady_state()
-    assert math.sqrt(8) / 2 * ssf.error_bound > 0.5 * dist[-1]  # float64 cannot certify it
+    assert math.sqrt(8) / 2 * ssf.error_estimate > 0.5 * dist[-1]  # float64 cannot certify it
 
 
 def test_tiny_eps_tiny_gamma_regime():
@@ -124,11 +124,11 @@ def test_tiny_eps_tiny_gamma_regime():
     gib = ob.gibbs_state(ch, BETA)
     ssm = Lm.steady_state()
     D = ob.trace_distance(np.array(ssm), gib, tol=1e-9)
-    assert ssm.error_bound * math.sqrt(4) / 2 < 0.1 * D
-    assert Lf.steady_state().error_bound > D
+    assert ssm.error_estimate * math.sqrt(4) / 2 < 0.1 * D
+    assert Lf.steady_state().error_estimate > D
     t = np.array([1.0, 1e4, 1e7])
     a = Lf.evolve(ground(4), t)
     b = Lm.evolve(ground(4), t)
     err = np.max(np.abs(a.states - b.states_float()), axis=(1, 2))
-    assert np.all(err <= a.error_parts["rounding"] + a.error_parts["energies"])
-    assert np.all(b.error_parts["rounding"] < 1e-30)
+    assert np.all(err <= a.error["rounding"].value + a.error["energies"].value)
+    assert np.all(b.error["rounding"].value < 1e-30)

@@ -125,11 +125,11 @@ def test_trace_hermiticity_detailed_balance(N, eps, kind):
     assert isinstance(S, CollisionMap)
     d = 2**N
     assert S.tensor.shape == (d, d, d, d)
-    assert S.error_bound <= 1e-12
+    assert S.error_estimate <= 1e-12
     for name, part in S.error_parts.items():
         assert part["kind"] in ("bound", "estimate") and part["value"] >= 0 and part["note"]
     diag = S.diagnostics()
-    eb = S.error_bound
+    eb = S.error_estimate
     assert diag["trace_preservation"]["value"] <= d * eb
     assert diag["hermiticity"]["value"] <= 1e-15
     # detailed balance (30) with the energies the map was built with (H(0) for local/exact_h0)
@@ -144,7 +144,7 @@ def test_trace_preservation_independent(bath, coupling):
     S = cmap(3, 0.1, "exact")
     T = S.tensor
     tr = np.einsum("aajk->jk", T)
-    assert np.max(np.abs(tr - np.eye(8))) <= 8 * S.error_bound
+    assert np.max(np.abs(tr - np.eye(8))) <= 8 * S.error_estimate
 
 
 def test_global_selection_rule_45():
@@ -158,13 +158,13 @@ def test_global_selection_rule_45():
 
 def test_global_map_is_cptp_and_exact_map_not_quite():
     Sg = cmap(3, 0.1, "global")
-    assert Sg.diagnostics()["min_choi_eigenvalue"]["value"] >= -64 * Sg.error_bound
+    assert Sg.diagnostics()["min_choi_eigenvalue"]["value"] >= -64 * Sg.error_estimate
     # exact (38): the Gaussian kernel (41) restricted to p > 0 is not a positive operator;
     # measured ~ -6e-9 with the paper's parameters (reported, not clipped)
     Se = cmap(3, 0.1, "exact")
     lam = Se.diagnostics()["min_choi_eigenvalue"]["value"]
     assert -1e-7 < lam < -1e-10
-    assert abs(lam) > 1e3 * Se.error_bound
+    assert abs(lam) > 1e3 * Se.error_estimate
 
 
 def test_sum_rule_66_for_local_map():
@@ -172,7 +172,7 @@ def test_sum_rule_66_for_local_map():
         S = cmap(N, eps, "local")
         dg = S.diagnostics()["sum_rule"]
         assert dg["applies"] is True
-        assert dg["value"] <= 4 * 2**N * S.error_bound
+        assert dg["value"] <= 4 * 2**N * S.error_estimate
 
 
 def test_local_vs_exact_h0_interband_terms():
@@ -187,7 +187,7 @@ def test_local_vs_exact_h0_interband_terms():
     D0 = n[:, None] - n[None, :]
     same = D0[:, None, :, None] == D0[None, :, None, :]
     diff = np.abs(L.tensor - X.tensor)
-    assert diff[same].max() <= L.error_bound + X.error_bound
+    assert diff[same].max() <= L.error_estimate + X.error_estimate
     assert np.all(L.tensor[~same] == 0)
     assert 1e-2 < diff[~same].max() < 0.2
 
@@ -205,7 +205,7 @@ def test_global_equals_exact_on_bohr_diagonal_populations():
     idx = np.arange(8)
     Pe = Se.tensor[idx[:, None], idx[:, None], idx[None, :], idx[None, :]]
     Pg = Sg.tensor[idx[:, None], idx[:, None], idx[None, :], idx[None, :]]
-    assert np.max(np.abs(Pe - Pg)) <= Se.error_bound + Sg.error_bound
+    assert np.max(np.abs(Pe - Pg)) <= Se.error_estimate + Sg.error_estimate
 
 
 # ----------------------------------------------------------------------------- representations
@@ -266,8 +266,8 @@ def test_degenerate_generic_system_covariance(rng, bath):
         rho /= np.trace(rho)
         lhs = _local_action(SA, rho)
         rhs = O.T @ _local_action(SB, O @ rho @ O.T) @ O
-        assert np.max(np.abs(lhs - rhs)) <= 10 * (SA.error_bound + SB.error_bound) + 1e-13
-        assert SA.diagnostics()["trace_preservation"]["value"] <= 4 * SA.error_bound
+        assert np.max(np.abs(lhs - rhs)) <= 10 * (SA.error_estimate + SB.error_estimate) + 1e-13
+        assert SA.diagnostics()["trace_preservation"]["value"] <= 4 * SA.error_estimate
 
 
 def test_chain_N4_degenerate_level():
@@ -276,9 +276,9 @@ def test_chain_N4_degenerate_level():
     for kind in ("exact", "global"):
         S = cmap(4, 0.1, kind)
         dg = S.diagnostics()
-        assert dg["trace_preservation"]["value"] <= 16 * S.error_bound
+        assert dg["trace_preservation"]["value"] <= 16 * S.error_estimate
         assert dg["hermiticity"]["value"] <= 1e-15
-        assert dg["detailed_balance"]["value"] <= 10 * S.error_bound
+        assert dg["detailed_balance"]["value"] <= 10 * S.error_estimate
 
 
 # ----------------------------------------------------------------------------- accuracy vs mpmath
@@ -287,8 +287,8 @@ def test_float_vs_mpmath_N1_full_tensor(kind):
     Sf = cmap(1, 0.0, kind)
     Sm = cmap(1, 0.0, kind, dps=30, tol=1e-16)
     true_err = np.max(np.abs(Sf.tensor - as_complex(Sm)))
-    assert true_err <= Sf.error_bound
-    assert Sf.error_bound <= 1e-12
+    assert true_err <= Sf.error_estimate
+    assert Sf.error_estimate <= 1e-12
     assert true_err <= 1e-12
 
 
@@ -301,7 +301,7 @@ def test_float_vs_mpmath_N2_entries():
     ref = np.array([[Sf.tensor[a[0], b[0], a[1], b[1]] for b in pairs] for a in pairs])
     true_err = np.max(np.abs(ref - Bf))
     assert eb <= 1e-15
-    assert true_err <= Sf.error_bound
+    assert true_err <= Sf.error_estimate
     assert true_err <= 1e-12
 
 
@@ -315,7 +315,7 @@ def test_float_vs_mpmath_N3_small_eps_entries(eps):
     Bf = np.array([[complex(x) for x in row] for row in B])
     ref = np.array([[Sf.tensor[a[0], b[0], a[1], b[1]] for b in pairs] for a in pairs])
     true_err = np.max(np.abs(ref - Bf))
-    assert true_err <= Sf.error_bound + eb
+    assert true_err <= Sf.error_estimate + eb
     assert true_err <= 1e-12
 
 
@@ -327,10 +327,10 @@ def test_generic_system_float_vs_mpmath(rng, bath):
     pairs = [(1, 1), (1, 0), (1, 2)]
     B, eb, _ = exact_entries(sysm, bath, cp, pairs, dps=30, tol=1e-15)
     ref = np.array([[Sf.tensor[a[0], b[0], a[1], b[1]] for b in pairs] for a in pairs])
-    assert np.max(np.abs(ref - np.array([[complex(x) for x in r] for r in B]))) <= Sf.error_bound + eb
+    assert np.max(np.abs(ref - np.array([[complex(x) for x in r] for r in B]))) <= Sf.error_estimate + eb
     dg = Sf.diagnostics()
-    assert dg["trace_preservation"]["value"] <= 3 * Sf.error_bound
-    assert dg["detailed_balance"]["value"] <= 20 * Sf.error_bound
+    assert dg["trace_preservation"]["value"] <= 3 * Sf.error_estimate
+    assert dg["detailed_balance"]["value"] <= 20 * Sf.error_estimate
 
 
 # ----------------------------------------------------------------------------- closed forms (C4)-(C8)
@@ -382,9 +382,9 @@ def test_closed_forms_C4_C8_one_qubit_float():
     for kind in ("exact", "global"):
         S = cmap(1, 0.0, kind)
         T = S.tensor
-        assert abs(T[1, 1, 0, 0] - complex(up)) <= S.error_bound
-        assert abs(T[0, 0, 1, 1] - complex(dn)) <= S.error_bound
-        assert abs(T[0, 1, 0, 1] - complex(coh)) <= S.error_bound
+        assert abs(T[1, 1, 0, 0] - complex(up)) <= S.error_estimate
+        assert abs(T[0, 0, 1, 1] - complex(dn)) <= S.error_estimate
+        assert abs(T[0, 1, 0, 1] - complex(coh)) <= S.error_estimate
     # detailed balance (43) in the oracle itself: up = e^{-beta h} dn
     with mpmath.workdps(30):
         assert abs(up - mpmath.exp(-mpmath.mpf(BETA) * H) * dn) < 1e-25
@@ -393,12 +393,12 @@ def test_closed_forms_C4_C8_one_qubit_float():
 def test_mpmath_path_reaches_1e_30_at_40_digits():
     up, dn, coh = _oracle_N1(45)
     S = cmap(1, 0.0, "exact", dps=40, tol=1e-30)
-    assert S.error_bound <= 1e-30
+    assert S.error_estimate <= 1e-30
     T = S.tensor
     errs = [abs(T[1, 1, 0, 0] - up), abs(T[0, 0, 1, 1] - dn), abs(T[0, 1, 0, 1] - coh)]
-    assert max(float(e) for e in errs) <= max(S.error_bound, 1e-30)
+    assert max(float(e) for e in errs) <= max(S.error_estimate, 1e-30)
     dg = S.diagnostics()
-    assert dg["trace_preservation"]["value"] <= 4 * S.error_bound + 1e-30
+    assert dg["trace_preservation"]["value"] <= 4 * S.error_estimate + 1e-30
 
 
 @pytest.mark.parametrize("N,eps", [(2, 0.1), (3, 5e-5)])
@@ -411,8 +411,8 @@ def test_error_bound_honest_at_loose_tolerances(N, eps, tol):
     """
     S = cmap(N, eps, "exact", tol=tol)
     ref = cmap(N, eps, "exact")
-    assert S.error_bound <= tol
-    assert np.max(np.abs(S.tensor - ref.tensor)) <= S.error_bound + ref.error_bound
+    assert S.error_estimate <= tol
+    assert np.max(np.abs(S.tensor - ref.tensor)) <= S.error_estimate + ref.error_estimate
     assert S.error_parts["tail"]["kind"] == "bound"
     assert S.error_parts["quadrature"]["kind"] == "estimate"
 
@@ -423,7 +423,7 @@ def test_narrow_packet_limit_44_exact_tends_to_global():
     narrow = EffusionBath(BETA, M, 1e-3)
     Se = collision_map(ch, narrow, DeltaCoupling(G), kind="exact")
     Sg = collision_map(ch, narrow, DeltaCoupling(G), kind="global")
-    assert np.max(np.abs(Se.tensor - Sg.tensor)) <= Se.error_bound + Sg.error_bound
+    assert np.max(np.abs(Se.tensor - Sg.tensor)) <= Se.error_estimate + Sg.error_estimate
     # while at the paper's sigma_p = 0.5 the two differ at order 1e-2 (coherence transfer)
     assert np.max(np.abs(cmap(2, 0.1, "exact").tensor - cmap(2, 0.1, "global").tensor)) > 1e-3
 
@@ -432,7 +432,7 @@ def test_local_map_float_vs_mpmath_N2():
     """(54)-(56) (scattering of H(0), rotated into the eigenbasis of H(eps)) at 30 digits."""
     Sf = cmap(2, 0.1, "local")
     Sm = cmap(2, 0.1, "local", dps=30, tol=1e-15)
-    assert np.max(np.abs(Sf.tensor - as_complex(Sm))) <= Sf.error_bound + Sm.error_bound
+    assert np.max(np.abs(Sf.tensor - as_complex(Sm))) <= Sf.error_estimate + Sm.error_estimate
 
 
 def test_eps_zero_kinds_coincide():

@@ -126,11 +126,11 @@ def test_local_N7_compact_auto_trace_hermiticity_and_tensor_refused():
     d = ch.dim
     rho = random_states(d, 1, seed=7)[0]
     out = S.apply(rho)
-    assert abs(np.trace(out) - 1) <= d * S.error_bound
+    assert abs(np.trace(out) - 1) <= d * S.error_estimate
     assert np.max(np.abs(out - out.conj().T)) <= 1e-15
     dg = S.diagnostics()
-    assert dg["trace_preservation"]["value"] <= d * S.error_bound
-    assert dg["sum_rule"]["value"] <= d * S.error_bound  # (66) is exact for the local map
+    assert dg["trace_preservation"]["value"] <= d * S.error_estimate
+    assert dg["sum_rule"]["value"] <= d * S.error_estimate  # (66) is exact for the local map
     assert dg["min_choi_eigenvalue"]["value"] >= -1e-13  # S_1 (x) id is CP
     assert estimate_memory(d, "local") > MAX_BYTES
     for call in (lambda: S.tensor, S.superoperator, S.choi, S.kraus):
@@ -145,11 +145,11 @@ def test_global_N5_compact_trace_hermiticity():
     assert S.info["stored_numbers"] < d**4 // 50  # the blocks are a small part of d^4
     rho = random_states(d, 1, seed=9)[0]
     out = S.apply(rho)
-    assert abs(np.trace(out) - 1) <= d * S.error_bound
+    assert abs(np.trace(out) - 1) <= d * S.error_estimate
     assert np.max(np.abs(out - out.conj().T)) <= 1e-15
     dg = S.diagnostics()
-    assert dg["trace_preservation"]["value"] <= d * S.error_bound
-    assert dg["detailed_balance"]["value"] <= S.error_bound * (1 + np.exp(BETA * 5 * H * 1.2))
+    assert dg["trace_preservation"]["value"] <= d * S.error_estimate
+    assert dg["detailed_balance"]["value"] <= S.error_estimate * (1 + np.exp(BETA * 5 * H * 1.2))
     assert dg["min_choi_eigenvalue"]["value"] >= -1e-13  # (45) is CP
 
 
@@ -175,13 +175,13 @@ def test_global_map_dps20_builds_and_matches_float64():
     Sf = collision_map(ch, BATH, DeltaCoupling(50), kind="global")
     assert len(Sc.classes) == 9  # Delta_10 = Delta_32 and Delta_20 = Delta_31 grouped
     # the mpmath entries (densified from the blocks) agree with the float64 path within both bounds
-    assert np.max(np.abs(Sc._float_tensor() - Sf.tensor)) <= Sc.error_bound + Sf.error_bound
+    assert np.max(np.abs(Sc._float_tensor() - Sf.tensor)) <= Sc.error_estimate + Sf.error_estimate
     # and the blockwise apply in mpmath arithmetic
     rho = random_states(4, 1, seed=2)[0]
     ctx = get_context(20)
     out = Sc.apply(rho)
     outf = np.asarray(ctx.to_float(ctx.real(out)), dtype=float) + 1j * np.asarray(ctx.to_float(ctx.imag(out)), dtype=float)
-    assert np.max(np.abs(outf - Sf.apply(rho))) <= 4 * (Sc.error_bound + Sf.error_bound)
+    assert np.max(np.abs(outf - Sf.apply(rho))) <= 4 * (Sc.error_estimate + Sf.error_estimate)
 
 
 def test_compact_memory_refused_with_the_number(monkeypatch):

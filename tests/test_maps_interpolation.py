@@ -41,8 +41,8 @@ def test_interpolated_equals_solved(N, eps, kind):
     assert Si.error_parts["interpolation"]["kind"] == "estimate"
     assert "interpolation" not in Ss.error_parts
     diff = np.max(np.abs(Si.tensor - Ss.tensor))
-    assert diff <= Si.error_bound + Ss.error_bound
-    assert Si.error_bound <= 1e-12
+    assert diff <= Si.error_estimate + Ss.error_estimate
+    assert Si.error_estimate <= 1e-12
 
 
 def test_interpolated_global_vs_mpmath_30_digits():
@@ -50,7 +50,7 @@ def test_interpolated_global_vs_mpmath_30_digits():
     Si = cmap(2, 0.1, "global", "interpolate")
     Sm = cmap(2, 0.1, "global", dps=30, tol=1e-16)
     true_err = np.max(np.abs(Si.tensor - _f(Sm)))
-    assert true_err <= Si.error_bound
+    assert true_err <= Si.error_estimate
     assert true_err <= 1e-13
 
 
@@ -60,8 +60,8 @@ def test_interpolation_estimate_honest_at_loose_tol(tol):
     1e-12 map built by direct solves (so the interpolation estimate covers the real row error)."""
     S = cmap(4, 0.1, "global", "interpolate", tol=tol)
     ref = cmap(4, 0.1, "global", "solve")
-    assert S.error_bound <= tol
-    assert np.max(np.abs(S.tensor - ref.tensor)) <= S.error_bound + ref.error_bound
+    assert S.error_estimate <= tol
+    assert np.max(np.abs(S.tensor - ref.tensor)) <= S.error_estimate + ref.error_estimate
 
 
 def _interpolant(N, eps, tol_rows):
@@ -116,7 +116,7 @@ def test_bisection_path(monkeypatch):
     ref = cmap(2, 0.1, "global", "solve")
     assert S.info["interp_bisections"] > 0
     assert S.info["interp_max_degree"] == 8
-    assert np.max(np.abs(S.tensor - ref.tensor)) <= S.error_bound + ref.error_bound
+    assert np.max(np.abs(S.tensor - ref.tensor)) <= S.error_estimate + ref.error_estimate
 
 
 def test_compact_global_N5_interpolated_vs_dense_solved():
@@ -125,7 +125,7 @@ def test_compact_global_N5_interpolated_vs_dense_solved():
     comp = cmap(5, 0.1, "global", "interpolate", storage="compact")
     dense = cmap(5, 0.1, "global", "solve", storage="dense")
     assert comp.storage == "compact" and comp.info["smatrix"] == "interpolate"
-    assert np.max(np.abs(comp.tensor - dense.tensor)) <= comp.error_bound + dense.error_bound
+    assert np.max(np.abs(comp.tensor - dense.tensor)) <= comp.error_estimate + dense.error_estimate
     assert comp.info["interp_peak_MiB"] * 2**20 <= comp.info["memory_estimate_bytes"]
 
 
@@ -179,7 +179,7 @@ def test_generic_system_interpolated_equals_solved(degenerate):
     sysm = System(Hs)
     Si = collision_map(sysm, BATH, cpl, kind="global", smatrix="interpolate")
     Ss = collision_map(sysm, BATH, cpl, kind="global", smatrix="solve")
-    assert np.max(np.abs(Si.tensor - Ss.tensor)) <= Si.error_bound + Ss.error_bound
+    assert np.max(np.abs(Si.tensor - Ss.tensor)) <= Si.error_estimate + Ss.error_estimate
     assert Si.info["interp_levels"] == (4 if degenerate else 5)
 
 

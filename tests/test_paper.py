@@ -49,12 +49,12 @@ def test_results_json_fields(quick_run):
         assert len(r["populations"]) == T and len(r["populations"][0]) == 8
         assert len(r["ratio_123_00"]) == T and len(r["beta_eff_0_2"]) == T
         assert len(r["rho_23"]) == T and len(r["rho_23"][0]) == 2
-        assert len(r["error_bound"]) == T and all(b >= 0 for b in r["error_bound"])
+        assert len(r["error_estimate"]) == T and all(b >= 0 for b in r["error_estimate"])
         st = r["stationary"]
         assert abs(sum(st["populations"]) - 1) < 1e-10
         assert 0 <= st["trace_distance_gibbs"] <= 1 and 0 <= st["trace_distance_local_thermal"] <= 1
         # populations are a probability vector at every time, within the reported bound
-        for p, b in zip(r["populations"], r["error_bound"]):
+        for p, b in zip(r["populations"], r["error_estimate"]):
             assert abs(sum(p) - 1) <= 8 * b + 1e-12
     for ref in res["reference_ratios"]:
         assert ref["local_thermal_ratio"] == pytest.approx(2.718281828459045 ** (-0.4), rel=1e-12)
@@ -68,7 +68,7 @@ def test_report_lists_claims(quick_run):
     assert len(rows) == 8
     assert all(line.split("|")[3].strip() in ("PASS", "FAIL", "NOT TESTED") for line in rows)
     assert "ladder convention **paper**" in text
-    assert "Error bounds and map diagnostics" in text
+    assert "Errors and map diagnostics" in text
 
 
 def test_evolve_command_json():
@@ -99,7 +99,7 @@ def test_help_lists_commands():
 
 
 def test_high_precision_validation_bounds_hold():
-    """--dps: the float64 propagation differs from the 20-digit one by less than its bound."""
+    """--dps: the float64 propagation differs from the 20-digit one by less than its error estimate."""
     from symcoll.paper import QUICK_PARAMETERS, run_paper, validate_high_precision
 
     run = run_paper(dict(QUICK_PARAMETERS, eps=[0.1], eps_sweep=[0.1], maps=["exact", "local"]), progress=False)
@@ -107,7 +107,7 @@ def test_high_precision_validation_bounds_hold():
     assert [c["map"] for c in checks] == ["exact"]
     c = checks[0]
     assert c["passed"] and max(c["max_diff"]) > 0  # a real comparison, not identical numbers
-    assert all(d <= b for d, b in zip(c["max_diff"], c["bound"]))
+    assert all(d <= b for d, b in zip(c["max_diff"], c["estimate"]))
 
 
 def test_sum_rule_residuals_detect_a_wrong_weight():

@@ -52,12 +52,12 @@ def test_bench_evolve_N3(benchmark, paper3):
     ch, m, ref = paper3
     ev = benchmark(_job, ch, m)
     err = np.max(np.abs(ev.states - ref), axis=(1, 2))
-    benchmark.extra_info.update(max_error_vs_dps30=float(err.max()), max_rounding_estimate=float(ev.error_parts["rounding"].max()))
+    benchmark.extra_info.update(max_error_vs_dps30=float(err.max()), max_rounding_estimate=float(ev.error["rounding"].value.max()))
     RESULTS["N3_symcoll"] = dict(median_s=benchmark.stats.stats.median, max_err=float(err.max()),
-                                 err_le_rounding_plus_energies=bool(np.all(err <= ev.error_parts["rounding"] + ev.error_parts["energies"])),
-                                 bound_at_1e5=float(ev.error_bound[-1]))
+                                 err_le_rounding_plus_energies=bool(np.all(err <= ev.error["rounding"].value + ev.error["energies"].value)),
+                                 bound_at_1e5=float(ev.error_estimate[-1]))
     _save()
-    assert np.all(err <= ev.error_bound)
+    assert np.all(err <= ev.error_estimate)
 
 
 def test_bench_mesolve_N3(benchmark, paper3):
@@ -92,9 +92,9 @@ def test_bench_evolve_large(benchmark, N):
     tr = max(abs(np.trace(r) - 1) for r in ev.states)
     RESULTS[f"N{N}_global"] = dict(median_s=benchmark.stats.stats.median, blocks=ev.diagnostics["blocks"],
                                    max_block=ev.diagnostics["max_block"], trace_defect=float(tr),
-                                   bound_at_1e5=float(ev.error_bound[-1]))
+                                   bound_at_1e5=float(ev.error_estimate[-1]))
     _save()
-    assert tr <= ev.error_bound[-1] * d
+    assert tr <= ev.error_estimate[-1] * d
 
 
 HONESTY_T = np.array([1.0, 1e2, 1e4, 1e5])
@@ -116,10 +116,10 @@ def test_honesty_full_map_N2(benchmark, kind, eps):
     a = Lindbladian(ch, mf, 1.0).evolve(ground(4), HONESTY_T)
     b = Lindbladian(ch, mm, 1.0).evolve(ground(4), HONESTY_T)
     err = np.max(np.abs(a.states - b.states_float()), axis=(1, 2))
-    RESULTS[f"honesty_N2_{kind}_{eps}"] = dict(err=list(err), bound=list(a.error_bound), ratio=list(err / a.error_bound),
-                                              map_err_float=mf.error_bound, map_err_mp=mm.error_bound)
+    RESULTS[f"honesty_N2_{kind}_{eps}"] = dict(err=list(err), bound=list(a.error_estimate), ratio=list(err / a.error_estimate),
+                                              map_err_float=mf.error_estimate, map_err_mp=mm.error_estimate)
     _save()
-    assert np.all(err <= a.error_bound)
+    assert np.all(err <= a.error_estimate)
 
 
 @pytest.mark.parametrize("eps", [0.1, 1e-3, 5e-5])
@@ -130,8 +130,8 @@ def test_honesty_propagation_exact_N3(benchmark, eps):
     a = Lindbladian(ch, m, 1.0).evolve(ground(8), HONESTY_T)
     b = benchmark.pedantic(lambda: Lindbladian(ch, m, 1.0, dps=30).evolve(ground(8), HONESTY_T), rounds=1, iterations=1)
     err = np.max(np.abs(a.states - b.states_float()), axis=(1, 2))
-    est = a.error_parts["rounding"] + a.error_parts["energies"]
-    RESULTS[f"honesty_N3_exact_prop_{eps}"] = dict(err=list(err), estimate=list(est), bound=list(a.error_bound),
+    est = a.error["rounding"].value + a.error["energies"].value
+    RESULTS[f"honesty_N3_exact_prop_{eps}"] = dict(err=list(err), estimate=list(est), bound=list(a.error_estimate),
                                                   cond_V=a.diagnostics["cond_V"])
     _save()
     assert np.all(err <= est)
