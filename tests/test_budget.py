@@ -45,3 +45,30 @@ def test_mixin_never_calls_an_estimate_a_bound():
     assert r.error_bound is None and r.error_estimate == 1e-13
     assert r.error_parts["quadrature"] == {"value": 1e-13, "kind": "estimate", "note": ""}
     assert R({"tail": (1e-13, "bound")}).error_bound == 1e-13
+
+
+def test_results_never_call_an_estimate_a_bound():
+    """Every float64 map, evolution and steady state exposes error_estimate; error_bound is None
+    whenever a part is an estimate (issue 11)."""
+    from symcoll import DeltaCoupling, EffusionBath, Lindbladian, QubitChain, collision_map
+    from symcoll.dynamics import kraus_map
+
+    ch = QubitChain(2, 4.0, 0.1)
+    rho0 = np.zeros((4, 4))
+    rho0[0, 0] = 1
+    objs = []
+    for kind in ("exact", "global", "local"):
+        S = collision_map(ch, EffusionBath(0.1, 0.1, 0.5), DeltaCoupling(50.0), kind=kind)
+        L = Lindbladian(ch, S, 1.0)
+        objs += [S, L.evolve(rho0, [1.0, 1e3]), L.steady_state()]
+    for o in objs:
+        est = o.error_estimate
+        assert np.all(np.isfinite(est)) and np.all(np.asarray(est) > 0)
+        assert np.allclose(est, o.error.total)
+        has_estimate = any(p.kind == "estimate" for p in o.error.parts.values())
+        assert has_estimate  # float64 quadrature/rounding are estimates
+        assert o.error_bound is None and not o.error.rigorous
+    # a user tensor with a given bound, propagated: the map part is a bound, the rounding is not
+    K0 = np.diag([1.0, 0.8, 0.8, 0.6])
+    ev = Lindbladian(ch, kraus_map(ch, [K0, np.sqrt(np.eye(4) - K0 @ K0)], error_bound=0.0), 1.0).evolve(rho0, [1.0])
+    assert ev.error["map"].kind == "bound" and ev.error["rounding"].kind == "estimate" and ev.error_bound is None
