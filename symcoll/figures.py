@@ -115,24 +115,28 @@ def make_figures(run, out_dir):
     # Fig. 3: beta_eff(0 -> 2) with rho_23 insets
     eps3 = [e for e in (0.1, 3e-3) if run.get(e, "exact") is not None] or [e_big, e_small]
     fig, axes = plt.subplots(len(eps3), 1, figsize=(7.5, 4.2 * len(eps3)), squeeze=False)
+    levels = len(run.references[0]["gibbs_populations"])
     for ax, eps in zip(axes[:, 0], eps3):
-        inset = ax.inset_axes([0.55, 0.45, 0.42, 0.45])
+        inset = ax.inset_axes([0.55, 0.45, 0.42, 0.45]) if levels >= 4 else None  # rho_23 needs levels 2, 3
         for kind in ("exact", "local", "global"):
             r = run.get(eps, kind)
             if r is None:
                 continue
             ax.plot(r["times"], _nan(r["beta_eff_0_2"]), color=COLORS[kind], label=f"{kind}")
-            if all(x is not None for x in r["rho_23"]):  # N >= 2: levels 2 and 3 exist
+            if inset is not None:
                 inset.plot(r["times"], np.hypot(*np.asarray(r["rho_23"], dtype=float).T), color=COLORS[kind])
         ax.axhline(p["beta"], color="grey", lw=1)
         ax.set_xscale("log")
+        ax.set_xlim(p["t_min"], p["t_max"])  # also when beta_eff(0 -> 2) is not defined (N = 1)
         ax.set_xlabel("t")
         ax.set_ylabel(r"$\beta_{\rm eff}(0\to 2)$  (75)")
-        ax.set_title(f"eps = {eps:g}", fontsize=9)
+        ax.set_title(f"eps = {eps:g}" + ("" if levels >= 3 else ": beta_eff(0 -> 2) and rho_23 not applicable "
+                                         f"({levels} levels)"), fontsize=9)
         _legend(ax, fontsize=8, loc="lower left")
-        inset.set_xscale("log")
-        inset.set_title(r"$|\rho_{23}|$", fontsize=8)
-        inset.tick_params(labelsize=6)
+        if inset is not None:
+            inset.set_xscale("log")
+            inset.set_title(r"$|\rho_{23}|$", fontsize=8)
+            inset.tick_params(labelsize=6)
     fig.suptitle(_title(run, "Fig. 3: inter-band temperature and intra-band coherence"), fontsize=9)
     paths.append(_save(plt, fig, out_dir, "fig3.png"))
 

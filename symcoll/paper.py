@@ -495,8 +495,8 @@ def validate_high_precision(run, dps, eps_values=None, kinds=("global", "local")
 OUTPUT_NAMES = ("fig2.png", "fig3.png", "fig4.png", "results.json", "report.md")
 
 #: The ``symcoll paper`` flag of each parameter name that starts the model's error messages.
-PAPER_FLAGS = dict({name: info.flag for name, info in PARAMETERS.items()},
-                   times="--times", dps="--dps", tol="--tol")
+PAPER_FLAGS = dict({name: info.flag for name, info in PARAMETERS.items() if info.flag.startswith("--")},
+                   times="--times", dps="--dps")
 
 
 def paper_overrides(args) -> dict:
