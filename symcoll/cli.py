@@ -3,10 +3,18 @@
 Commands (each implemented in its own module, imported lazily so that
 ``symcoll --help`` is instant):
 
-* ``paper``   -- reproduce the paper's numerical section (Sec. VI E, Figs. 2-4);
+* ``paper``   -- reproduce the paper's numerical section (Sec. VI E, Figs. 2-4), with the
+  paper's parameters as defaults and every model parameter, the eps lists, the maps and the
+  time grid overridable (:mod:`symcoll.paper`);
 * ``verify``  -- run every derivation script, one PASS/FAIL line per checked equation;
 * ``kernels`` -- write the lambdified kernels as an importable module;
-* ``evolve``  -- one run of the Lindblad equation (71) from the command line.
+* ``evolve``  -- one run of the Lindblad equation (71) for any chain, initial state and
+  bombarded site, its JSON optionally written to a file (:mod:`symcoll.evolve`).
+
+Every option's help text says what it means and its default (the model's defaults are read
+from :data:`symcoll.parameters.PARAMETERS`, with where the paper states each).  The helpers
+that read option values (:func:`parse_list`, :func:`parse_grid`, :func:`parse_times`) and
+:func:`naming_flags` (a model error ``h must be > 0`` becomes ``--h must be > 0``) live here.
 
 Every option is checked before any computation.  Exit status: 0 on success (``paper``
 writes its report whatever the verdicts of the claims; ``verify`` returns 1 if a check
@@ -17,6 +25,7 @@ fails), 2 for a bad option or an unusable output location (one line on stderr,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -32,60 +41,201 @@ def _positive_int(text):
     return v
 
 
+def _fmt(value):
+    """A default as the user would type it (``0.1,0.003``, ``exact,global``, ``4``)."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(_fmt(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _paper_help(name, quick=None):
+    """Help of a ``symcoll paper`` parameter option: meaning, default and where the paper states it."""
+    from .parameters import PARAMETERS
+
+    info = PARAMETERS[name]
+    alt = f"; --quick: {_fmt(quick)}" if quick is not None else ""
+    return f"{info.meaning} (default: {_fmt(info.value)}{alt}; {info.source})"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .parameters import PAPER_PARAMETERS as P
+    from .parameters import PARAMETERS as R
+    from .parameters import QUICK_PARAMETERS as Q
+
     p = argparse.ArgumentParser(
         prog="symcoll",
         description="Collisional reservoirs of qubit chains (Tabanera-Bravo et al.): "
         "symbolic derivations, kernels, collision maps and dynamics with error budgets (bounds and estimates).",
     )
-    p.add_argument("--version", action="version", version=f"symcoll {__version__}")
+    p.add_argument("--version", action="version", version=f"symcoll {__version__}",
+                   help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     pp = sub.add_parser(
         "paper",
         help="reproduce Sec. VI E (Figs. 2-4) with data, figures and a checked-claims report",
-        description="Reproduce the paper's numerical section with its parameters embedded as defaults.",
+        description="Reproduce the paper's numerical section with its parameters embedded as defaults; any model "
+        "parameter, the eps lists, the maps and the time grid can be overridden, and results.json records the "
+        "values used and the command line.",
     )
-    pp.add_argument("--out", default="symcoll-paper", help="output directory (default ./symcoll-paper/)")
-    pp.add_argument("--ladder", choices=["paper", "unit"], default="paper", help="ladder convention")
-    pp.add_argument("--dps", type=int, default=None, help="mpmath digits for the validation runs")
-    pp.add_argument("--quick", action="store_true", help="small grid for smoke tests")
+    pp.add_argument("--out", metavar="DIR", default="symcoll-paper",
+                    help="output directory for fig2-4.png, results.json, report.md and manifest.json "
+                         "(default: ./symcoll-paper)")
+    pp.add_argument("--ladder", choices=["paper", "unit"], default="paper",
+                    help="ladder convention: paper = sigma_pm = sigma_x pm i sigma_y as printed in (64), hopping "
+                         "4 eps; unit = |1><0|, hopping eps (default: paper)")
+    pp.add_argument("--dps", type=int, default=None, metavar="DIGITS",
+                    help="also validate the float64 runs against mpmath at DIGITS >= 15 decimal digits "
+                         "(default: no validation)")
+    pp.add_argument("--quick", action="store_true",
+                    help="small grid for smoke tests: eps 0.1 and 5e-5, 29 times, map tol 1e-10 (default: off)")
+    for name, flag, kind, meta in (("N", "--N", _positive_int, "N"), ("h", "--h", float, "H"),
+                                   ("beta", "--beta", float, "BETA"), ("m", "--m", float, "M"),
+                                   ("g", "--g", float, "G"), ("sigma_p", "--sigma-p", float, "SIGMA_P"),
+                                   ("Gamma", "--Gamma", float, "GAMMA")):
+        pp.add_argument(flag, dest=name, type=kind, default=None, metavar=meta, help=_paper_help(name))
+    pp.add_argument("--eps", default=None, metavar="LIST",
+                    help="comma-separated " + _paper_help("eps", Q["eps"]))
+    pp.add_argument("--eps-sweep", dest="eps_sweep", default=None, metavar="LIST",
+                    help="comma-separated " + _paper_help("eps_sweep", Q["eps_sweep"])
+                    + "; with --eps given, the --eps list")
+    pp.add_argument("--maps", default=None, metavar="LIST",
+                    help="comma-separated " + _paper_help("maps"))
+    pp.add_argument("--times", default=None, metavar="START:STOP:COUNT",
+                    help=f"COUNT log-spaced times from START to STOP (default: {_fmt(P['t_min'])}:"
+                         f"{_fmt(P['t_max'])}:{P['n_times']}; --quick: {_fmt(Q['t_min'])}:{_fmt(Q['t_max'])}:"
+                         f"{Q['n_times']}; {R['t_max'].source}; {R['n_times'].source})")
 
     pv = sub.add_parser(
         "verify",
         help="run every derivation; one PASS/FAIL line per checked equation",
         description="Run every derivation script in symcoll's derivation registry.",
     )
-    pv.add_argument("-v", "--verbose", action="store_true", help="print each derivation's steps")
-    pv.add_argument("--only", default=None, help="run only derivations whose name contains this text")
+    pv.add_argument("-v", "--verbose", action="store_true", help="print each derivation's steps (default: off)")
+    pv.add_argument("--only", default=None, metavar="TEXT",
+                    help="run only derivations whose name contains TEXT (default: run all)")
 
     pk = sub.add_parser(
         "kernels",
         help="write the lambdified numpy/mpmath kernels as an importable module",
         description="Generate the kernels from the symbolic forms and write them to DIR.",
     )
-    pk.add_argument("--out", required=True, help="output directory")
-    pk.add_argument("--N", type=_positive_int, default=None, help="largest chain size (default: 1..4)")
+    pk.add_argument("--out", required=True, metavar="DIR", help="output directory (required, no default)")
+    pk.add_argument("--N", type=_positive_int, default=None,
+                    help="largest chain size whose chain kernels are written (default: 1..4)")
 
     pe = sub.add_parser(
         "evolve",
         help="one run of the Lindblad equation (71) for a chain",
-        description="Evolve |0...0><0...0| under Eq. (71) and print the observables.",
+        description="Evolve an initial state of the chain (64) under Eq. (71) with one collision map and print "
+        "the observables (populations, band ratio (74), beta_eff (75), rho_23, each with its error estimate).",
     )
-    pe.add_argument("--N", type=_positive_int, default=3)
-    pe.add_argument("--h", type=float, default=4.0)
-    pe.add_argument("--eps", type=float, default=0.1)
-    pe.add_argument("--beta", type=float, default=0.1)
-    pe.add_argument("--m", type=float, default=0.1)
-    pe.add_argument("--g", type=float, default=50.0)
-    pe.add_argument("--sigma-p", dest="sigma_p", type=float, default=0.5)
-    pe.add_argument("--Gamma", type=float, default=1.0)
-    pe.add_argument("--map", dest="kind", choices=["exact", "global", "local"], default="exact")
-    pe.add_argument("--ladder", choices=["paper", "unit"], default="paper")
-    pe.add_argument("--times", default="1e-2:1e5:50", help="'t1,t2,...' or 'start:stop:count' (log-spaced)")
-    pe.add_argument("--dps", type=int, default=None)
-    pe.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    eps0 = P["eps"][0]
+    for name, flag, kind, meta, default in (
+            ("N", "--N", _positive_int, "N", P["N"]), ("h", "--h", float, "H", P["h"]),
+            ("eps", "--eps", float, "EPS", eps0), ("beta", "--beta", float, "BETA", P["beta"]),
+            ("m", "--m", float, "M", P["m"]), ("g", "--g", float, "G", P["g"]),
+            ("sigma_p", "--sigma-p", float, "SIGMA_P", P["sigma_p"]), ("Gamma", "--Gamma", float, "GAMMA", P["Gamma"])):
+        meaning = "inter-qubit coupling eps of (64)" if name == "eps" else _paper_meaning(name)
+        pe.add_argument(flag, dest=name, type=kind, default=default, metavar=meta,
+                        help=f"{meaning} (default: {_fmt(default)}, the paper's)")
+    pe.add_argument("--site", type=_positive_int, default=1,
+                    help="bombarded qubit, 1..N (1-based; V = sigma_x on it in (65)) (default: 1, the paper's)")
+    pe.add_argument("--map", dest="kind", choices=["exact", "global", "local"], default="exact",
+                    help="collision map: exact (38), global (45) or local (54)-(56) (default: exact)")
+    pe.add_argument("--ladder", choices=["paper", "unit"], default="paper",
+                    help="ladder convention: paper = sigma_pm = sigma_x pm i sigma_y (hopping 4 eps); unit = "
+                         "|1><0| (hopping eps) (default: paper)")
+    pe.add_argument("--times", default="1e-2:1e5:50", metavar="TIMES",
+                    help="'t1,t2,...' or 'start:stop:count' (count log-spaced times) (default: 1e-2:1e5:50)")
+    pe.add_argument("--dps", type=int, default=None, metavar="DIGITS",
+                    help="mpmath at DIGITS >= 15 decimal digits for the map and the propagation "
+                         "(default: float64)")
+    pe.add_argument("--init", choices=["ground", "excited", "gibbs", "file"], default=None,
+                    help="initial state: ground = |0..0> (the paper's), excited = |1..1>, gibbs = Gibbs state "
+                         "(72) at --init-beta, file = --state (default: ground, or file when --state is given)")
+    pe.add_argument("--init-beta", dest="init_beta", type=float, default=None, metavar="BETA",
+                    help="inverse temperature of --init gibbs (default: the bath's --beta)")
+    pe.add_argument("--state", default=None, metavar="FILE.npy",
+                    help="initial density matrix, a (d, d) complex .npy array, d = 2^N, Hermitian, trace 1, "
+                         "positive (default: none)")
+    pe.add_argument("--basis", choices=["eigen", "local"], default=None,
+                    help="basis of --state: eigen = eigenbasis of H(eps), ascending energies; local = "
+                         "|s_1...s_N>, qubit 1 the most significant bit (default: eigen)")
+    pe.add_argument("--json", action="store_true",
+                    help="print the run's JSON (the fields of a results.json run) instead of a table (default: off)")
+    pe.add_argument("--out", default=None, metavar="FILE",
+                    help="also write the run's JSON to FILE, atomically; checked before computing "
+                         "(default: no file)")
     return p
+
+
+def _paper_meaning(name):
+    from .parameters import PARAMETERS
+
+    return PARAMETERS[name].meaning
+
+
+# ----------------------------------------------------------------------------- option values
+@contextlib.contextmanager
+def naming_flags(flags):
+    """Re-raise a ValueError/TypeError whose message starts with a parameter name of ``flags``
+    with that name replaced by the command-line flag (``h must be > 0`` -> ``--h must be > 0``)."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        msg = str(exc)
+        for name, flag in flags.items():
+            if msg.startswith(name + " "):
+                raise (ValueError if isinstance(exc, ValueError) else TypeError)(flag + msg[len(name):]) from exc
+        raise
+
+
+def parse_list(text, flag, kind=float):
+    """``'a,b,c'`` as a list of ``kind`` (float or str); a ValueError naming ``flag`` otherwise."""
+    items = [x.strip() for x in str(text).split(",")]
+    if not all(items):
+        raise ValueError(f"{flag} must be a comma-separated list without empty items (got {text!r})")
+    try:
+        return [kind(x) for x in items]
+    except ValueError:
+        raise ValueError(f"{flag} must be a comma-separated list of numbers (got {text!r})") from None
+
+
+def parse_grid(text, flag="--times"):
+    """``'start:stop:count'`` as ``(start, stop, count)`` with ``0 < start < stop`` and ``count >= 1``."""
+    parts = str(text).strip().split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise ValueError(f"{flag} must be 'start:stop:count' (log-spaced), with numbers and an integer count "
+                         f"(got {text!r})") from None
+    if not (0 < a < b < float("inf") and n >= 1):
+        raise ValueError(f"{flag} start:stop:count needs 0 < start < stop and count >= 1 (got {text!r})")
+    return a, b, n
+
+
+def parse_times(text):
+    """The times of ``evolve --times``: ``'t1,t2,...'`` or ``'start:stop:count'`` (``count`` log-spaced times)."""
+    import numpy as np
+
+    text = str(text).strip()
+    if ":" in text:
+        try:
+            a, b, n = parse_grid(text, "times")
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("'start:stop:count' (log-spaced)",
+                                              "'t1,t2,...' or 'start:stop:count' (log-spaced)")) from None
+        return np.logspace(np.log10(a), np.log10(b), n)
+    try:
+        return np.array([float(x) for x in text.split(",") if x.strip()])
+    except ValueError:
+        raise ValueError(f"times must be 't1,t2,...' or 'start:stop:count' (log-spaced), with numbers and an "
+                         f"integer count (got {text!r})") from None
 
 
 def _command(name):
@@ -97,7 +247,7 @@ def _command(name):
     elif name == "paper":
         from .paper import main as run
     elif name == "evolve":
-        from .paper import evolve_main as run
+        from .evolve import main as run
     else:  # pragma: no cover - argparse rejects unknown commands
         raise ValueError(f"unknown command {name}")
     return run
@@ -105,7 +255,9 @@ def _command(name):
 
 def main(argv=None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parser.parse_args(argv)
+    args.argv = list(argv)  # recorded in the outputs (results.json, evolve's JSON)
     if args.command is None:
         parser.print_help()
         return 2

@@ -7,6 +7,9 @@
   (54)-(56) and global (45) maps; insets: |rho_23(t)|.
 * Fig. 4: populations rho_ii (i = 1..6) at eps = 0.1 for the local map (top) and the
   exact map (bottom).
+
+Any chain size works (``symcoll paper --N``): the levels plotted are 1..6 or as many as the
+chain has; beta_eff(0 -> 2) and rho_23 are left out where they are not applicable (N = 1).
 """
 from __future__ import annotations
 
@@ -34,17 +37,33 @@ def _title(run, text):
            f"ladder: {run.ladder}"
 
 
+def _levels(d):
+    """The eigen-indices plotted: ``1..6`` (bands 1 and 2 of N = 3), at most ``d - 2``, at least level 1."""
+    return range(1, max(2, min(7, d - 1)))
+
+
+def _nan(values):
+    """A JSON list with ``None`` (not defined there) as a float array with NaN."""
+    return np.array([np.nan if x is None else x for x in values], dtype=float)
+
+
+def _legend(ax, **kw):
+    """A legend, if anything labelled was drawn (a grid without some maps draws nothing)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kw)
+
+
 def _populations(ax, r, title):
     t = np.asarray(r["times"])
     P = np.asarray(r["populations"])
     styles = ["-", "--", ":"]
-    for i in range(1, min(7, P.shape[1] - 1)):
+    for i in _levels(P.shape[1]):
         ax.plot(t, P[:, i], ls=styles[(i - 1) % 3], label=fr"$\rho_{{{i}{i}}}$")
     ax.set_xscale("log")
     ax.set_xlabel("t")
     ax.set_ylabel(r"population $\rho_{ii}$ (eigenbasis)")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, ncol=2)
+    _legend(ax, fontsize=7, ncol=2)
 
 
 def _save(plt, fig, out_dir, name):
@@ -79,7 +98,7 @@ def make_figures(run, out_dir):
         r = run.get(eps, "exact")
         if r is None:
             continue
-        ax.plot(r["times"], r["ratio_123_00"], color=cmap(i / max(1, len(sweep) - 1)), label=f"eps = {eps:g}")
+        ax.plot(r["times"], _nan(r["ratio_123_00"]), color=cmap(i / max(1, len(sweep) - 1)), label=f"eps = {eps:g}")
     ref_small = min(run.references, key=lambda x: x["eps"])
     ax.axhline(ref_small["gibbs_ratio"], color="grey", ls="--", lw=1)
     ax.axhline(ref_small["local_thermal_ratio"], color="grey", ls="--", lw=1)
@@ -89,32 +108,35 @@ def make_figures(run, out_dir):
     ax.set_xlabel("t")
     ax.set_ylabel(r"$\rho_{123}/\rho_{00}$  (74)")
     ax.set_title("(d) band ratio, exact map", fontsize=9)
-    ax.legend(fontsize=7, loc="center right")
+    _legend(ax, fontsize=7, loc="center right")
     fig.suptitle(_title(run, "Fig. 2: exact dynamics of the qubit chain"), fontsize=9)
     paths.append(_save(plt, fig, out_dir, "fig2.png"))
 
     # Fig. 3: beta_eff(0 -> 2) with rho_23 insets
     eps3 = [e for e in (0.1, 3e-3) if run.get(e, "exact") is not None] or [e_big, e_small]
     fig, axes = plt.subplots(len(eps3), 1, figsize=(7.5, 4.2 * len(eps3)), squeeze=False)
+    levels = len(run.references[0]["gibbs_populations"])
     for ax, eps in zip(axes[:, 0], eps3):
-        inset = ax.inset_axes([0.55, 0.45, 0.42, 0.45])
+        inset = ax.inset_axes([0.55, 0.45, 0.42, 0.45]) if levels >= 4 else None  # rho_23 needs levels 2, 3
         for kind in ("exact", "local", "global"):
             r = run.get(eps, kind)
             if r is None:
                 continue
-            be = np.array([np.nan if x is None else x for x in r["beta_eff_0_2"]], dtype=float)
-            ax.plot(r["times"], be, color=COLORS[kind], label=f"{kind}")
-            r23 = np.hypot(*np.asarray(r["rho_23"]).T)
-            inset.plot(r["times"], r23, color=COLORS[kind])
+            ax.plot(r["times"], _nan(r["beta_eff_0_2"]), color=COLORS[kind], label=f"{kind}")
+            if inset is not None:
+                inset.plot(r["times"], np.hypot(*np.asarray(r["rho_23"], dtype=float).T), color=COLORS[kind])
         ax.axhline(p["beta"], color="grey", lw=1)
         ax.set_xscale("log")
+        ax.set_xlim(p["t_min"], p["t_max"])  # also when beta_eff(0 -> 2) is not defined (N = 1)
         ax.set_xlabel("t")
         ax.set_ylabel(r"$\beta_{\rm eff}(0\to 2)$  (75)")
-        ax.set_title(f"eps = {eps:g}", fontsize=9)
-        ax.legend(fontsize=8, loc="lower left")
-        inset.set_xscale("log")
-        inset.set_title(r"$|\rho_{23}|$", fontsize=8)
-        inset.tick_params(labelsize=6)
+        ax.set_title(f"eps = {eps:g}" + ("" if levels >= 3 else ": beta_eff(0 -> 2) and rho_23 not applicable "
+                                         f"({levels} levels)"), fontsize=9)
+        _legend(ax, fontsize=8, loc="lower left")
+        if inset is not None:
+            inset.set_xscale("log")
+            inset.set_title(r"$|\rho_{23}|$", fontsize=8)
+            inset.tick_params(labelsize=6)
     fig.suptitle(_title(run, "Fig. 3: inter-band temperature and intra-band coherence"), fontsize=9)
     paths.append(_save(plt, fig, out_dir, "fig3.png"))
 
@@ -125,7 +147,7 @@ def make_figures(run, out_dir):
         if r is not None:
             _populations(ax, r, f"{lab}, eps = {e_big:g}")
             ref = next(x for x in run.references if np.isclose(x["eps"], e_big))
-            for i in range(1, 7):
+            for i in _levels(len(ref["gibbs_populations"])):
                 ax.axhline(ref["gibbs_populations"][i], color="grey", lw=0.6, ls=":")
     fig.suptitle(_title(run, "Fig. 4: populations, local vs exact (dotted: Gibbs (72))"), fontsize=9)
     paths.append(_save(plt, fig, out_dir, "fig4.png"))

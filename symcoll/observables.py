@@ -210,24 +210,30 @@ def gibbs_state(system, beta, dps=None):
     return out
 
 
-def local_thermal_state(system, beta, dps=None):
+def local_thermal_state(system, beta, dps=None, site=1):
     """Local thermal state (73) for any N, in the eigenbasis of H(eps).
 
-    The first qubit thermalised at beta with respect to h, the others in ``|0>``:
+    The bombarded qubit (``site``, 1-based; qubit 1 in the paper) thermalised at beta with
+    respect to h, the others in ``|0>``:
     ``rho_loc = (exp(-beta h) |10..0><10..0| + |0..0><0..0|) / Z_loc``, ``Z_loc = 1 + exp(-beta h)``
-    (local basis), then ``U^dagger rho_loc U`` with the eigenvectors of H(eps).  It is the
-    stationary state of the eps = 0 dynamics from ``|0..0>`` (text after (73)).
+    (local basis, shown for ``site=1``), then ``U^dagger rho_loc U`` with the eigenvectors of
+    H(eps).  It is the stationary state of the eps = 0 dynamics from ``|0..0>`` (text after (73)).
     """
     _real_param("beta", beta, positive=True)
     if not hasattr(system, "N") or not hasattr(system, "h"):
         raise ValueError("local_thermal_state needs a QubitChain (qubit energy h and N)")
+    if isinstance(site, bool) or not isinstance(site, (int, np.integer)):
+        raise TypeError(f"site must be an integer qubit index (1-based) (got {site!r})")
+    if not 1 <= site <= system.N:
+        raise ValueError(f"site must be in 1..N = 1..{system.N} (got {site})")
     ctx = get_context(dps)
     b, h = to_ctx(ctx, beta), to_ctx(ctx, system.h)
     d = 2**system.N
     x = ctx.exp(-b * h)
     rl = ctx.zeros((d, d), complex=True)
     rl[0, 0] = 1 / (1 + x)
-    rl[d // 2, d // 2] = x / (1 + x)  # |10..0>: qubit 1 is the most significant bit
+    k = 2 ** (system.N - site)  # |0..1..0> with the excitation on ``site``: qubit 1 is the most significant bit
+    rl[k, k] = x / (1 + x)
     U = system.eigensystem(dps).vectors
     if ctx.is_mp:
         U = np.asarray(U, dtype=object)

@@ -1,6 +1,6 @@
 """Writing command-line outputs safely: checked locations, atomic files, one set per run.
 
-Used by ``symcoll paper`` (and, for the location check, ``symcoll kernels``).
+Used by ``symcoll paper`` (and, for the location checks, ``symcoll kernels`` and ``symcoll evolve --out FILE``).
 
 Design
 ------
@@ -66,6 +66,7 @@ __all__ = [
     "OutputError",
     "Interrupted",
     "check_output_dir",
+    "check_output_file",
     "atomic_write",
     "OutputSet",
     "LOCK_NAME",
@@ -134,6 +135,40 @@ def check_output_dir(path, flag="--out"):
     except OSError as exc:
         where = "" if probe == target else f" (cannot create files in {probe})"
         raise OutputError(f"{flag} {text}: not writable{where}: {_reason(exc)}") from None
+    return target
+
+
+def check_output_file(path, flag="--out"):
+    """Check that a single output file ``path`` can be written, before any computation.
+
+    ``path`` must not be a directory, and its directory must pass :func:`check_output_dir`
+    (exist or be creatable, and accept a new file: :func:`atomic_write` replaces ``path`` by a
+    rename in that directory).  Nothing is created.
+
+    Returns
+    -------
+    str
+        ``path`` made absolute.
+
+    Raises
+    ------
+    OutputError
+        With a one-line message naming ``flag`` and ``path``.
+    """
+    try:
+        text = os.fspath(path)
+    except TypeError:
+        raise OutputError(f"{flag} must be a path (got {path!r})") from None
+    if not text:
+        raise OutputError(f"{flag} must be a non-empty path")
+    target = os.path.abspath(text)
+    if os.path.isdir(target) or text.endswith(os.sep):
+        raise OutputError(f"{flag} {text}: is a directory (a file name is needed)")
+    try:
+        check_output_dir(os.path.dirname(target), flag)
+    except OutputError as exc:
+        reason = str(exc).split(": ", 1)[1] if ": " in str(exc) else str(exc)
+        raise OutputError(f"{flag} {text}: cannot write it ({reason})") from None
     return target
 
 

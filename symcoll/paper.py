@@ -1,4 +1,4 @@
-"""``symcoll paper`` and ``symcoll evolve``: the paper's numerical section (Sec. VI E).
+"""``symcoll paper``: the paper's numerical section (Sec. VI E), and :func:`run_one`, one run of (71).
 
 Reproduces Figs. 2(b-d), 3 and 4 of the paper for the 3-qubit chain (64) bombarded
 on qubit 1 through the delta interaction (65), with the three dissipators of
@@ -7,17 +7,23 @@ Eq. (71): the exact map (38), the global (narrow-packet) map (45) and the local 
 rho_123/rho_00 (74) against the Gibbs (72) and local-thermal (73) values, the
 inter-band temperature beta_eff(0 -> 2) (75) and the intra-band coherence rho_23.
 
+The parameters are the paper's (:data:`symcoll.parameters.PAPER_PARAMETERS`, each with where
+the paper states it); every model parameter, the eps lists, the maps and the time grid can be
+overridden on the command line, and ``results.json`` records the values used and the command.
+
 Outputs (``--out DIR``): ``fig2.png``, ``fig3.png``, ``fig4.png``, ``results.json``
 and ``report.md`` (each claim of the paper's text with the numbers that decide it), written
 as one set with ``manifest.json`` last (:mod:`symcoll.outputs`: checked before the run,
 locked against a concurrent run, left unchanged by an interrupted one).
+``symcoll evolve`` (one run from the command line) lives in :mod:`symcoll.evolve`.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import math
+import numbers
 import os
+import shlex
 import sys
 import time
 import warnings
@@ -28,30 +34,11 @@ import numpy as np
 from . import conventions as cv
 from ._version import __version__
 from .errors import NotCompletelyPositiveWarning
-from .numeric import _check_dps
 from .outputs import MANIFEST_NAME, OutputSet, atomic_write
+from .parameters import PAPER_PARAMETERS, PARAMETERS, QUICK_PARAMETERS, MapOptions, resolve_parameters
 
-#: The paper's parameters (Sec. VI E, captions of Figs. 2-4).
-PAPER_PARAMETERS = {
-    "N": 3,
-    "beta": 0.1,
-    "m": 0.1,
-    "g": 50.0,
-    "Gamma": 1.0,
-    "sigma_p": 0.5,
-    "h": 4.0,
-    "eps": [0.1, 3e-3, 1e-3, 5e-5],
-    "eps_sweep": [0.1, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 5e-5],
-    "maps": ["exact", "global", "local"],
-    "t_min": 1e-2,
-    "t_max": 1e5,
-    "n_times": 141,
-    "tol": 1e-12,
-}
-
-QUICK_PARAMETERS = dict(
-    PAPER_PARAMETERS, eps=[0.1, 5e-5], eps_sweep=[0.1, 5e-5], n_times=29, tol=1e-10
-)
+__all__ = ["PAPER_PARAMETERS", "QUICK_PARAMETERS", "MapOptions", "run_one", "run_paper", "PaperRun",
+           "validate_high_precision", "reference_values", "main"]
 
 
 # ----------------------------------------------------------------------------- progress
@@ -79,69 +66,99 @@ class _Progress:
 
 
 # ----------------------------------------------------------------------------- one run
-def run_one(N, h, eps, beta, m, g, sigma_p, Gamma, kind, times, ladder="paper", tol=1e-12, dps=None):
-    """Evolve ``|0..0><0..0|`` under Eq. (71) with the map ``kind`` and collect the observables.
+def run_one(chain, bath, coupling, Gamma, options, times, *legacy, rho0=None, basis="eigen", **legacy_kw):
+    """Evolve ``rho0`` under Eq. (71) with the collision map of ``options`` and collect the observables.
 
-    Returns a JSON-ready dict with the fields of one entry of ``results.json``.
+    Parameters
+    ----------
+    chain : QubitChain
+        The chain (64).
+    bath : EffusionBath
+        The bath of units, (40)-(41).
+    coupling : DeltaCoupling
+        The delta interaction (65) and the bombarded site.
+    Gamma : float
+        Collision rate of (71).
+    options : str or MapOptions
+        The map: a kind (``"exact"`` (38), ``"global"`` (45), ``"local"`` (54)-(56)) or
+        :class:`~symcoll.parameters.MapOptions` (kind, tol, storage, smatrix, dps).
+    times : 1-D array of float
+    rho0 : (d, d) array, optional
+        Initial state; default ``|0..0><0..0|``, the paper's (Sec. VI E).
+    basis : {"eigen", "local"}
+        Basis of ``rho0`` (:meth:`symcoll.dynamics.Lindbladian.evolve`).
+
+    Returns
+    -------
+    dict
+        JSON-ready, the fields of one entry of ``results.json``'s ``"runs"``.
+
+    Notes
+    -----
+    The old form ``run_one(N, h, eps, beta, m, g, sigma_p, Gamma, kind, times, ladder=, tol=, dps=)``
+    still works (a :class:`DeprecationWarning`): it builds the model objects and calls this one.
     """
+    if legacy or legacy_kw or isinstance(chain, numbers.Integral):
+        return _run_one_scalars(chain, bath, coupling, Gamma, options, times, *legacy, **legacy_kw)
     from . import observables as ob
     from .dynamics import Lindbladian
-    from .maps import collision_map
-    from .model import DeltaCoupling, EffusionBath, QubitChain
 
-    chain = QubitChain(N, h, eps, ladder=ladder)
-    bath = EffusionBath(beta, m, sigma_p if kind != "global" else sigma_p)
-    coupling = DeltaCoupling(g, site=1)
+    opts = MapOptions.coerce(options)
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         # a completely-positivity defect of (38) is reported in the outputs, not printed
         warnings.simplefilter("always", NotCompletelyPositiveWarning)
-        cmap = collision_map(chain, bath, coupling, kind=kind, dps=dps, tol=tol)
+        cmap = opts.build(chain, bath, coupling)
     for w in caught:
         if not issubclass(w.category, NotCompletelyPositiveWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     t_map = time.perf_counter() - t0
     L = Lindbladian(chain, cmap, Gamma)
-    d = 2**N
-    rho0 = np.zeros((d, d), dtype=complex)
-    rho0[0, 0] = 1.0  # |0...0> is the ground state |0> of H(eps)
+    d = chain.dim
+    es = chain.eigensystem()
+    if rho0 is None:
+        rho0, basis = basis_state(chain, 0), "eigen"
     t1 = time.perf_counter()
-    ev = L.evolve(rho0, times)
-    ss = L.steady_state()
+    ev = L.evolve(rho0, times, basis=basis)
+    try:
+        ss = L.steady_state()
+    except ValueError as exc:  # e.g. a level the collisions never reach (a dark state of --site)
+        ss, ss_note = None, str(exc)
     t_dyn = time.perf_counter() - t1
     states = ev.states_float()
     beta_eff, beta_eff_note = beta_eff_where_resolved(states, chain, ev.error_estimate, 0, 2)
-    es = chain.eigensystem()
-    gibbs = ob.gibbs_state(chain, beta)
-    loc = ob.local_thermal_state(chain, beta)
+    ratio, ratio_note = ratio_where_resolved(states, chain, ev.error_estimate)
+    gibbs = ob.gibbs_state(chain, bath.beta)
+    loc = ob.local_thermal_state(chain, bath.beta, site=coupling.site)
     pops = np.real(np.einsum("tii->ti", states))
-    rho_ss = np.asarray(ss)
     diag = cmap.diagnostics()
-    same, inter = sum_rule_residuals(cmap.tensor, es.bands, beta, h)
-    # slowest relaxation rate of (71): the smallest |Re lambda| over the non-zero eigenvalues
-    rates = np.sort(-np.linalg.eigvals(L.superoperator_float()).real)
-    relaxation_time = float(1.0 / rates[1]) if rates[1] > 0 else float("inf")
+    same, inter = sum_rule_residuals(cmap.tensor, es.bands, bath.beta, chain.h)
+    relaxation_time = relaxation_time_of(L)
     return {
-        "eps": float(eps),
-        "map": kind,
+        "eps": float(chain.eps),
+        "map": opts.kind,
+        "map_options": opts.to_dict(),
+        "site": coupling.site,
         "times": [float(t) for t in times],
         "populations": pops.tolist(),
         "band_populations": ob.band_populations(states, chain).tolist(),
-        "ratio_123_00": ob.band_ratio(states, chain).tolist(),
+        "ratio_123_00": ratio,
+        "ratio_123_00_note": ratio_note,
         "beta_eff_0_2": beta_eff,
         "beta_eff_0_2_note": beta_eff_note,
         "rho_23": (np.stack([states[:, 2, 3].real, states[:, 2, 3].imag], axis=1).tolist() if d >= 4
                    else [None] * len(states)),  # Fig. 3's coherence needs levels 2 and 3
         "error_estimate": [float(x) for x in ev.error_estimate],
         "error": _jsonable(ev.error.to_dict()),
-        "stationary": {
-            "populations": np.real(np.diag(rho_ss)).tolist(),
-            "trace_distance_gibbs": float(ob.trace_distance(rho_ss, gibbs)),
-            "trace_distance_local_thermal": float(ob.trace_distance(rho_ss, loc)),
+        "stationary": ({"unique": False, "note": ss_note} if ss is None else {
+            "unique": True,
+            "populations": np.real(np.diag(np.asarray(ss))).tolist(),
+            "trace_distance_gibbs": float(ob.trace_distance(np.asarray(ss), gibbs)),
+            "trace_distance_local_thermal": float(ob.trace_distance(np.asarray(ss), loc)),
             "residual": float(ss.residual),
             "error_estimate": float(ss.error_estimate),
             "error": _jsonable(ss.error.to_dict()),
-        },
+        }),
         "relaxation_time": relaxation_time,
         "sum_rule_same_band": same,
         "sum_rule_inter_band": inter,
@@ -152,6 +169,44 @@ def run_one(N, h, eps, beta, m, g, sigma_p, Gamma, kind, times, ladder="paper", 
         "energies": [float(x) for x in es.energies],
         "seconds": {"map": t_map, "dynamics": t_dyn},
     }
+
+
+def relaxation_time_of(L):
+    """``1 / gap`` of (71): the gap is the smallest ``|Re lambda|`` over the non-zero eigenvalues of L.
+
+    The eigenvalues are those of L's invariant blocks (:meth:`symcoll.dynamics.Lindbladian.blocks`,
+    the connected components of its non-zero pattern: L is block diagonal up to a permutation,
+    so their union is L's spectrum), which is much cheaper than one dense ``d^2 x d^2`` problem
+    for the global (45) and local (54)-(56) maps.  ``inf`` when the gap is not positive.
+    """
+    Lf = L.superoperator_float()
+    lam = np.concatenate([np.linalg.eigvals(Lf[np.ix_(idx, idx)]) for idx in L.blocks()])
+    rates = np.sort(-lam.real)
+    return float(1.0 / rates[1]) if len(rates) > 1 and rates[1] > 0 else float("inf")
+
+
+def _run_one_scalars(N, h, eps, beta, m, g, sigma_p, Gamma, kind, times, ladder="paper", tol=None, dps=None):
+    """The old scalar form of :func:`run_one` (kept for callers that still use it)."""
+    from .model import DeltaCoupling, EffusionBath, QubitChain
+
+    warnings.warn("run_one(N, h, eps, beta, m, g, sigma_p, Gamma, kind, times, ...) is deprecated: pass the model "
+                  "objects, run_one(chain, bath, coupling, Gamma, MapOptions(kind, tol=, dps=), times)",
+                  DeprecationWarning, stacklevel=3)
+    return run_one(QubitChain(N, h, eps, ladder=ladder), EffusionBath(beta, m, sigma_p), DeltaCoupling(g, site=1),
+                   Gamma, MapOptions(kind, tol=tol, dps=dps), times)
+
+
+def basis_state(chain, band):
+    """``|k><k|`` (eigenbasis) for the eigenstate ``k`` spanning excitation band ``band`` (0 or N).
+
+    Bands 0 (``|0..0>``, no excitation: the paper's initial state) and N (``|1..1>``, every
+    qubit excited) hold one state each, an eigenstate of H(eps) for every eps.
+    """
+    bands = np.asarray(chain.eigensystem().bands)
+    (k,) = np.flatnonzero(bands == band)
+    rho = np.zeros((chain.dim, chain.dim), dtype=complex)
+    rho[k, k] = 1.0
+    return rho
 
 
 def complete_positivity_report(cmap, caught=()):
@@ -237,6 +292,33 @@ def beta_eff_where_resolved(states, chain, error_estimate, j=0, k=2):
     return values, note
 
 
+def ratio_where_resolved(states, chain, error_estimate, band=1):
+    """The band ratio (74) ``rho_band / rho_00`` at each time, ``None`` where it is not defined.
+
+    Eq. (74) generalised to any N >= 1 (:func:`symcoll.observables.band_ratio`; for N = 3 and
+    band 1, ``rho_123 / rho_00``).  Where ``rho_00`` is not above the state's error estimate
+    (e.g. at t = 0 from an excited initial state) the ratio is not defined.
+
+    Returns
+    -------
+    values : list of float or None
+    note : str or None
+        Why and how often a value is ``None``; ``None`` if every value is defined.
+    """
+    from . import observables as ob
+
+    p00 = np.real(states[:, 0, 0])
+    ok = p00 > np.asarray(error_estimate, dtype=float)
+    values = [None] * len(ok)
+    if ok.any():
+        for i, v in zip(np.flatnonzero(ok), ob.band_ratio(states[ok], chain, band)):
+            values[i] = float(v)
+    if ok.all():
+        return values, None
+    return values, (f"null at {int((~ok).sum())} of {len(ok)} times: rho_00 is not above the state's error "
+                    f"estimate there, so the ratio (74) is not defined")
+
+
 def _jsonable(obj):
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
@@ -291,16 +373,22 @@ class PaperRun:
         }
 
 
-def reference_values(N, h, eps, beta, ladder):
-    """Gibbs (72) and local-thermal (73) ratios rho_123/rho_00 and populations for one eps."""
-    from . import observables as ob
-    from .model import QubitChain
+def model(params, eps, ladder="paper"):
+    """The model objects of one eps: ``(QubitChain (64), EffusionBath (40)-(41), DeltaCoupling (65) on qubit 1)``."""
+    from .model import DeltaCoupling, EffusionBath, QubitChain
 
-    chain = QubitChain(N, h, eps, ladder=ladder)
+    return (QubitChain(params["N"], params["h"], eps, ladder=ladder),
+            EffusionBath(params["beta"], params["m"], params["sigma_p"]), DeltaCoupling(params["g"], site=1))
+
+
+def reference_values(chain, beta):
+    """Gibbs (72) and local-thermal (73) ratios (74) and populations of ``chain`` at inverse temperature ``beta``."""
+    from . import observables as ob
+
     gibbs = ob.gibbs_state(chain, beta)
     loc = ob.local_thermal_state(chain, beta)
     return {
-        "eps": float(eps),
+        "eps": float(chain.eps),
         "gibbs_ratio": float(ob.band_ratio(gibbs[None], chain)[0]),
         "local_thermal_ratio": float(ob.band_ratio(loc[None], chain)[0]),
         "gibbs_populations": np.real(np.diag(gibbs)).tolist(),
@@ -309,24 +397,37 @@ def reference_values(N, h, eps, beta, ladder):
     }
 
 
+def time_grid(params):
+    """The log-spaced times ``t_min .. t_max`` (``n_times`` of them) of a parameter dict."""
+    return np.logspace(np.log10(params["t_min"]), np.log10(params["t_max"]), int(params["n_times"]))
+
+
 def run_paper(params=None, ladder="paper", progress=True) -> PaperRun:
-    """Compute every (eps, map) run of Sec. VI E with the given parameters."""
-    p = dict(PAPER_PARAMETERS if params is None else params)
-    times = np.logspace(np.log10(p["t_min"]), np.log10(p["t_max"]), int(p["n_times"]))
+    """Compute every (eps, map) run of Sec. VI E with the given parameters.
+
+    Parameters
+    ----------
+    params : mapping, optional
+        Default :data:`PAPER_PARAMETERS`; missing keys take the paper's values and every value
+        is checked first (:func:`symcoll.parameters.resolve_parameters`).
+    ladder : {"paper", "unit"}
+    progress : bool
+        A progress bar on a terminal.
+    """
+    p = resolve_parameters(params, ladder=ladder)
+    times = time_grid(p)
     jobs = [(eps, kind) for eps in p["eps"] for kind in p["maps"]]
     jobs += [(eps, "exact") for eps in p["eps_sweep"] if eps not in p["eps"]]
     out = PaperRun(parameters=p, ladder=ladder)
     bar = _Progress(len(jobs), "symcoll paper") if progress else _Progress(0, "")
     t0 = time.perf_counter()
     for eps, kind in jobs:
-        out.runs.append(
-            run_one(p["N"], p["h"], eps, p["beta"], p["m"], p["g"], p["sigma_p"], p["Gamma"], kind,
-                    times, ladder=ladder, tol=p["tol"])
-        )
+        chain, bath, coupling = model(p, eps, ladder)
+        out.runs.append(run_one(chain, bath, coupling, p["Gamma"], MapOptions(kind, tol=p["tol"]), times))
         bar.update(f"eps={eps:g} {kind}")
     bar.close()
     all_eps = sorted(set(p["eps"]) | set(p["eps_sweep"]), reverse=True)
-    out.references = [reference_values(p["N"], p["h"], e, p["beta"], ladder) for e in all_eps]
+    out.references = [reference_values(model(p, e, ladder)[0], p["beta"]) for e in all_eps]
     out.seconds = time.perf_counter() - t0
     return out
 
@@ -337,8 +438,9 @@ def validate_high_precision(run, dps, eps_values=None, kinds=("global", "local")
     For each eps in ``eps_values`` (default: the largest and smallest eps of the run):
 
     * kinds in ``kinds``: the whole pipeline (map (45) or (54)-(56) and propagation of (71))
-      is redone at ``dps`` digits; the largest entry difference of rho(t) at ``n_check`` times
-      is compared with the float64 run's ``error_estimate`` at those times;
+      is redone at ``dps`` digits, with the map tolerance tied to ``dps``
+      (:meth:`symcoll.numeric.Tolerances.map_default`); the largest entry difference of rho(t)
+      at ``n_check`` times is compared with the float64 run's ``error_estimate`` at those times;
     * the exact map (38): the float64 tensor is promoted exactly to mpmath and propagated at
       ``dps`` digits, which isolates the propagation error (the map's own error is checked
       against 30-40 digit maps in the test suite).
@@ -347,12 +449,9 @@ def validate_high_precision(run, dps, eps_values=None, kinds=("global", "local")
     float64 run's error estimate at those times: this checks the estimate's honesty).
     """
     from .dynamics import Lindbladian, TensorMap
-    from .maps import collision_map
-    from .model import DeltaCoupling, EffusionBath, QubitChain
 
     p = run.parameters
     eps_values = eps_values or sorted({max(p["eps"]), min(p["eps"])}, reverse=True)
-    tol = max(10.0 ** (-(int(dps) - 8)), 1e-40)
     jobs = [(e, k) for e in eps_values for k in kinds] + [(e, "exact") for e in eps_values]
     bar = _Progress(len(jobs), f"validation at {dps} digits") if progress else _Progress(0, "")
     out = []
@@ -362,27 +461,22 @@ def validate_high_precision(run, dps, eps_values=None, kinds=("global", "local")
             continue
         idx = np.unique(np.linspace(0, len(r["times"]) - 1, n_check).round().astype(int))
         times = np.asarray(r["times"])[idx]
-        chain = QubitChain(p["N"], p["h"], eps, ladder=run.ladder)
-        bath = EffusionBath(p["beta"], p["m"], p["sigma_p"])
-        coupling = DeltaCoupling(p["g"], site=1)
+        chain, bath, coupling = model(p, eps, run.ladder)
         t0 = time.perf_counter()
         if kind == "exact":
-            fmap = collision_map(chain, bath, coupling, kind="exact", tol=p["tol"])
+            fmap = MapOptions("exact", tol=p["tol"]).build(chain, bath, coupling)
             cmap = TensorMap(fmap.tensor, chain, 0.0, "exact (float64 tensor promoted)", dps=dps)
             what = "propagation of the float64 exact map (38) at high precision"
         else:
-            cmap = collision_map(chain, bath, coupling, kind=kind, dps=dps, tol=tol)
+            cmap = MapOptions(kind, dps=dps).build(chain, bath, coupling)  # tol: Tolerances.map_default(dps)
             what = f"map ({'45' if kind == 'global' else '54-56'}) and propagation at high precision"
-        L = Lindbladian(chain, cmap, p["Gamma"])
-        d = 2 ** p["N"]
-        rho0 = np.zeros((d, d), dtype=complex)
-        rho0[0, 0] = 1.0
-        ev = L.evolve(rho0, times)
+        ev = Lindbladian(chain, cmap, p["Gamma"]).evolve(basis_state(chain, 0), times)
         hp = ev.states_float()
         fl = np.array([np.array(r["populations"][i]) for i in idx])
-        diff_pop = np.max(np.abs(np.real(np.einsum("tii->ti", hp)) - fl), axis=1)
-        r23 = np.array([complex(*r["rho_23"][i]) for i in idx])
-        diff = np.maximum(diff_pop, np.abs(hp[:, 2, 3] - r23))
+        diff = np.max(np.abs(np.real(np.einsum("tii->ti", hp)) - fl), axis=1)
+        if chain.dim >= 4:
+            r23 = np.array([complex(*r["rho_23"][i]) for i in idx])
+            diff = np.maximum(diff, np.abs(hp[:, 2, 3] - r23))
         bound = np.asarray(r["error_estimate"])[idx]
         if kind == "exact":
             parts = r["error"]["parts"]
@@ -400,28 +494,66 @@ def validate_high_precision(run, dps, eps_values=None, kinds=("global", "local")
 #: The files of one ``symcoll paper`` run (committed together with ``manifest.json``).
 OUTPUT_NAMES = ("fig2.png", "fig3.png", "fig4.png", "results.json", "report.md")
 
+#: The ``symcoll paper`` flag of each parameter name that starts the model's error messages.
+PAPER_FLAGS = dict({name: info.flag for name, info in PARAMETERS.items() if info.flag.startswith("--")},
+                   times="--times", dps="--dps")
+
+
+def paper_overrides(args) -> dict:
+    """``{parameter: value}`` for every model or grid option given to ``symcoll paper``.
+
+    ``--eps`` without ``--eps-sweep`` makes the sweep the same list (no extra runs).
+
+    Raises
+    ------
+    ValueError
+        A list or time grid that cannot be read (the message names the flag).
+    """
+    from .cli import parse_grid, parse_list
+
+    over = {name: getattr(args, name) for name in ("N", "h", "beta", "m", "g", "sigma_p", "Gamma")
+            if getattr(args, name, None) is not None}
+    for name, kind in (("eps", float), ("eps_sweep", float), ("maps", str)):
+        text = getattr(args, name, None)
+        if text is not None:
+            over[name] = parse_list(text, PARAMETERS[name].flag, kind)
+    if "eps" in over and "eps_sweep" not in over:
+        over["eps_sweep"] = list(over["eps"])
+    if getattr(args, "times", None) is not None:
+        over["t_min"], over["t_max"], over["n_times"] = parse_grid(args.times, "--times")
+    return over
+
 
 def main(args) -> int:
     """``symcoll paper``: write figures, results.json and report.md into ``args.out`` as one set.
 
-    Every option is checked before the computation starts (``--dps``, then ``--out`` through
+    Every option is checked before the computation starts (the parameters through
+    :func:`symcoll.parameters.resolve_parameters`, ``--dps``, then ``--out`` through
     :class:`symcoll.outputs.OutputSet`, which also locks the directory against a concurrent
     run).  The files are written into a staging directory and moved into ``args.out`` together,
     with ``manifest.json`` last (:mod:`symcoll.outputs`); an interrupted or failed run leaves
-    ``args.out`` as it was.
+    ``args.out`` as it was.  ``results.json`` records the parameters used, the options given
+    (``"overrides"``) and the command line.
     """
+    from .cli import naming_flags
     from .figures import make_figures
+    from .numeric import _check_dps
     from .report import write_report
 
-    params = dict(QUICK_PARAMETERS if args.quick else PAPER_PARAMETERS)
-    if args.dps is not None:
-        with _naming_flags({"dps": "--dps"}):
+    with naming_flags(PAPER_FLAGS):
+        overrides = paper_overrides(args)
+        params = resolve_parameters(QUICK_PARAMETERS if args.quick else PAPER_PARAMETERS, ladder=args.ladder,
+                                    **overrides)
+        if args.dps is not None:
             _check_dps(args.dps)
+    command = shlex.join(["symcoll"] + [str(a) for a in getattr(args, "argv", None) or ["paper"]])
     with OutputSet(args.out, OUTPUT_NAMES, command="symcoll paper") as out:
         run = run_paper(params, ladder=args.ladder)
         if args.dps is not None:
             run.validation = validate_high_precision(run, args.dps)
-        atomic_write(out.path("results.json"), lambda fh: json.dump(run.to_json(), fh, indent=1))
+        results = dict(run.to_json(), command=command, defaults="quick" if args.quick else "paper",
+                       overrides=overrides)
+        atomic_write(out.path("results.json"), lambda fh: json.dump(results, fh, indent=1))
         make_figures(run, out.staging)
         _, counts = write_report(run, out.staging)
         out.commit()
@@ -429,103 +561,4 @@ def main(args) -> int:
         print(f"wrote {os.path.join(args.out, name)}")
     print(f"claims: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['NOT TESTED']} NOT TESTED "
           f"(see {os.path.join(args.out, 'report.md')}); {run.seconds:.1f} s")
-    return 0
-
-
-#: The ``symcoll evolve`` flag of each parameter whose name starts the model's error messages.
-EVOLVE_FLAGS = {"N": "--N", "h": "--h", "eps": "--eps", "beta": "--beta", "m": "--m", "g": "--g",
-                "sigma_p": "--sigma-p", "Gamma": "--Gamma", "dps": "--dps", "times": "--times",
-                "ladder": "--ladder"}
-
-
-@contextlib.contextmanager
-def _naming_flags(flags):
-    """Re-raise a ValueError/TypeError whose message starts with a parameter name of ``flags``
-    with that name replaced by the command-line flag (``h must be > 0`` -> ``--h must be > 0``)."""
-    try:
-        yield
-    except (ValueError, TypeError) as exc:
-        msg = str(exc)
-        for name, flag in flags.items():
-            if msg.startswith(name + " "):
-                raise (ValueError if isinstance(exc, ValueError) else TypeError)(flag + msg[len(name):]) from exc
-        raise
-
-
-def _parse_times(text):
-    """The times of ``--times``: ``'t1,t2,...'`` or ``'start:stop:count'`` (``count`` log-spaced times)."""
-    text = str(text).strip()
-    form = "'t1,t2,...' or 'start:stop:count' (log-spaced)"
-    try:
-        if ":" in text:
-            a, b, n = text.split(":")
-            a, b, n = float(a), float(b), int(n)
-        else:
-            return np.array([float(x) for x in text.split(",") if x.strip()])
-    except ValueError:
-        raise ValueError(f"times must be {form}, with numbers and an integer count (got {text!r})") from None
-    if not (a > 0 and b > a and n >= 1):
-        raise ValueError(f"times start:stop:count needs 0 < start < stop and count >= 1 (got {text!r})")
-    return np.logspace(np.log10(a), np.log10(b), n)
-
-
-def check_evolve_options(args):
-    """Check every option of ``symcoll evolve`` before computing; return the times.
-
-    Reuses the model's own validation (:class:`~symcoll.model.QubitChain`,
-    :class:`~symcoll.model.EffusionBath`, :class:`~symcoll.model.DeltaCoupling`, the
-    Lindbladian's checks of Gamma and of the times, the mpmath precision check); the messages
-    name the flag (``--h must be > 0, ...``).
-
-    Raises
-    ------
-    ValueError, TypeError
-    """
-    from .dynamics import _check_gamma, _check_times
-    from .model import DeltaCoupling, EffusionBath, QubitChain
-
-    with _naming_flags(EVOLVE_FLAGS):
-        times = _check_times(_parse_times(args.times))
-        QubitChain(args.N, args.h, args.eps, ladder=args.ladder)
-        EffusionBath(args.beta, args.m, args.sigma_p)
-        DeltaCoupling(args.g, site=1)
-        _check_gamma(args.Gamma)
-        if args.dps is not None:
-            _check_dps(args.dps)
-    return times
-
-
-def evolve_main(args) -> int:
-    """``symcoll evolve``: one run; prints a table or the JSON entry of ``results.json``."""
-    times = check_evolve_options(args)
-    with _naming_flags(EVOLVE_FLAGS):
-        res = run_one(args.N, args.h, args.eps, args.beta, args.m, args.g, args.sigma_p, args.Gamma,
-                      args.kind, times, ladder=args.ladder, dps=args.dps)
-    res["ladder"] = args.ladder
-    if args.json:
-        json.dump(res, sys.stdout, indent=1)
-        print()
-        return 0
-    print(f"# symcoll {__version__}  N={args.N} h={args.h} eps={args.eps:g} beta={args.beta} m={args.m} "
-          f"g={args.g} sigma_p={args.sigma_p} Gamma={args.Gamma} map={args.kind} "
-          f"ladder={args.ladder} ({cv.LADDER_DESCRIPTIONS[args.ladder]})")
-    print(f"# map entry error {res['map_error_estimate']:.2e} ("
-          + ("bound" if res["map_error"]["rigorous"] else "estimate") + ")")
-    cp = res["complete_positivity"]
-    if cp["checked"]:
-        print(f"# complete positivity: smallest Choi eigenvalue {cp['min_choi_eigenvalue']:.2e} "
-              f"(noise estimate {cp['noise_estimate']:.1e})"
-              + ("; NOT completely positive: a property of the incident state (41) at this sigma_p "
-                 "(README: 'Where the model applies')" if cp["warned"] else "; CP within the noise"))
-    print(f"{'t':>12} {'rho_00':>12} {'rho_123/rho_00':>15} {'beta_eff(0->2)':>15} {'|rho_23|':>11} {'error':>9}")
-    for i, t in enumerate(res["times"]):
-        be = res["beta_eff_0_2"][i]
-        r23 = "n/a" if res["rho_23"][i] is None else format(math.hypot(*res["rho_23"][i]), ".3e")
-        print(f"{t:12.4e} {res['populations'][i][0]:12.8f} {res['ratio_123_00'][i]:15.8f} "
-              f"{'not defined' if be is None else format(be, '.8f'):>15} {r23:>11} {res['error_estimate'][i]:9.1e}")
-    if res["beta_eff_0_2_note"]:
-        print(f"# beta_eff(0->2) {res['beta_eff_0_2_note']}")
-    st = res["stationary"]
-    print(f"# stationary: trace distance to Gibbs {st['trace_distance_gibbs']:.3e}, "
-          f"to local thermal {st['trace_distance_local_thermal']:.3e}")
     return 0

@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+from symcoll.parameters import MODEL_PARAMETERS, PAPER_PARAMETERS
+
 
 def pytest_addoption(parser):
     parser.addoption(
@@ -23,8 +25,8 @@ def rng():
     return np.random.default_rng(20261125)
 
 
-# The paper's parameters (Sec. VI E).
-PAPER = dict(N=3, beta=0.1, m=0.1, g=50.0, Gamma=1.0, sigma_p=0.5, h=4.0)
+# The paper's model parameters (Sec. VI E), from their one source.
+PAPER = {name: PAPER_PARAMETERS[name] for name in MODEL_PARAMETERS}
 
 
 @pytest.fixture

@@ -122,3 +122,18 @@ def test_sum_rule_residuals_detect_a_wrong_weight():
     assert same < 1e-12 and inter < 1e-12
     wrong, _ = sum_rule_residuals(S.tensor, bands, 0.1, -4.0)  # e^{+beta h} instead of e^{-beta h}
     assert wrong > 1e-2
+
+
+@pytest.mark.parametrize("N", [1, 2])
+def test_figures_for_small_chains(tmp_path, N):
+    """`symcoll paper --N 1/2`: the figures are drawn (levels that exist; beta_eff and rho_23 where applicable)."""
+    from symcoll.figures import make_figures
+    from symcoll.paper import QUICK_PARAMETERS, run_paper
+
+    run = run_paper(dict(QUICK_PARAMETERS, N=N, eps=[0.1], eps_sweep=[0.1], t_min=0.1, t_max=100.0,
+                         n_times=5), progress=False)
+    paths = make_figures(run, str(tmp_path))
+    assert [os.path.basename(p) for p in paths] == ["fig2.png", "fig3.png", "fig4.png"]
+    for p in paths:
+        with open(p, "rb") as fh:
+            assert fh.read(8) == b"\x89PNG\r\n\x1a\n"

@@ -26,9 +26,10 @@ import sympy as sp
 
 from ..derive import derivation
 from ..numeric import get_context
+from ..parameters import PAPER_PARAMETERS
 
-# Paper's parameters (Sec. VI E).
-PAPER_PARAMS = dict(beta="0.1", m="0.1", g="50", h="4")
+# The paper's parameters (Sec. VI E; symcoll.parameters), as decimal strings for exact mpmath input.
+PAPER_PARAMS = {name: repr(float(PAPER_PARAMETERS[name])) for name in ("beta", "m", "g", "h")}
 
 p, pp, m, beta, h, g, hbar = sp.symbols("p p' m beta h g hbar", positive=True)
 
