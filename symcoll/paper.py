@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import os
 import shlex
 import sys
@@ -66,7 +65,7 @@ class _Progress:
 
 
 # ----------------------------------------------------------------------------- one run
-def run_one(chain, bath, coupling, Gamma, options, times, *legacy, rho0=None, basis="eigen", **legacy_kw):
+def run_one(chain, bath, coupling, Gamma, options, times, rho0=None, basis="eigen"):
     """Evolve ``rho0`` under Eq. (71) with the collision map of ``options`` and collect the observables.
 
     Parameters
@@ -92,14 +91,7 @@ def run_one(chain, bath, coupling, Gamma, options, times, *legacy, rho0=None, ba
     -------
     dict
         JSON-ready, the fields of one entry of ``results.json``'s ``"runs"``.
-
-    Notes
-    -----
-    The old form ``run_one(N, h, eps, beta, m, g, sigma_p, Gamma, kind, times, ladder=, tol=, dps=)``
-    still works (a :class:`DeprecationWarning`): it builds the model objects and calls this one.
     """
-    if legacy or legacy_kw or isinstance(chain, numbers.Integral):
-        return _run_one_scalars(chain, bath, coupling, Gamma, options, times, *legacy, **legacy_kw)
     from . import observables as ob
     from .dynamics import Lindbladian
 
@@ -183,17 +175,6 @@ def relaxation_time_of(L):
     lam = np.concatenate([np.linalg.eigvals(Lf[np.ix_(idx, idx)]) for idx in L.blocks()])
     rates = np.sort(-lam.real)
     return float(1.0 / rates[1]) if len(rates) > 1 and rates[1] > 0 else float("inf")
-
-
-def _run_one_scalars(N, h, eps, beta, m, g, sigma_p, Gamma, kind, times, ladder="paper", tol=None, dps=None):
-    """The old scalar form of :func:`run_one` (kept for callers that still use it)."""
-    from .model import DeltaCoupling, EffusionBath, QubitChain
-
-    warnings.warn("run_one(N, h, eps, beta, m, g, sigma_p, Gamma, kind, times, ...) is deprecated: pass the model "
-                  "objects, run_one(chain, bath, coupling, Gamma, MapOptions(kind, tol=, dps=), times)",
-                  DeprecationWarning, stacklevel=3)
-    return run_one(QubitChain(N, h, eps, ladder=ladder), EffusionBath(beta, m, sigma_p), DeltaCoupling(g, site=1),
-                   Gamma, MapOptions(kind, tol=tol, dps=dps), times)
 
 
 def basis_state(chain, band):

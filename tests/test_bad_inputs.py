@@ -260,11 +260,11 @@ def test_cp_defect_reported_in_evolve_output(capsys):
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", NotCompletelyPositiveWarning)  # recorded, never raised
-        res = run_one(1, 4.0, 0.0, BETA, M, G, 2.0, 1.0, "exact", [1.0, 10.0])
+        res = run_one(QubitChain(1, 4.0, 0.0), EffusionBath(BETA, M, 2.0), CPL, 1.0, "exact", [1.0, 10.0])
     cp = res["complete_positivity"]
     assert cp["checked"] and cp["warned"] and cp["min_choi_eigenvalue"] < -1e-5
     assert "incident state (41)" in cp["message"]
-    assert run_one(1, 4.0, 0.0, BETA, M, G, 0.5, 1.0, "global", [1.0])["complete_positivity"]["checked"] is False
+    assert run_one(QubitChain(1, 4.0, 0.0), BATH, CPL, 1.0, "global", [1.0])["complete_positivity"]["checked"] is False
     assert main(["evolve", "--N", "1", "--eps", "0", "--sigma-p", "2", "--times", "1,10"]) == 0
     out = capsys.readouterr().out
     assert "NOT completely positive" in out and "smallest Choi eigenvalue -" in out

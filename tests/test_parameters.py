@@ -7,7 +7,6 @@
 * :class:`MapOptions` carries ``kind, tol, storage, smatrix, dps`` and builds the map that
   :func:`collision_map` builds with the same options; :func:`run_one` takes the model objects.
 """
-import warnings
 
 import numpy as np
 import pytest
@@ -111,15 +110,12 @@ def test_map_options_build_the_same_map_as_collision_map():
         MapOptions("exact", storage="compact").build(chain, bath, coupling)  # checked by collision_map itself
 
 
-def test_run_one_takes_the_model_objects_and_the_old_form_still_works():
+def test_run_one_takes_the_model_objects():
     from symcoll.paper import run_one
 
     chain, bath, coupling = QubitChain(2, 4.0, 0.1), EffusionBath(0.1, 0.1, 0.5), DeltaCoupling(50.0)
     new = run_one(chain, bath, coupling, 1.0, MapOptions("global", tol=1e-10), [1.0, 10.0])
     assert new["map_options"] == {"kind": "global", "tol": 1e-10, "storage": "auto", "smatrix": "auto", "dps": None}
     assert new["site"] == 1 and len(new["populations"][0]) == 4
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        old = run_one(2, 4.0, 0.1, 0.1, 0.1, 50.0, 0.5, 1.0, "global", [1.0, 10.0], tol=1e-10)
-    assert any(issubclass(w.category, DeprecationWarning) for w in caught)
-    assert old["populations"] == new["populations"] and old["map_options"] == new["map_options"]
+    with pytest.raises(TypeError):  # the old 13-scalar form is gone
+        run_one(2, 4.0, 0.1, 0.1, 0.1, 50.0, 0.5, 1.0, "global", [1.0, 10.0], tol=1e-10)
