@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from symcoll import QubitChain
-from symcoll import model
+from symcoll import chain as model  # the chain module holds DENSE_MEMORY_LIMIT
 
 MiB = 2**20
 GiB = 2**30

@@ -1,0 +1,352 @@
+"""The qubit chain of Eqs. (47) and (64): ``H(eps) = H_loc + eps H_int``, built lazily.
+
+:class:`QubitChain` stores only its parameters and the hopping pairs; dense matrices and the
+eigenbasis (built band by band from ``[H_loc, H_int] = 0``, exact to rounding for every eps)
+are made on demand, with their memory and time estimated first and refused above
+:data:`DENSE_MEMORY_LIMIT`.  Re-exported by :mod:`symcoll.model`.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import conventions as cv
+from .model import Eigensystem, System, _canonical_degenerate_basis, _group_close, _real_param, to_ctx
+from .numeric import Tolerances, get_context
+
+MAX_CHAIN_QUBITS = 14
+"""Largest N a :class:`QubitChain` accepts.
+
+Construction builds nothing of size ``2**N``; but the eigenbasis is a dense
+``2**N x 2**N`` matrix (2 GiB at N = 14, 8 GiB at N = 15), so beyond 14 nothing fits
+in :data:`DENSE_MEMORY_LIMIT`."""
+
+DENSE_MEMORY_LIMIT = 4 * 2**30
+"""Largest estimated memory (bytes) of a dense chain matrix or eigenbasis symcoll will build.
+
+:meth:`QubitChain.hamiltonian`, :meth:`QubitChain.h_int_matrix`,
+:meth:`QubitChain.h_loc_matrix` and :meth:`QubitChain.eigensystem` estimate their
+memory up front and raise ``ValueError`` with the estimate above this limit.  Raise it
+(``symcoll.chain.DENSE_MEMORY_LIMIT = 16 * 2**30``) if the machine has the memory."""
+
+MP_ENTRY_BYTES = 200
+"""Estimated bytes of one mpmath real number apart from its mantissa digits: the mpf
+object (64 B), its tuple (72 B) and the exponent and mantissa integers (~60 B); the
+mantissa adds ``dps log2(10) / 8 ~ 0.42 dps`` bytes (``sys.getsizeof``, pure-Python backend)."""
+
+
+class QubitChain(System):
+    """The qubit chain of Eq. (64), ``H(eps) = H_loc + eps H_int`` (Eq. (47)).
+
+    ``H_loc = sum_i h (sigma_z^(i) + I)/2`` and
+    ``H_int = sum_{i=1}^{N-1} [sigma_+^(i) sigma_-^(i+1) + h.c.]``.
+    The paper prints "+ c.c." in (64); with "c.c." H would not be Hermitian, so the
+    Hermitian conjugate is meant (see README_derivations.md).
+
+    Parameters
+    ----------
+    N : int
+        Number of qubits, ``1 <= N <= 14`` (:data:`MAX_CHAIN_QUBITS`).
+    h : float
+        Qubit energy, ``h > 0``.
+    eps : float
+        Inter-qubit coupling, ``eps >= 0``.
+    ladder : {"paper", "unit"}
+        ``"paper"``: ``sigma_pm = sigma_x pm i sigma_y`` as printed (hopping ``4 eps``);
+        ``"unit"``: ``sigma_+ = |1><0|`` (hopping ``eps``).
+
+    Notes
+    -----
+    Construction only validates the parameters (microseconds, a few hundred bytes, for
+    every N).  ``H_int`` is available sparse (:meth:`h_int_sparse`); the dense matrices
+    and the eigenbasis are built on demand (the eigenbasis band by band from the band
+    blocks of ``H_int``) after estimating their memory, and refused with the estimate
+    above :data:`DENSE_MEMORY_LIMIT` (float64 eigenbasis: about 0.2 / 0.75 / 3.0 GiB
+    at N = 12 / 13 / 14).
+
+    Examples
+    --------
+    >>> from symcoll import QubitChain
+    >>> chain = QubitChain(3, h=4, eps=0.1)
+    >>> [round(float(x), 4) for x in chain.eigensystem().energies[:4]]
+    [0.0, 3.4343, 4.0, 4.5657]
+    """
+
+    def __init__(self, N, h, eps, ladder: str = "paper"):
+        if isinstance(N, bool) or not isinstance(N, (int, np.integer)):
+            raise TypeError(f"N must be an integer number of qubits (got {N!r})")
+        if not 1 <= N <= MAX_CHAIN_QUBITS:
+            size = f" ({8 * 4**N / 2**30:.0f} GiB at N = {N})" if MAX_CHAIN_QUBITS < N <= 64 else ""
+            raise ValueError(
+                f"N must be in 1..{MAX_CHAIN_QUBITS} (got {N}); the dimension is 2**N, the eigenbasis a dense "
+                f"2**N x 2**N matrix{size} and the collision tensor 2**(4N) numbers"
+            )
+        self.N = int(N)
+        self.h = _real_param("h", h, positive=True)
+        self.eps = _real_param("eps", eps, nonneg=True)
+        self.ladder = cv.check_ladder(ladder)
+        self.name = f"QubitChain(N={self.N}, h={self.h}, eps={self.eps}, ladder={self.ladder!r})"
+        self._eig_cache = {}
+        # Nothing of size 2**N is built here (O(N) time and memory): the matrices are
+        # made on demand from the hopping pairs, the eigenbasis band by band.
+        self._amplitude = cv.LADDER_CONVENTIONS[self.ladder] ** 2  # H_int entry: sigma_+ sigma_- = f**2
+
+    def __repr__(self):
+        return self.name
+
+    @property
+    def dim(self) -> int:
+        return 2**self.N
+
+    # -- operators in the local basis (float64) --------------------------------------
+    def _hopping_pairs(self):
+        """Local indices ``(rows, cols)`` of the nonzero entries of ``H_int`` (Eq. (64)), each ``f**2``.
+
+        ``sigma_+^(i) sigma_-^(i+1) + h.c.`` moves one excitation between neighbours i, i+1:
+        it connects the two states whose bits differ exactly by swapping ``s_i != s_(i+1)``.
+        Qubit i is bit ``N - i`` of the index (qubit 1 most significant).  O(N 2**N) memory.
+        """
+        s = np.arange(self.dim)
+        rows, cols = [], []
+        for i in range(1, self.N):
+            lo = self.N - i - 1  # bit of qubit i + 1; qubit i is bit lo + 1
+            src = s[(((s >> lo) ^ (s >> (lo + 1))) & 1).astype(bool)]
+            rows.append(src)
+            cols.append(src ^ (3 << lo))
+        if not rows:
+            return np.zeros(0, dtype=s.dtype), np.zeros(0, dtype=s.dtype)
+        return np.concatenate(rows), np.concatenate(cols)
+
+    def _band_blocks(self):
+        """Yield ``(n, idx, block)`` for n = 0..N: the local indices with n excitations (ascending)
+        and ``H_int[np.ix_(idx, idx)]``, built from the hopping pairs (no ``d x d`` matrix).
+
+        ``H_int`` conserves the excitation number (``[H_loc, H_int] = 0``), so every
+        hopping pair lies inside one band.
+        """
+        nexc = cv.excitation_numbers(self.N)
+        rows, cols = self._hopping_pairs()
+        band_of_pair = nexc[rows]
+        pos = np.empty(self.dim, dtype=np.intp)
+        for n in range(self.N + 1):
+            idx = np.flatnonzero(nexc == n)
+            pos[idx] = np.arange(len(idx))
+            sel = band_of_pair == n
+            block = np.zeros((len(idx), len(idx)))
+            block[pos[rows[sel]], pos[cols[sel]]] = self._amplitude
+            yield n, idx, block
+
+    def _check_dense(self, what, ctx, copies=1):
+        """Refuse (ValueError with the estimate) a dense ``d x d`` matrix above :data:`DENSE_MEMORY_LIMIT`."""
+        d = self.dim
+        per_entry = 8 if not ctx.is_mp else 8 + _mp_entry_bytes(ctx)
+        _check_memory(f"QubitChain(N={self.N}).{what}", copies * per_entry * d * d,
+                      f"a dense {d} x {d} matrix of {ctx.name} numbers",
+                      "use h_int_sparse() (O(N 2**N) memory) or a smaller N")
+
+    def h_loc_matrix(self) -> np.ndarray:
+        """``H_loc`` of Eq. (47) in the local basis (diagonal, ``h`` times excitations)."""
+        self._check_dense("h_loc_matrix()", get_context(None))
+        return np.diag(float(self.h) * cv.excitation_numbers(self.N).astype(float))
+
+    def h_int_matrix(self) -> np.ndarray:
+        """``H_int`` of Eq. (64) in the local basis (real symmetric, with ``+ h.c.``), dense.
+
+        Raises
+        ------
+        ValueError
+            If the ``2**N x 2**N`` matrix exceeds :data:`DENSE_MEMORY_LIMIT` (use :meth:`h_int_sparse`).
+        """
+        self._check_dense("h_int_matrix()", get_context(None))
+        H = np.zeros((self.dim, self.dim))
+        rows, cols = self._hopping_pairs()
+        H[rows, cols] = self._amplitude
+        return H
+
+    def h_int_sparse(self):
+        """``H_int`` of Eq. (64) as a ``scipy.sparse.csr_array`` (float64, ``(N-1) 2**N`` nonzeros)."""
+        import scipy.sparse as sps
+
+        rows, cols = self._hopping_pairs()
+        return sps.csr_array((np.full(len(rows), self._amplitude), (rows, cols)), shape=(self.dim, self.dim))
+
+    def hamiltonian(self, dps=None):
+        """``H(eps)`` of Eq. (64) in the local basis, dense.
+
+        Raises
+        ------
+        ValueError
+            If the ``2**N x 2**N`` matrix exceeds :data:`DENSE_MEMORY_LIMIT`.
+        """
+        ctx = get_context(dps)
+        if not ctx.is_mp:
+            self._check_dense("hamiltonian()", ctx)
+            H = self.h_loc_matrix()
+            rows, cols = self._hopping_pairs()
+            H[rows, cols] = float(self.eps) * self._amplitude
+            return H
+        self._check_dense(f"hamiltonian(dps={ctx.dps})", ctx, copies=4)  # diag, H_int, two products
+        h, eps = to_ctx(ctx, self.h), to_ctx(ctx, self.eps)
+        nexc = cv.excitation_numbers(self.N)
+        return ctx.array(np.diag(nexc).astype(object)) * h + ctx.array(self.h_int_matrix()) * eps
+
+    @property
+    def hopping(self):
+        """Hopping amplitude between neighbours: ``4 eps`` (paper ladder) or ``eps`` (unit)."""
+        return self._amplitude * float(self.eps)
+
+    def fingerprint(self) -> tuple:
+        """Identity of the chain: ``("QubitChain", N, h, eps, ladder)`` (h, eps as float64).
+
+        These determine H(eps) of Eq. (64), its energies and its eigenbasis.
+        """
+        return ("QubitChain", self.N, float(self.h), float(self.eps), self.ladder)
+
+    def is_real_symmetric(self) -> bool:
+        """Always True: H(eps) of Eq. (64) is real symmetric in the local basis."""
+        return True
+
+    def describe(self) -> dict:
+        return {
+            "system": "QubitChain",
+            "N": self.N,
+            "h": float(self.h),
+            "eps": float(self.eps),
+            "ladder": self.ladder,
+            "ladder_description": cv.LADDER_DESCRIPTIONS[self.ladder],
+        }
+
+    def band_degeneracies(self):
+        """``g_n = binomial(N, n)`` for n = 0..N (Fig. 1)."""
+        return [math.comb(self.N, n) for n in range(self.N + 1)]
+
+    def _compute_eigensystem(self, ctx) -> Eigensystem:
+        """Band-by-band eigenbasis (:func:`band_eigensystem`), sized first (:func:`eigensystem_cost`)."""
+        return band_eigensystem(self, ctx)
+
+def _mp_entry_bytes(ctx) -> int:
+    """Estimated bytes of one mpmath number at the context's precision (:data:`MP_ENTRY_BYTES`)."""
+    return MP_ENTRY_BYTES + math.ceil(ctx.dps * math.log2(10) / 8)
+
+
+def _check_memory(what, nbytes, content, instead, seconds=None):
+    """Raise ValueError if the estimate ``nbytes`` exceeds :data:`DENSE_MEMORY_LIMIT`.
+
+    The message names the call, the estimated GiB (and time, if given), the limit and
+    what to do instead.
+    """
+    if nbytes > DENSE_MEMORY_LIMIT:
+        took = "" if seconds is None else f" and {_duration(seconds)}"
+        raise ValueError(
+            f"{what} needs about {nbytes / 2**30:.3g} GiB{took} (estimates; {content}), above the limit "
+            f"symcoll.chain.DENSE_MEMORY_LIMIT = {DENSE_MEMORY_LIMIT / 2**30:.3g} GiB; {instead}, or raise "
+            "the limit if the machine has the memory"
+        )
+
+
+def _duration(seconds) -> str:
+    """``seconds`` in the largest sensible unit (s, min, h, days)."""
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.2g} s"
+
+
+def eigensystem_cost(chain, ctx):
+    """Estimated (bytes, seconds) of :meth:`eigensystem` in ``ctx`` (estimates, not bounds).
+
+    Memory: the ``d x d`` eigenvector matrix, all band eigenvector blocks
+    ``sum_n C(N,n)**2`` (held until the energies are sorted), one band embedded in
+    ``d`` rows (the canonical basis of a degenerate level) and three copies of the
+    largest block inside ``eigh``; mpmath numbers at :data:`MP_ENTRY_BYTES`.  This
+    errs high: float64 traced peaks 10.8 / 166 / 654 MiB at N = 10 / 12 / 13
+    (estimates 12.8 / 197 / 766 MiB).  Time: ``eigh`` of the blocks,
+    ``~ sum_n C(N,n)**3``, plus ``~ d**2`` for the canonical bases, the phase rule and
+    the copies, with rates fitted on a shared 2-core x86 machine (float64 measured
+    1.2 / 7.6 / 42 s at N = 10 / 12 / 13, estimated 0.3 / 7.4 / 44 s; mpmath at 30
+    digits 2e-4 s per ``C**3``); a rough, machine-dependent estimate.
+    """
+    d = chain.dim
+    sizes = chain.band_degeneracies()
+    cmax, sq, cube = max(sizes), sum(c * c for c in sizes), sum(c**3 for c in sizes)
+    if ctx.is_mp:
+        entry = _mp_entry_bytes(ctx)
+        nbytes = (8 + entry) * d * d + entry * (2 * sq + d * cmax)
+        seconds = 1.7e-4 * (1 + ctx.dps / 200) * cube + 2e-6 * d * d
+    else:
+        nbytes = 8 * (d * d + sq + d * cmax + 3 * cmax * cmax)
+        seconds = 2e-9 * cube + 2e-7 * d * d
+    return nbytes, seconds
+
+
+def band_eigensystem(chain, ctx) -> Eigensystem:
+    """Band-by-band eigenbasis: ``eps_j = n_j h + eps lambda_j`` with ``lambda_j`` from H_int.
+
+    Since ``[H_loc, H_int] = 0`` the eigenvectors do not depend on eps > 0, and
+    computing them from ``H_int`` restricted to each band keeps them exact to
+    rounding however small eps is (the gap ratio does not enter).  Only the band
+    blocks of ``H_int`` are built; the memory is estimated up front
+    (:meth:`_eigensystem_cost`) and refused above :data:`DENSE_MEMORY_LIMIT`.
+    """
+    nbytes, seconds = eigensystem_cost(chain, ctx)
+    call = "eigensystem()" if not ctx.is_mp else f"eigensystem(dps={ctx.dps})"
+    _check_memory(f"QubitChain(N={chain.N}).{call}", nbytes,
+                  f"the {chain.dim} x {chain.dim} eigenvector matrix and the band blocks", "use a smaller N",
+                  seconds)
+    d = 2**chain.N
+    h, eps = to_ctx(ctx, chain.h), to_ctx(ctx, chain.eps)
+    energies, vecs, bands, lam_all = [], [], [], []
+    groups = []
+    hint_max = chain._amplitude if chain.N > 1 else 0.0  # max |H_int|
+    tol_lam = Tolerances(ctx.eps).degeneracy(hint_max * d, d)
+    for n, idx, block in chain._band_blocks():
+        if len(idx) == 1:
+            lam = ctx.array([0.0])
+            W = ctx.eye(1)
+        else:
+            lam, W = ctx.eigh(ctx.array(block))
+        lamf = ctx.to_float(lam)
+        if not ctx.is_mp:
+            W = np.array(W, dtype=float)
+        if float(chain.eps) == 0.0:
+            sub = [tuple(range(len(idx)))] if len(idx) > 1 else []
+        else:
+            sub = _group_close(lamf, tol_lam)
+        # column a of the band lives on the rows idx (zero elsewhere); a degenerate group
+        # gets its canonical basis computed on its columns embedded in d rows, as for
+        # a dense U (the result vanishes outside idx too)
+        col = [W[:, a] for a in range(len(idx))]
+        for grp in sub:
+            B = ctx.zeros((d, len(grp)), complex=False) if ctx.is_mp else np.zeros((d, len(grp)))
+            B[idx, :] = W[:, list(grp)]
+            B = _canonical_degenerate_basis(ctx, B, range(len(grp)))
+            for k, a in enumerate(grp):
+                col[a] = B[idx, k]
+        for a in range(len(idx)):
+            energies.append(n * h + eps * lam[a])
+            lam_all.append(lamf[a])
+            vecs.append((idx, col[a]))
+            bands.append(n)
+        groups.append([tuple(len(bands) - len(idx) + a for a in grp) for grp in sub])
+    ef = np.array([float(ctx.to_float(e)) for e in energies])
+    order = sorted(range(d), key=lambda i: (ef[i], bands[i], lam_all[i]))
+    rank = {old: new for new, old in enumerate(order)}
+    E = np.empty(d, dtype=object if ctx.is_mp else float)
+    U = (ctx.zeros((d, d), complex=False) if ctx.is_mp else np.zeros((d, d)))
+    for new, old in enumerate(order):
+        E[new] = energies[old]
+        rows, v = vecs[old]
+        U[rows, new] = v
+    del vecs
+    deg = [tuple(sorted(rank[i] for i in g)) for band_groups in groups for g in band_groups]
+    # accidental degeneracies between bands (possible only for large eps)
+    h_max = max(float(chain.h) * float(chain.N), float(chain.eps) * hint_max)  # max |H|
+    tol_e = Tolerances(ctx.eps).degeneracy(h_max * d, d)
+    in_group = {i: k for k, g in enumerate(deg) for i in g}
+    for grp in _group_close(np.sort(ef), tol_e):
+        k = in_group.get(grp[0])
+        if k is None or any(in_group.get(i) != k for i in grp):  # not inside one band group
+            deg.append(tuple(grp))
+    U = cv.fix_phases(U)
+    return Eigensystem(E, U, sorted(deg), np.array([bands[o] for o in order]), ctx.name)
