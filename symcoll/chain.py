@@ -287,7 +287,7 @@ def band_eigensystem(chain, ctx) -> Eigensystem:
     computing them from ``H_int`` restricted to each band keeps them exact to
     rounding however small eps is (the gap ratio does not enter).  Only the band
     blocks of ``H_int`` are built; the memory is estimated up front
-    (:meth:`_eigensystem_cost`) and refused above :data:`DENSE_MEMORY_LIMIT`.
+    (:func:`eigensystem_cost`) and refused above :data:`DENSE_MEMORY_LIMIT`.
     """
     nbytes, seconds = eigensystem_cost(chain, ctx)
     call = "eigensystem()" if not ctx.is_mp else f"eigensystem(dps={ctx.dps})"
