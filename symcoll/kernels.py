@@ -54,21 +54,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._version import __version__
-from .errors import KernelCacheWarning
+from . import kernel_cache
+from .kernel_cache import CACHE_FORMAT, CACHE_MAGIC, cache_dir  # noqa: F401 (public names of this module)
 
 GENERATOR_VERSION = "1"
-CACHE_FORMAT = "2"
-"""Version of the cache-file layout (header + body); part of every cache key."""
-CACHE_MAGIC = b"# symcoll kernel cache entry, format " + CACHE_FORMAT.encode("ascii")
-"""First line of every cache file."""
+"""Version of the source generator below; part of every cache key (with CACHE_FORMAT)."""
 DEFAULT_MP_DPS = 50
 MODULE_NAME = "symcoll_kernels"
 
@@ -281,12 +276,6 @@ def _module_source(functions, backends, title):
     return "\n\n\n".join(parts) + "\n"
 
 
-def cache_dir() -> Path:
-    """``$SYMCOLL_CACHE/kernels`` if set, else ``./.symcoll-cache/kernels``."""
-    root = os.environ.get("SYMCOLL_CACHE")
-    return (Path(root) if root else Path.cwd() / ".symcoll-cache") / "kernels"
-
-
 def cache_key(name, args, expr, backend, dps, cse, extra=()) -> str:
     """SHA-256 of everything that changes the generated source.
 
@@ -367,103 +356,14 @@ def clear_memo() -> None:
     _KEYS.clear()
 
 
-# ----------------------------------------------------------------------------- the on-disk cache
-class _RejectedEntry(Exception):
-    """A cache file failed its check; the message says why.  Never escapes this module."""
-
-
-def _cache_path(name, backend, key) -> Path:
-    return cache_dir() / f"{name}-{backend}-{key[:20]}.py"
-
-
-def _entry_bytes(key, source) -> bytes:
-    """Cache file content: the check header (format, key, SHA-256 of the body) and the body."""
-    body = source.encode("utf-8")
-    return b"\n".join([CACHE_MAGIC, b"# key " + key.encode("ascii"),
-                       b"# sha256 " + hashlib.sha256(body).hexdigest().encode("ascii"), body])
-
-
-def _verified_source(data, key) -> str:
-    """The body of a cache file, after checking its header against ``key`` and its hash.
-
-    Works on bytes, so garbage, empty, truncated or non-UTF-8 files are rejected
-    before anything is decoded, parsed or executed.
-
-    Raises
-    ------
-    _RejectedEntry
-        Wrong format, another kernel's key, or a body whose SHA-256 differs from the header's.
-    """
-    parts = data.split(b"\n", 3)
-    if len(parts) < 4 or parts[0] != CACHE_MAGIC:
-        raise _RejectedEntry("not a symcoll kernel cache entry of format " + CACHE_FORMAT
-                             + (" (empty file)" if not data else " (missing or damaged header)"))
-    _, key_line, hash_line, body = parts
-    if key_line != b"# key " + key.encode("ascii"):
-        raise _RejectedEntry("its header carries another kernel's key")
-    if hash_line != b"# sha256 " + hashlib.sha256(body).hexdigest().encode("ascii"):
-        raise _RejectedEntry("the SHA-256 of its body differs from its header (truncated or modified)")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as exc:  # only if the header hash was forged to match
-        raise _RejectedEntry("its body is not UTF-8") from exc
-
-
 def _load(path, name, backend, dps, args, key):
-    """The kernel cached at ``path`` if its entry passes the check, else None.
-
-    A rejected entry is moved aside to ``<file>.rejected`` (for inspection) with a
-    :class:`~symcoll.errors.KernelCacheWarning`; it is never executed.
-    """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        warnings.warn(f"kernel cache file {path} cannot be read ({exc}); regenerating {name}",
-                      KernelCacheWarning, stacklevel=4)
-        return None
-    try:
-        source = _verified_source(data, key)
-    except _RejectedEntry as exc:
-        rejected = path.with_name(path.name + ".rejected")
-        try:
-            os.replace(path, rejected)
-            where = f"moved to {rejected.name}"
-        except OSError:  # another process got there first, or a read-only cache
-            where = "left in place"
-        warnings.warn(f"kernel cache entry {path} rejected: {exc}; {where}, regenerating {name} "
-                      "from its symbolic expression", KernelCacheWarning, stacklevel=4)
+    """The kernel cached at ``path`` if its entry passes the check (:func:`kernel_cache.read_entry`), else None."""
+    source = kernel_cache.read_entry(path, key, name)
+    if source is None:
         return None
     func = _compile(source, name)
     func.__doc__ = (func.__doc__ or "") + "\n\nGenerated source:\n\n" + source
     return Kernel(name, backend, dps, tuple(map(str, args)), source, key, func, path, True, 0.0)
-
-
-def _store(path, key, source) -> None:
-    """Write a cache entry atomically: a temporary file in the same directory, then ``os.replace``.
-
-    Readers in other processes see either the old entry or the complete new one.  A
-    failure (read-only or full disk) gives a :class:`~symcoll.errors.KernelCacheWarning`
-    and leaves no partial file; the kernel is then simply not cached.
-    """
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(_entry_bytes(key, source))
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        warnings.warn(f"kernel cache entry {path} could not be written ({exc}); the kernel is used "
-                      "without caching", KernelCacheWarning, stacklevel=3)
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
 
 
 def _compile(source, name):
@@ -474,7 +374,7 @@ def _compile(source, name):
 
 def _recall(name, backend, dps, args, key, cache):
     """The kernel with this key from the in-process memo or the checked on-disk cache, else None."""
-    path = _cache_path(name, backend, key) if cache else None
+    path = kernel_cache.cache_path(name, backend, key) if cache else None
     memo = (key, None if path is None else str(path))
     k = _MEMORY.get(memo)
     if k is None and path is not None:
@@ -532,9 +432,9 @@ def make_kernel(name, args, expr, backend="numpy", dps=None, cse=True, cache=Tru
     func = _compile(source, name)
     secs = time.perf_counter() - t0
     func.__doc__ = (func.__doc__ or "") + "\n\nGenerated source:\n\n" + source
-    path = _cache_path(name, backend, key) if cache else None
+    path = kernel_cache.cache_path(name, backend, key) if cache else None
     if path is not None:
-        _store(path, key, source)
+        kernel_cache.store(path, key, source)
     k = Kernel(name, backend, dps, tuple(map(str, args)), source, key, func, path, False, secs)
     _MEMORY[(key, None if path is None else str(path))] = k
     return k

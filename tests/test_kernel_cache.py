@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from symcoll import kernel_cache
 from symcoll import kernels as K
 from symcoll.errors import KernelCacheWarning, SymcollWarning
 
@@ -134,7 +135,7 @@ def test_failed_atomic_replace_leaves_no_partial_entry(monkeypatch):
     def refuse(src, dst):
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(K.os, "replace", refuse)
+    monkeypatch.setattr(kernel_cache.os, "replace", refuse)
     with pytest.warns(KernelCacheWarning, match="could not be written.*disk full"):
         k = _lin(sp.Rational(3, 7))
     assert np.max(np.abs(k(XS) - _expected(sp.Rational(3, 7)))) < 1e-15
