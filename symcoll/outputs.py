@@ -114,13 +114,7 @@ def check_output_dir(path, flag="--out"):
     OutputError
         With a one-line message naming ``flag`` and the path.
     """
-    try:
-        text = os.fspath(path)
-    except TypeError:
-        raise OutputError(f"{flag} must be a path (got {path!r})") from None
-    if not text:
-        raise OutputError(f"{flag} must be a non-empty path")
-    target = os.path.abspath(text)
+    text, target = _path_text(path, flag)
     if os.path.exists(target) and not os.path.isdir(target):
         raise OutputError(f"{flag} {text}: exists and is not a directory")
     probe = target
@@ -155,13 +149,7 @@ def check_output_file(path, flag="--out"):
     OutputError
         With a one-line message naming ``flag`` and ``path``.
     """
-    try:
-        text = os.fspath(path)
-    except TypeError:
-        raise OutputError(f"{flag} must be a path (got {path!r})") from None
-    if not text:
-        raise OutputError(f"{flag} must be a non-empty path")
-    target = os.path.abspath(text)
+    text, target = _path_text(path, flag)
     if os.path.isdir(target) or text.endswith(os.sep):
         raise OutputError(f"{flag} {text}: is a directory (a file name is needed)")
     try:
@@ -170,6 +158,17 @@ def check_output_file(path, flag="--out"):
         reason = str(exc).split(": ", 1)[1] if ": " in str(exc) else str(exc)
         raise OutputError(f"{flag} {text}: cannot write it ({reason})") from None
     return target
+
+
+def _path_text(path, flag):
+    """``(text, absolute path)`` of a path argument, or OutputError naming ``flag``."""
+    try:
+        text = os.fspath(path)
+    except TypeError:
+        raise OutputError(f"{flag} must be a path (got {path!r})") from None
+    if not text:
+        raise OutputError(f"{flag} must be a non-empty path")
+    return text, os.path.abspath(text)
 
 
 def _fsync_dir(path):
