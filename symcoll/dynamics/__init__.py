@@ -84,14 +84,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.linalg as sla
 
-from . import conventions as cv
-from .budget import ErrorBudget, HasErrorBudget
-from .model import _real_param, check_map_system, to_ctx
-from .model import check_density_matrix as _check_dm
-from .numeric import Tolerances, get_context
-
-COND_V_MAX = 1e8
-"""``method="auto"`` switches from ``"eig"`` to ``"expm"`` above this ``cond_2(V)``."""
+from .. import conventions as cv
+from ..budget import ErrorBudget, HasErrorBudget
+from ..model import _real_param, check_map_system, to_ctx
+from ..model import check_density_matrix as _check_dm
+from ..numeric import Tolerances, get_context
+from .tolerances import COND_V_MAX, DynamicsTolerances
 
 __all__ = [
     "Lindbladian",
@@ -482,7 +480,7 @@ class Lindbladian:
         eig = self._float_eig()
         lam = np.delete(eig["lam"], eig["i0"])
         gap = float(np.min(-np.real(lam))) if lam.size else 0.0
-        if gap > 1e3 * np.finfo(float).eps * max(eig["normL"], 1.0):
+        if gap > DynamicsTolerances().relaxation_gap_floor(eig["normL"]):
             teff = np.minimum(t, eig["condV"] * -np.expm1(-gap * t) / gap)
         else:
             teff = t
@@ -623,7 +621,7 @@ class Lindbladian:
                 "max_block": max(len(bk["idx"]) for bk in eig["blocks"])}
         use = method
         if method == "auto":
-            use = "eig" if (condV <= COND_V_MAX and eig["invertible"]) else "expm"
+            use = "eig" if (DynamicsTolerances.eig_is_safe(condV) and eig["invertible"]) else "expm"
         vecs = np.zeros((len(t), n), dtype=complex)
         if use == "eig":
             if not eig["invertible"]:
@@ -636,7 +634,7 @@ class Lindbladian:
                 kmax = max(kmax, float(kappa.max()))
                 j0 = eig["j0"] if b == eig["b0"] else None
                 if j0 is not None:
-                    tol0 = max(64 * n * u * eig["normL"] * kappa[j0], 1e3 * u * eig["normL"])
+                    tol0 = DynamicsTolerances(u).zero_mode(eig["normL"], n, kappa[j0])
                     diag["zero_mode_snapped"] = bool(abs(lam[j0]) <= tol0)
                     if diag["zero_mode_snapped"]:
                         lam[j0] = 0.0  # exact: trace preservation (unique stationary mode)
@@ -743,10 +741,10 @@ class Lindbladian:
             if nb > 1:
                 Em = mp.eye(nb) - Vm * W  # V^{-1} = W (I - E)^{-1}: apply (I - E)^{-1} on the left of L V
                 en = max(float(abs(Em[i, j])) for i in range(nb) for j in range(nb)) * nb
-                if en >= 0.5:
+                if en >= DynamicsTolerances.neumann_radius:
                     W, Em = mp.inverse(Vm), None
                 else:
-                    KE = max(1, int(math.ceil(math.log(u) / math.log(max(en, 1e-300)))))
+                    KE = max(1, _neumann_terms(en, u))
             LV = Lm * Vm
             B = W * (_neumann_apply(-Em, LV, KE) if Em is not None else LV)
             infos.append(self._refine_block(idx, B, Vm, W, Em, KE, condV, normL))
@@ -760,7 +758,7 @@ class Lindbladian:
                     best = (abs(Bb[0, 0]), k, Bb)
         for info in infos:
             info["zero_mode_snapped"] = False
-        if best is not None and best[0] <= 1e3 * 64 * np.finfo(float).eps * max(normL, 1.0):
+        if best is not None and best[0] <= DynamicsTolerances().zero_mode_refined(normL):
             best[2][0, 0] = mp.mpc(0)
             infos[best[1]]["zero_mode_snapped"] = True
         self._refined = infos
@@ -774,7 +772,8 @@ class Lindbladian:
             off0 = max(abs(B[i, j]) for i in range(n) for j in range(n) if i != j)
         else:
             off0 = 0
-        delta = max(1e4 * float(off0), 1e-300)
+        tols = DynamicsTolerances(u)
+        delta = tols.eigen_cluster(off0)
         lamd = [complex(B[i, i]) for i in range(n)]
         parent = list(range(n))
 
@@ -791,7 +790,7 @@ class Lindbladian:
         cl = [find(i) for i in range(n)]
         steps = []
         it = 0
-        target = u * max(normL, 1.0)
+        target = tols.refine_target(normL)
         off = mp.mpf(0)
         while n > 1:
             off = mp.mpf(0)
@@ -806,10 +805,11 @@ class Lindbladian:
                         g = b / (B[j, j] - B[i, i])
                         G[i, j] = g
                         gmax = max(gmax, float(abs(g)))
-            if off <= target or it >= 8:
+            if off <= target or it >= tols.refine_max_steps:
                 break
             gn = max(n * gmax, 1e-300)  # Neumann order K with (n ||G||)^(K+1) <= u
-            K = max(1, int(math.ceil(math.log(u) / math.log(gn))) - 1) if gn < 0.5 else 40
+            K = (max(1, _neumann_terms(gn, u) - 1) if gn < tols.neumann_radius
+                 else tols.neumann_fallback_terms)
             B = _neumann_apply(G, B + B * G, K)
             steps.append((G, K))
             it += 1
@@ -851,7 +851,7 @@ class Lindbladian:
         smin = float(sv[-1])
         normA = float(sv[0])
         u = np.finfo(float).eps
-        if smin <= 1e3 * n * u * max(normA, 1.0):
+        if smin <= DynamicsTolerances().bordered_singular(n, normA):
             raise ValueError(
                 "the Lindbladian has no unique stationary state (bordered generator singular: "
                 f"sigma_min = {smin:.2e}, ||L|| = {normA:.2e}); e.g. Gamma = 0 or a reducible map"
@@ -965,7 +965,7 @@ def perturbative_coherences(collision_map, populations, system=None):
     return out
 
 
-def _refine_solve(ctx, A, Af, b, max_iter=60):
+def _refine_solve(ctx, A, Af, b):
     """Solve ``A x = b`` at ``ctx`` precision by mixed-precision iterative refinement.
 
     float64 LU of ``Af`` (the float64 image of A) for the corrections, residuals
@@ -977,14 +977,15 @@ def _refine_solve(ctx, A, Af, b, max_iter=60):
     x = _mp_from_complex(ctx, sla.lu_solve(lu, _to_complex(b)))
     u = ctx.eps
     prev = math.inf
-    for _ in range(max_iter):
+    tols = DynamicsTolerances()
+    for _ in range(tols.lu_refine_max_iter):
         r = b - A @ x
         dx = sla.lu_solve(lu, _to_complex(r))
         x = x + _mp_from_complex(ctx, dx)
         sz = float(np.max(np.abs(dx)))
         if sz <= u * float(np.max(np.abs(_to_complex(x)))):
             return x
-        if sz > 0.5 * prev:
+        if sz > tols.lu_refine_stagnation * prev:
             break
         prev = sz
     return ctx.solve(A, b)
@@ -1003,6 +1004,11 @@ def _hermitize(a):
     else:
         ah = ah.conj()
     return (a + ah) / 2
+
+
+def _neumann_terms(norm, u):
+    """Terms ``K`` with ``norm**K <= u``: ``ceil(log u / log norm)`` (``norm < 1``)."""
+    return int(math.ceil(math.log(u) / math.log(max(norm, 1e-300))))
 
 
 def _neumann_apply(G, X, K):
