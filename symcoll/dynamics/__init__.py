@@ -79,17 +79,19 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as sla
 
 from .. import conventions as cv
-from ..budget import ErrorBudget, HasErrorBudget
+from ..budget import ErrorBudget
 from ..model import _real_param, check_map_system, to_ctx
 from ..model import check_density_matrix as _check_dm
 from ..numeric import Tolerances, get_context
+from ._arrays import hermitian_part, to_complex
+from .results import Evolution, SteadyState
 from .tolerances import COND_V_MAX, DynamicsTolerances
+from .user_maps import TensorMap, kraus_map
 
 __all__ = [
     "Lindbladian",
@@ -100,80 +102,6 @@ __all__ = [
     "perturbative_coherences",
     "COND_V_MAX",
 ]
-
-
-# ----------------------------------------------------------------------------- helpers
-@dataclass
-class TensorMap:
-    """Minimal collision-map object (duck-typed like :class:`symcoll.maps.CollisionMap`).
-
-    Use it to hand a user-made tensor ``tensor[j', k', j, k] = S^{jk}_{j'k'}`` (Eq. (17),
-    eigenbasis of ``system``) to :class:`Lindbladian`.  ``error_bound_given`` (third argument)
-    is the user's bound on the entry errors; ``.error`` reports it as a bound.
-    """
-
-    tensor: np.ndarray
-    system: object
-    error_bound_given: float = 0.0
-    kind: str = "user"
-    dps: int | None = None
-
-    @property
-    def error(self) -> ErrorBudget:
-        """The entry error the user gave, taken as a proven bound (0 for exact input)."""
-        return ErrorBudget({"given": (float(self.error_bound_given), "bound",
-                                      "entry error bound supplied with the tensor")})
-
-    error_estimate = HasErrorBudget.error_estimate
-    error_bound = HasErrorBudget.error_bound
-    error_parts = HasErrorBudget.error_parts
-
-    @property
-    def eigensystem(self):
-        return self.system.eigensystem(self.dps)
-
-    def superoperator(self):
-        return cv.tensor_to_superoperator(self.tensor)
-
-
-def kraus_map(system, kraus, basis="eigen", error_bound=0.0, kind="kraus"):
-    """Collision tensor ``S^{jk}_{j'k'} = sum_l <j'|M_l|j> <k|M_l^dagger|k'>`` (Eqs. (4), (17)).
-
-    Parameters
-    ----------
-    system : System or QubitChain
-    kraus : sequence of (d, d) arrays
-        Kraus operators ``M_l`` (``sum_l M_l^dagger M_l = I`` for a CPTP map, not enforced).
-    basis : {"eigen", "local"}
-        Basis of the given ``M_l``; ``"local"`` ones are rotated into the eigenbasis.
-    error_bound : float
-        Bound on the entry error of the resulting tensor (0 for exact input).
-
-    Returns
-    -------
-    TensorMap
-    """
-    d = system.dim
-    if basis not in ("eigen", "local"):
-        raise ValueError(f"basis must be 'eigen' or 'local' (got {basis!r})")
-    U = np.asarray(system.eigensystem().vectors, dtype=complex)
-    T = np.zeros((d, d, d, d), dtype=complex)
-    for M in kraus:
-        M = np.asarray(M, dtype=complex)
-        if M.shape != (d, d):
-            raise ValueError(f"each Kraus operator must have shape ({d}, {d}) (got {M.shape})")
-        if basis == "local":
-            M = U.conj().T @ M @ U
-        T += np.einsum("aj,bk->abjk", M, M.conj())
-    return TensorMap(T, system, float(error_bound), kind)
-
-
-def _to_complex(a):
-    """float/complex/object(mpmath) array -> complex128."""
-    a = np.asarray(a)
-    if a.dtype == object:
-        return np.array([complex(x) for x in a.reshape(-1)], dtype=complex).reshape(a.shape)
-    return a.astype(complex)
 
 
 def _mp_from_complex(ctx, a):
@@ -230,90 +158,6 @@ def check_density_matrix(rho, d, name="rho0"):
     c = _check_dm(rho, d, name)
     a = np.asarray(rho)
     return a if a.dtype == object else c
-
-
-# ----------------------------------------------------------------------------- results
-@dataclass
-class Evolution(HasErrorBudget):
-    """Result of :meth:`Lindbladian.evolve`.
-
-    Attributes
-    ----------
-    times : (T,) float array
-    states : (T, d, d) array
-        ``rho(t)`` in the eigenbasis of H(eps) (complex128, or mpmath numbers for ``dps``).
-    error : ErrorBudget
-        Per time (arrays of shape (T,)), the error of ``max_{jk} |rho_jk(t) - rho_jk^exact(t)|``
-        in parts: ``"map"`` (propagated map error: a bound when the map's error is a bound,
-        else an estimate), ``"energies"`` and ``"rounding"`` (estimates).
-    error_estimate : (T,) float array
-        ``error.total``.
-    error_bound : (T,) float array or None
-        ``error.total`` only when every part is a proven bound (never for float64 runs).
-    basis : str
-        Basis in which ``rho0`` was given (``states`` are always in the eigenbasis).
-    method : str
-    diagnostics : dict
-        ``cond_V`` (2-norm condition number of the eigenvector matrix), ``norm_L``, ...
-    metadata : dict
-        System description (ladder convention), map kind, Gamma, dps.
-    """
-
-    times: np.ndarray
-    states: np.ndarray
-    error: ErrorBudget
-    basis: str
-    method: str
-    diagnostics: dict
-    metadata: dict
-    eigenvectors: np.ndarray = None
-
-    @property
-    def error_kinds(self) -> dict:
-        """``name -> "kind (note)"`` of each error part."""
-        return {k: f"{p.kind} ({p.note})" for k, p in self.error.parts.items()}
-
-    def states_float(self) -> np.ndarray:
-        """``states`` as complex128."""
-        return _to_complex(self.states)
-
-    def to_local(self) -> np.ndarray:
-        """States in the local basis, ``U rho U^dagger`` (complex128)."""
-        U = _to_complex(self.eigenvectors)
-        return np.einsum("ij,tjk,lk->til", U, self.states_float(), U.conj())
-
-
-@dataclass
-class SteadyState(HasErrorBudget):
-    """Stationary state of L (the kernel, normalised to trace 1), eigenbasis.
-
-    Attributes
-    ----------
-    state : (d, d) array
-        Hermitian (projected, which never increases the error).
-    residual : float
-        ``||L rho_ss||_2`` (Frobenius of the matrix ``L rho_ss``) evaluated at working precision.
-    error : ErrorBudget
-        Error of the Frobenius norm of ``rho_ss`` (hence of the largest entry, and ``sqrt(d)``
-        times it for the trace norm): ``"rounding"`` (``||r|| / sigma_min``, the residual bound
-        for the exact generator with ``sigma_min`` from a float64 SVD whose own rounding is not
-        enclosed: an estimate) and ``"map"`` (``||dL||_2 / sigma_min`` with a Neumann factor: a
-        bound when the map's error is a bound, else an estimate).  ``error_estimate`` is the
-        total; ``error_bound`` is None unless every part is a bound.
-    sigma_min : float
-        Smallest singular value of the bordered generator (L with the (0,0) row replaced by
-        the trace); ``sigma_min / ||L||`` is the relative gap that certifies a unique kernel.
-    """
-
-    state: np.ndarray
-    residual: float
-    error: ErrorBudget
-    sigma_min: float
-    metadata: dict
-
-    def __array__(self, dtype=None, copy=None):
-        s = _to_complex(self.state)
-        return s if dtype is None else s.astype(dtype)
 
 
 # ----------------------------------------------------------------------------- Lindbladian
@@ -375,7 +219,7 @@ class Lindbladian:
         if ctx.is_mp:
             self.tensor = T if T.dtype == object else _mp_from_complex(ctx, T)
         else:
-            self.tensor = _to_complex(T)
+            self.tensor = to_complex(T)
         self._L = None
         self._eig = None
         self._ss = None
@@ -430,7 +274,7 @@ class Lindbladian:
 
     def superoperator_float(self) -> np.ndarray:
         """:meth:`superoperator` as complex128."""
-        return _to_complex(self.superoperator()) if self.ctx.is_mp else self.superoperator()
+        return to_complex(self.superoperator()) if self.ctx.is_mp else self.superoperator()
 
     def to_qutip(self):
         """The generator as a ``qutip.Qobj`` superoperator (column stacking, dims [[[d],[d]],[[d],[d]]])."""
@@ -452,7 +296,7 @@ class Lindbladian:
         if self.ctx.is_mp:
             r = rho if rho.dtype == object else _mp_from_complex(self.ctx, rho)
         else:
-            r = _to_complex(rho)
+            r = to_complex(rho)
         v = self.superoperator() @ cv.vec(r)
         return cv.unvec(v, self.d)
 
@@ -541,7 +385,7 @@ class Lindbladian:
                 raise ValueError("method='refined' needs the mpmath path (Lindbladian(..., dps=...))")
             states, rnd, diag, used = self._evolve_float(x, t, method)
         if hermitize:
-            states = _hermitize(states)
+            states = hermitian_part(states)
         mapb, enb = self.map_error_propagated(t, split=True)
         error = ErrorBudget({
             "map": (mapb, "bound" if self.map_error_rigorous else "estimate",
@@ -649,7 +493,7 @@ class Lindbladian:
             L = self.superoperator_float()
             try:  # propagate only the decaying part rho(0) - rho_ss when the kernel is unique
                 ss = self.steady_state()
-                xss, ss_round = cv.vec(_to_complex(ss.state)), ss.error["rounding"].value
+                xss, ss_round = cv.vec(to_complex(ss.state)), ss.error["rounding"].value
             except ValueError:  # e.g. Gamma = 0: no unique stationary state
                 xss, ss_round = np.zeros_like(x), 0.0
             y = x - xss
@@ -866,14 +710,14 @@ class Lindbladian:
                 A[0, i] = one
             bm = _mp_from_complex(ctx, b)
             xs = _refine_solve(ctx, A, Af, bm)
-            state = _hermitize(cv.unvec(xs, d))
+            state = hermitian_part(cv.unvec(xs, d))
             xs = cv.vec(state)
             Lx = self.superoperator() @ xs
             res = float(ctx.mp.sqrt(sum(abs(v) ** 2 for v in Lx)))
             tr_res = float(abs(sum(xs[i] for i in tr_idx) - 1))
             eps_w = ctx.eps
         else:
-            xs = cv.vec(_hermitize(cv.unvec(np.linalg.solve(Af, b), d)))
+            xs = cv.vec(hermitian_part(cv.unvec(np.linalg.solve(Af, b), d)))
             Lx = Lf @ xs
             res = float(np.linalg.norm(Lx))
             tr_res = float(abs(xs[tr_idx].sum() - 1))
@@ -881,7 +725,7 @@ class Lindbladian:
             eps_w = u
         # residual bound on ||x - x_exact||_2 for the exact (working-precision-rounded) generator;
         # add the rounding of evaluating the residual itself (~ n u ||L|| ||x||).
-        xnorm = float(np.linalg.norm(_to_complex(xs)))
+        xnorm = float(np.linalg.norm(to_complex(xs)))
         rounding = (res + tr_res + 2 * n * eps_w * normA * xnorm) / smin
         # map error: ||dL|| <= Gamma ||dS||_2 + 2 delta_eps, ||dS||_2 <= ||dS||_F <= d^2 e
         a = (float(self.Gamma_param) * d * d * self.map_error + 2 * self.energy_error) / smin
@@ -949,8 +793,8 @@ def perturbative_coherences(collision_map, populations, system=None):
         system = collision_map.system
     else:
         check_map_system(system, collision_map)
-    T = _to_complex(collision_map.tensor)
-    e = np.asarray(_to_complex(system.eigensystem().energies).real)
+    T = to_complex(collision_map.tensor)
+    e = np.asarray(to_complex(system.eigensystem().energies).real)
     p = np.asarray(populations, dtype=float)
     d = len(e)
     if p.shape != (d,):
@@ -974,36 +818,21 @@ def _refine_solve(ctx, A, Af, b):
     back to ``ctx.solve`` when that does not converge.
     """
     lu = sla.lu_factor(Af)
-    x = _mp_from_complex(ctx, sla.lu_solve(lu, _to_complex(b)))
+    x = _mp_from_complex(ctx, sla.lu_solve(lu, to_complex(b)))
     u = ctx.eps
     prev = math.inf
     tols = DynamicsTolerances()
     for _ in range(tols.lu_refine_max_iter):
         r = b - A @ x
-        dx = sla.lu_solve(lu, _to_complex(r))
+        dx = sla.lu_solve(lu, to_complex(r))
         x = x + _mp_from_complex(ctx, dx)
         sz = float(np.max(np.abs(dx)))
-        if sz <= u * float(np.max(np.abs(_to_complex(x)))):
+        if sz <= u * float(np.max(np.abs(to_complex(x)))):
             return x
         if sz > tols.lu_refine_stagnation * prev:
             break
         prev = sz
     return ctx.solve(A, b)
-
-
-def _hermitize(a):
-    """``(a + a^dagger)/2`` on the last two axes (complex128 or mpmath object arrays).
-
-    Orthogonal projection onto Hermitian matrices: the exact states are Hermitian, so the
-    projection never increases the error of an entry, nor the Frobenius error.
-    """
-    a = np.asarray(a)
-    ah = np.swapaxes(a, -1, -2)
-    if a.dtype == object:
-        ah = np.frompyfunc(lambda z: z.conjugate(), 1, 1)(ah)
-    else:
-        ah = ah.conj()
-    return (a + ah) / 2
 
 
 def _neumann_terms(norm, u):

@@ -1,0 +1,27 @@
+"""Array conversions shared by the dynamics modules (complex128 and mpmath object arrays)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def to_complex(a) -> np.ndarray:
+    """float/complex/object(mpmath) array -> complex128."""
+    a = np.asarray(a)
+    if a.dtype == object:
+        return np.array([complex(x) for x in a.reshape(-1)], dtype=complex).reshape(a.shape)
+    return a.astype(complex)
+
+
+def hermitian_part(a):
+    """``(a + a^dagger)/2`` on the last two axes (complex128 or mpmath object arrays).
+
+    Orthogonal projection onto Hermitian matrices: the exact states are Hermitian, so the
+    projection never increases the error of an entry, nor the Frobenius error.
+    """
+    a = np.asarray(a)
+    ah = np.swapaxes(a, -1, -2)
+    if a.dtype == object:
+        ah = np.frompyfunc(lambda z: z.conjugate(), 1, 1)(ah)
+    else:
+        ah = ah.conj()
+    return (a + ah) / 2
