@@ -90,6 +90,7 @@ from ..model import check_density_matrix as _check_dm
 from ..numeric import Tolerances, get_context
 from ._arrays import hermitian_part, to_complex
 from .results import Evolution, SteadyState
+from .spectrum import FloatSpectrum, invariant_blocks
 from .tolerances import COND_V_MAX, DynamicsTolerances
 from .user_maps import TensorMap, kraus_map
 
@@ -221,7 +222,8 @@ class Lindbladian:
         else:
             self.tensor = to_complex(T)
         self._L = None
-        self._eig = None
+        self._blocks = None
+        self._spectrum = None
         self._ss = None
         # rounding estimate of the eigenvalues of H (band-by-band eigh is backward stable)
         ef = np.asarray(ctx.to_float(es.energies), dtype=float)
@@ -321,11 +323,10 @@ class Lindbladian:
         xm = t * float(self.Gamma_param) * self.map_norm_11()
         # [dH, rho] is traceless: beyond the relaxation time its effect saturates
         # (||exp(L s) X|| <= cond(V) exp(-gap s) ||X|| for traceless X)
-        eig = self._float_eig()
-        lam = np.delete(eig["lam"], eig["i0"])
-        gap = float(np.min(-np.real(lam))) if lam.size else 0.0
-        if gap > DynamicsTolerances().relaxation_gap_floor(eig["normL"]):
-            teff = np.minimum(t, eig["condV"] * -np.expm1(-gap * t) / gap)
+        spec = self.spectrum()
+        gap = spec.relaxation_gap()
+        if gap > DynamicsTolerances().relaxation_gap_floor(spec.normL):
+            teff = np.minimum(t, spec.condV * -np.expm1(-gap * t) / gap)
         else:
             teff = t
         xh = teff * 2.0 * self.energy_error
@@ -417,68 +418,37 @@ class Lindbladian:
         (band) Bohr frequencies, so L splits into many small blocks (23 and 7 for N = 3);
         each is propagated on its own.  The exact map (38) gives a single block.
         """
-        if getattr(self, "_blocks", None) is None:
-            from scipy.sparse.csgraph import connected_components
-
-            Lf = self.superoperator_float()
-            A = (Lf != 0) | (Lf.T != 0)
-            nc, lab = connected_components(A, directed=False)
-            self._blocks = [np.flatnonzero(lab == c) for c in range(nc)]
+        if self._blocks is None:
+            self._blocks = invariant_blocks(self.superoperator_float())
         return self._blocks
 
-    # float64 ------------------------------------------------------------------
-    def _float_eig(self):
-        """Per-block eigen-decompositions; the stationary mode located globally."""
-        if self._eig is None:
-            L = self.superoperator_float()
-            normL = float(np.linalg.norm(L))
-            blks = []
-            best = (math.inf, None, None)
-            for idx in self.blocks():
-                Lb = L[np.ix_(idx, idx)]
-                lam, V = np.linalg.eig(Lb)
-                V = V / np.linalg.norm(V, axis=0)
-                sv = np.linalg.svd(V, compute_uv=False)
-                condV = float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
-                try:
-                    Vinv = np.linalg.inv(V)
-                except np.linalg.LinAlgError:
-                    Vinv = None
-                b = len(blks)
-                i = int(np.argmin(np.abs(lam)))
-                if abs(lam[i]) < best[0]:
-                    best = (abs(lam[i]), b, i)
-                blks.append(dict(idx=idx, lam=lam, V=V, Vinv=Vinv, condV=condV))
-            lam_all = np.concatenate([bk["lam"] for bk in blks])
-            i0 = sum(len(bk["lam"]) for bk in blks[: best[1]]) + best[2]
-            self._eig = dict(blocks=blks, b0=best[1], j0=best[2], lam=lam_all, i0=i0,
-                             condV=max(bk["condV"] for bk in blks), normL=normL,
-                             invertible=all(bk["Vinv"] is not None for bk in blks))
-        return self._eig
+    def spectrum(self) -> FloatSpectrum:
+        """float64 eigen-decomposition of every block (:class:`~symcoll.dynamics.spectrum.FloatSpectrum`)."""
+        if self._spectrum is None:
+            self._spectrum = FloatSpectrum.of(self.superoperator_float(), self.blocks())
+        return self._spectrum
 
     def _evolve_float(self, x, t, method):
         d, n = self.d, self.d * self.d
         u = np.finfo(float).eps
-        eig = self._float_eig()
-        condV = eig["condV"]
-        diag = {"cond_V": condV, "norm_L": eig["normL"], "n": n, "blocks": len(eig["blocks"]),
-                "max_block": max(len(bk["idx"]) for bk in eig["blocks"])}
+        spec = self.spectrum()
+        diag = spec.diagnostics()
         use = method
         if method == "auto":
-            use = "eig" if (DynamicsTolerances.eig_is_safe(condV) and eig["invertible"]) else "expm"
+            use = "eig" if (DynamicsTolerances.eig_is_safe(spec.condV) and spec.invertible) else "expm"
         vecs = np.zeros((len(t), n), dtype=complex)
         if use == "eig":
-            if not eig["invertible"]:
+            if not spec.invertible:
                 raise np.linalg.LinAlgError("L is numerically defective; use method='expm'")
             rnd = np.zeros(len(t))
             kmax = 0.0
-            for b, bk in enumerate(eig["blocks"]):
-                idx, lam, V, Vinv = bk["idx"], bk["lam"].copy(), bk["V"], bk["Vinv"]
+            for b, bk in enumerate(spec.blocks):
+                idx, lam, V, Vinv = bk.idx, bk.lam.copy(), bk.V, bk.Vinv
                 kappa = np.linalg.norm(Vinv, axis=1)  # ||y_i|| ||v_i|| / |y_i^H v_i|, ||v_i|| = 1
                 kmax = max(kmax, float(kappa.max()))
-                j0 = eig["j0"] if b == eig["b0"] else None
+                j0 = spec.j0 if b == spec.b0 else None
                 if j0 is not None:
-                    tol0 = DynamicsTolerances(u).zero_mode(eig["normL"], n, kappa[j0])
+                    tol0 = DynamicsTolerances(u).zero_mode(spec.normL, n, kappa[j0])
                     diag["zero_mode_snapped"] = bool(abs(lam[j0]) <= tol0)
                     if diag["zero_mode_snapped"]:
                         lam[j0] = 0.0  # exact: trace preservation (unique stationary mode)
@@ -486,7 +456,7 @@ class Lindbladian:
                 c = Vinv @ xb if len(idx) > 1 else xb / V[0, 0]
                 ex = np.exp(np.outer(t, lam))  # (T, nb)
                 vecs[:, idx] = (ex * c[None, :]) @ V.T
-                rnd += _eig_rounding_estimate(lam, c, kappa, bk["condV"], eig["normL"], t,
+                rnd += _eig_rounding_estimate(lam, c, kappa, bk.condV, spec.normL, t,
                                               float(np.linalg.norm(xb)), u, j0)
             diag["kappa_max"] = kmax
         else:
@@ -569,18 +539,16 @@ class Lindbladian:
         mp = ctx.mp
         u = ctx.eps
         Lfull = self.superoperator()
-        Lf = self.superoperator_float()
-        normL = float(np.linalg.norm(Lf))
+        spec = self.spectrum()
+        normL = spec.normL
         infos = []
-        for idx in self.blocks():
+        for bk in spec.blocks:
+            idx, condV = bk.idx, bk.condV
             nb = len(idx)
             Lm = _np_to_mpmatrix(mp, Lfull[np.ix_(idx, idx)])
-            lam0, V0 = np.linalg.eig(Lf[np.ix_(idx, idx)])
-            V0 = V0 / np.linalg.norm(V0, axis=0)
-            sv = np.linalg.svd(V0, compute_uv=False)
-            condV = float(sv[0] / sv[-1])
-            Vm = _np_to_mpmatrix(mp, _mp_from_complex(ctx, V0))
-            W = _np_to_mpmatrix(mp, _mp_from_complex(ctx, np.linalg.inv(V0)))
+            Vinv = bk.Vinv if bk.Vinv is not None else np.linalg.inv(bk.V)  # raises for a singular V
+            Vm = _np_to_mpmatrix(mp, _mp_from_complex(ctx, bk.V))
+            W = _np_to_mpmatrix(mp, _mp_from_complex(ctx, Vinv))
             Em, KE = None, 0
             if nb > 1:
                 Em = mp.eye(nb) - Vm * W  # V^{-1} = W (I - E)^{-1}: apply (I - E)^{-1} on the left of L V
