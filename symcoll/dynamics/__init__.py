@@ -60,7 +60,7 @@ Error bounds (per time, on the largest absolute entry of rho(t), eigenbasis)
   (estimated ``4 d u max|eps_j|``); ``||[dH, .]||_{1->1} <= 2 delta_eps`` adds ``2 t delta_eps``
   to x above.  This is what limits float64 at t = 1e7 when coherences live that long.
 * ``rounding`` (heuristic **estimate**): first-order perturbation theory of the method
-  used (see :func:`_eig_rounding_estimate`), checked against the ``dps = 50`` path in
+  used (see :func:`symcoll.dynamics.propagate.eig_rounding_estimate`), checked against the ``dps = 50`` path in
   the tests.
 
 Examples
@@ -89,6 +89,7 @@ from ..model import _real_param, check_map_system, to_ctx
 from ..model import check_density_matrix as _check_dm
 from ..numeric import Tolerances, get_context
 from ._arrays import hermitian_part, to_complex
+from .propagate import PROPAGATORS, check_method, method_for
 from .results import Evolution, SteadyState
 from .spectrum import FloatSpectrum, invariant_blocks
 from .tolerances import COND_V_MAX, DynamicsTolerances
@@ -117,15 +118,6 @@ def _mp_from_complex(ctx, a):
         else:
             flat[i] = mpc(float(v.real), float(v.imag))
     return out
-
-
-def _np_to_mpmatrix(mp, a):
-    a = np.asarray(a, dtype=object)
-    M = mp.matrix(a.shape[0], a.shape[1])
-    for i in range(a.shape[0]):
-        for j in range(a.shape[1]):
-            M[i, j] = a[i, j]
-    return M
 
 
 def _check_gamma(Gamma):
@@ -224,6 +216,7 @@ class Lindbladian:
         self._L = None
         self._blocks = None
         self._spectrum = None
+        self._propagators = {}
         self._ss = None
         # rounding estimate of the eigenvalues of H (band-by-band eigh is backward stable)
         ef = np.asarray(ctx.to_float(es.energies), dtype=float)
@@ -338,6 +331,16 @@ class Lindbladian:
         return (fm, fh) if split else fm + fh
 
     # --------------------------------------------------------------- propagation
+    def propagator(self, method="auto"):
+        """The :class:`~symcoll.dynamics.propagate.Propagator` for ``method`` (kept for reuse).
+
+        See :func:`~symcoll.dynamics.propagate.method_for` for how ``"auto"`` is resolved.
+        """
+        name = method_for(self, method)
+        if name not in self._propagators:
+            self._propagators[name] = PROPAGATORS[name](self)
+        return self._propagators[name]
+
     def evolve(self, rho0, times, basis="eigen", method="auto", hermitize=True):
         """Propagate ``rho(t) = exp(L t) rho0`` exactly in t (Eq. (71)).
 
@@ -350,7 +353,7 @@ class Lindbladian:
             Times ``t >= 0`` (finite, any order).
         basis : {"eigen", "local"}
         method : {"auto", "eig", "expm", "refined"}
-            See the module doc; the mpmath path always uses ``"refined"``.
+            See :mod:`symcoll.dynamics.propagate`; the mpmath path always uses ``"refined"``.
         hermitize : bool
             Return ``(rho + rho^dagger)/2`` (default).  The exact rho(t) is Hermitian, so this
             never increases the error of any entry (``|(a + conj(b))/2 - x| <= max(|a - x|, |b - conj(x)|)``);
@@ -362,8 +365,7 @@ class Lindbladian:
         """
         if basis not in ("eigen", "local"):
             raise ValueError(f"basis must be 'eigen' or 'local' (got {basis!r})")
-        if method not in ("auto", "eig", "expm", "refined"):
-            raise ValueError(f"method must be one of 'auto', 'eig', 'expm', 'refined' (got {method!r})")
+        check_method(method)
         t = _check_times(times)
         rho = check_density_matrix(rho0, self.d)
         ctx = self.ctx
@@ -379,12 +381,8 @@ class Lindbladian:
         elif ctx.is_mp and rho.dtype != object:
             rho = _mp_from_complex(ctx, rho)
         x = cv.vec(rho)
-        if ctx.is_mp:
-            states, rnd, diag, used = self._evolve_refined(x, t)
-        else:
-            if method == "refined":
-                raise ValueError("method='refined' needs the mpmath path (Lindbladian(..., dps=...))")
-            states, rnd, diag, used = self._evolve_float(x, t, method)
+        propagator = self.propagator(method)
+        states, rnd, diag = propagator.propagate(x, t)
         if hermitize:
             states = hermitian_part(states)
         mapb, enb = self.map_error_propagated(t, split=True)
@@ -404,7 +402,7 @@ class Lindbladian:
             states=states,
             error=error,
             basis=basis,
-            method=used,
+            method=propagator.method,
             diagnostics=diag,
             metadata=meta,
             eigenvectors=self.eigensystem.vectors,
@@ -427,216 +425,6 @@ class Lindbladian:
         if self._spectrum is None:
             self._spectrum = FloatSpectrum.of(self.superoperator_float(), self.blocks())
         return self._spectrum
-
-    def _evolve_float(self, x, t, method):
-        d, n = self.d, self.d * self.d
-        u = np.finfo(float).eps
-        spec = self.spectrum()
-        diag = spec.diagnostics()
-        use = method
-        if method == "auto":
-            use = "eig" if (DynamicsTolerances.eig_is_safe(spec.condV) and spec.invertible) else "expm"
-        vecs = np.zeros((len(t), n), dtype=complex)
-        if use == "eig":
-            if not spec.invertible:
-                raise np.linalg.LinAlgError("L is numerically defective; use method='expm'")
-            rnd = np.zeros(len(t))
-            kmax = 0.0
-            for b, bk in enumerate(spec.blocks):
-                idx, lam, V, Vinv = bk.idx, bk.lam.copy(), bk.V, bk.Vinv
-                kappa = np.linalg.norm(Vinv, axis=1)  # ||y_i|| ||v_i|| / |y_i^H v_i|, ||v_i|| = 1
-                kmax = max(kmax, float(kappa.max()))
-                j0 = spec.j0 if b == spec.b0 else None
-                if j0 is not None:
-                    tol0 = DynamicsTolerances(u).zero_mode(spec.normL, n, kappa[j0])
-                    diag["zero_mode_snapped"] = bool(abs(lam[j0]) <= tol0)
-                    if diag["zero_mode_snapped"]:
-                        lam[j0] = 0.0  # exact: trace preservation (unique stationary mode)
-                xb = x[idx]
-                c = Vinv @ xb if len(idx) > 1 else xb / V[0, 0]
-                ex = np.exp(np.outer(t, lam))  # (T, nb)
-                vecs[:, idx] = (ex * c[None, :]) @ V.T
-                rnd += _eig_rounding_estimate(lam, c, kappa, bk.condV, spec.normL, t,
-                                              float(np.linalg.norm(xb)), u, j0)
-            diag["kappa_max"] = kmax
-        else:
-            L = self.superoperator_float()
-            try:  # propagate only the decaying part rho(0) - rho_ss when the kernel is unique
-                ss = self.steady_state()
-                xss, ss_round = cv.vec(to_complex(ss.state)), ss.error["rounding"].value
-            except ValueError:  # e.g. Gamma = 0: no unique stationary state
-                xss, ss_round = np.zeros_like(x), 0.0
-            y = x - xss
-            normL1 = float(np.abs(L).sum(axis=0).max())
-            for idx in self.blocks():
-                Lb = L[np.ix_(idx, idx)]
-                for a, ta in enumerate(t):
-                    vecs[a, idx] = sla.expm(Lb * ta) @ y[idx]
-            vecs += xss[None, :]
-            # expm: backward error ~ u ||L t||; CPTP semigroup: ||exp(Ls)||_2 <= sqrt(d)
-            rnd = u * (8 * n * normL1 * t * math.sqrt(d) * np.linalg.norm(y) + 8 * n) + ss_round
-        states = cv.unvec(vecs, d)
-        return states, np.asarray(rnd, dtype=float), diag, use
-
-    # mpmath ------------------------------------------------------------------
-    def _evolve_refined(self, x, t):
-        ctx = self.ctx
-        mp = ctx.mp
-        d, n = self.d, self.d * self.d
-        infos = self._refined_decomposition()
-        states = np.empty((len(t), d, d), dtype=object)
-        vecs = np.empty((len(t), n), dtype=object)
-        T = np.asarray(t, dtype=float)
-        rnd = np.zeros(len(t))
-        u = ctx.eps
-        for info in infos:
-            idx = info["idx"]
-            nb = len(idx)
-            xm = _np_to_mpmatrix(mp, x[idx].reshape(nb, 1))
-            # w = (I + G_k)^{-1} ... (I + G_1)^{-1} V^{-1} x   (Neumann series, ||G|| << 1)
-            w = _neumann_apply(-info["E"], info["W"] * xm, info["KE"]) if info["E"] is not None else info["W"] * xm
-            for G, K in info["steps"]:
-                w = _neumann_apply(G, w, K)
-            for a, ta in enumerate(t):
-                tm = mp.mpf(float(ta))
-                y = mp.matrix(nb, 1)
-                for blk, Bb in info["blocks"]:
-                    if len(blk) == 1:
-                        i = blk[0]
-                        y[i] = mp.exp(Bb[0, 0] * tm) * w[i]
-                    else:
-                        E = mp.expm(Bb * tm)
-                        for ii, i in enumerate(blk):
-                            acc = mp.mpc(0)
-                            for jj, j in enumerate(blk):
-                                acc += E[ii, jj] * w[j]
-                            y[i] = acc
-                for G, _ in reversed(info["steps"]):  # v = V (I + G_1) ... (I + G_k) y
-                    y = y + G * y
-                v = info["V"] * y
-                for k, i in enumerate(idx):
-                    vecs[a, i] = v[k]
-            rnd += u * 1e3 * nb * info["condV"] * (1 + info["normL"] * T) + info["offdiag"] * T * info["condV"]
-        for a in range(len(t)):
-            states[a] = cv.unvec(vecs[a], d)
-        diag = {"cond_V": max(i["condV"] for i in infos), "norm_L": infos[0]["normL"], "n": n,
-                "blocks": len(infos), "iterations": max(i["iterations"] for i in infos),
-                "max_block": max(len(b) for i in infos for b, _ in i["blocks"]),
-                "zero_mode_snapped": any(i["zero_mode_snapped"] for i in infos)}
-        return states, rnd, diag, "refined"
-
-    def _refined_decomposition(self):
-        """Near-diagonalise each block of L at ``dps`` digits from the float64 eigenvectors.
-
-        ``B = V^{-1} L V`` with ``V^{-1} = W0 (I - E)^{-1}``, ``W0`` the float64 inverse and
-        ``E = I - V W0`` (Neumann series), then similarity steps ``B <- (I + G)^{-1} B (I + G)``,
-        ``G_ij = B_ij / (lambda_j - lambda_i)`` (Neumann inverse, quadratic convergence);
-        eigenvalues closer than the float perturbation stay together as small blocks.
-        """
-        if getattr(self, "_refined", None) is not None:
-            return self._refined
-        ctx = self.ctx
-        mp = ctx.mp
-        u = ctx.eps
-        Lfull = self.superoperator()
-        spec = self.spectrum()
-        normL = spec.normL
-        infos = []
-        for bk in spec.blocks:
-            idx, condV = bk.idx, bk.condV
-            nb = len(idx)
-            Lm = _np_to_mpmatrix(mp, Lfull[np.ix_(idx, idx)])
-            Vinv = bk.Vinv if bk.Vinv is not None else np.linalg.inv(bk.V)  # raises for a singular V
-            Vm = _np_to_mpmatrix(mp, _mp_from_complex(ctx, bk.V))
-            W = _np_to_mpmatrix(mp, _mp_from_complex(ctx, Vinv))
-            Em, KE = None, 0
-            if nb > 1:
-                Em = mp.eye(nb) - Vm * W  # V^{-1} = W (I - E)^{-1}: apply (I - E)^{-1} on the left of L V
-                en = max(float(abs(Em[i, j])) for i in range(nb) for j in range(nb)) * nb
-                if en >= DynamicsTolerances.neumann_radius:
-                    W, Em = mp.inverse(Vm), None
-                else:
-                    KE = max(1, _neumann_terms(en, u))
-            LV = Lm * Vm
-            B = W * (_neumann_apply(-Em, LV, KE) if Em is not None else LV)
-            infos.append(self._refine_block(idx, B, Vm, W, Em, KE, condV, normL))
-        # stationary mode: the exact generator is trace preserving, so its eigenvalue is 0;
-        # a float64 map converted to mpmath carries a ~1e-16 trace defect that would make
-        # exp(lambda_0 t) drift.  Snap the smallest one (as the float path does).
-        best = None
-        for k, info in enumerate(infos):
-            for blk, Bb in info["blocks"]:
-                if len(blk) == 1 and (best is None or abs(Bb[0, 0]) < best[0]):
-                    best = (abs(Bb[0, 0]), k, Bb)
-        for info in infos:
-            info["zero_mode_snapped"] = False
-        if best is not None and best[0] <= DynamicsTolerances().zero_mode_refined(normL):
-            best[2][0, 0] = mp.mpc(0)
-            infos[best[1]]["zero_mode_snapped"] = True
-        self._refined = infos
-        return infos
-
-    def _refine_block(self, idx, B, Vm, W, Em, KE, condV, normL):
-        mp = self.ctx.mp
-        u = self.ctx.eps
-        n = len(idx)
-        if n > 1:
-            off0 = max(abs(B[i, j]) for i in range(n) for j in range(n) if i != j)
-        else:
-            off0 = 0
-        tols = DynamicsTolerances(u)
-        delta = tols.eigen_cluster(off0)
-        lamd = [complex(B[i, i]) for i in range(n)]
-        parent = list(range(n))
-
-        def find(i):
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
-        for i in range(n):
-            for j in range(i + 1, n):
-                if abs(lamd[i] - lamd[j]) <= delta:
-                    parent[find(i)] = find(j)
-        cl = [find(i) for i in range(n)]
-        steps = []
-        it = 0
-        target = tols.refine_target(normL)
-        off = mp.mpf(0)
-        while n > 1:
-            off = mp.mpf(0)
-            G = mp.matrix(n, n)
-            gmax = 0.0
-            for i in range(n):
-                for j in range(n):
-                    if i != j and cl[i] != cl[j]:
-                        b = B[i, j]
-                        if abs(b) > off:
-                            off = abs(b)
-                        g = b / (B[j, j] - B[i, i])
-                        G[i, j] = g
-                        gmax = max(gmax, float(abs(g)))
-            if off <= target or it >= tols.refine_max_steps:
-                break
-            gn = max(n * gmax, 1e-300)  # Neumann order K with (n ||G||)^(K+1) <= u
-            K = (max(1, _neumann_terms(gn, u) - 1) if gn < tols.neumann_radius
-                 else tols.neumann_fallback_terms)
-            B = _neumann_apply(G, B + B * G, K)
-            steps.append((G, K))
-            it += 1
-        groups = {}
-        for i in range(n):
-            groups.setdefault(cl[i], []).append(i)
-        blocks = []
-        for g in groups.values():
-            Bb = mp.matrix(len(g), len(g))
-            for a, i in enumerate(g):
-                for b, j in enumerate(g):
-                    Bb[a, b] = B[i, j]
-            blocks.append((g, Bb))
-        return dict(idx=idx, V=Vm, W=W, E=Em, KE=KE, steps=steps, blocks=blocks, condV=condV,
-                    normL=normL, offdiag=float(off), iterations=it)
 
     # --------------------------------------------------------------- steady state
     def steady_state(self):
@@ -801,42 +589,3 @@ def _refine_solve(ctx, A, Af, b):
             break
         prev = sz
     return ctx.solve(A, b)
-
-
-def _neumann_terms(norm, u):
-    """Terms ``K`` with ``norm**K <= u``: ``ceil(log u / log norm)`` (``norm < 1``)."""
-    return int(math.ceil(math.log(u) / math.log(max(norm, 1e-300))))
-
-
-def _neumann_apply(G, X, K):
-    """``(I + G)^{-1} X`` by the Neumann series to order K (mpmath matrices)."""
-    out = X
-    term = X
-    for _ in range(K):
-        term = -(G * term)
-        out = out + term
-    return out
-
-
-def _eig_rounding_estimate(lam, c, kappa, condV, normL, t, xnorm, u, i0):
-    """Rounding **estimate** for the eigen-propagation ``sum_i c_i exp(lambda_i t) v_i``.
-
-    Two first-order terms (backward error of ``geev`` ``||E|| ~ u ||L||_F``):
-
-    * eigenvalue errors ``|d lambda_i| <= kappa_i ||E||`` dephase mode i by
-      ``|c_i| min(|d lambda_i| t, 2) exp(Re lambda_i t)`` (mode i0, snapped to 0, excluded);
-    * errors of the eigenvectors and of ``c = V^{-1} x``: ``~ n u cond(V) ||x||`` at every time.
-    """
-    n = len(lam)
-    E = 4.0 * math.sqrt(n) * u * normL
-    amp = np.abs(c)
-    dl = kappa * E
-    mask = np.ones(n, dtype=bool)
-    if i0 is not None:
-        mask[i0] = False
-    T = np.asarray(t, dtype=float)[:, None]
-    decay = np.exp(np.minimum(np.real(lam)[None, :], 0.0) * T)
-    phase = np.minimum(dl[None, :] * T, 2.0) * amp[None, :] * decay
-    term1 = phase[:, mask].sum(axis=1)
-    term2 = 4.0 * n * u * condV * max(xnorm, float(amp.max()))
-    return term1 + term2
