@@ -78,21 +78,19 @@ Examples
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
-import scipy.linalg as sla
 
 from .. import conventions as cv
-from ..budget import ErrorBudget
 from ..model import _real_param, check_map_system, to_ctx
 from ..model import check_density_matrix as _check_dm
-from ..numeric import Tolerances, get_context
+from ..numeric import get_context
+from . import error_budget
 from ._arrays import hermitian_part, to_complex
 from .propagate import PROPAGATORS, check_method, method_for
 from .results import Evolution, SteadyState
 from .spectrum import FloatSpectrum, invariant_blocks
-from .tolerances import COND_V_MAX, DynamicsTolerances
+from .steady import perturbative_coherences, steady_state
+from .tolerances import COND_V_MAX
 from .user_maps import TensorMap, kraus_map
 
 __all__ = [
@@ -206,7 +204,7 @@ class Lindbladian:
         es = system.eigensystem(dps)
         self.eigensystem = es
         self.energies = es.energies
-        self.map_error, self.map_error_rigorous = _map_error(collision_map)
+        self.map_error, self.map_error_rigorous = error_budget.map_entry_error(collision_map)
         ctx = self.ctx
         self.Gamma = to_ctx(ctx, Gamma)
         if ctx.is_mp:
@@ -218,9 +216,7 @@ class Lindbladian:
         self._spectrum = None
         self._propagators = {}
         self._ss = None
-        # rounding estimate of the eigenvalues of H (band-by-band eigh is backward stable)
-        ef = np.asarray(ctx.to_float(es.energies), dtype=float)
-        self.energy_error = 4.0 * d * ctx.eps * max(float(np.max(np.abs(ef))), 1.0)
+        self.energy_error = error_budget.energy_rounding(ctx, es.energies)
 
     # --------------------------------------------------------------- construction
     def describe(self) -> dict:
@@ -297,38 +293,16 @@ class Lindbladian:
 
     # --------------------------------------------------------------- error parts
     def map_norm_11(self) -> float:
-        """Bound on ``||dS||_{1->1}`` from the map's entry bound: ``sqrt(d) d^2 e`` (see module doc)."""
-        d = self.d
-        return math.sqrt(d) * d * d * self.map_error
+        """Bound on ``||dS||_{1->1}`` from the map's entry error: ``sqrt(d) d^2 e``
+        (:func:`~symcoll.dynamics.error_budget.map_norm_11`)."""
+        return error_budget.map_norm_11(self.d, self.map_error)
 
     def map_error_propagated(self, times, split=False):
-        """Part of the per-time error from the map's error and the energies' rounding.
-
-        ``x = x_map + x_H`` with ``x_map = Gamma t ||dS||_{1->1}`` (a bound when the map's entry
-        error is a bound, else an estimate) and ``x_H = 2 t delta_eps`` (``||[dH, .]||_{1->1} <= 2 delta_eps``, with
-        ``delta_eps`` a rounding estimate of the eigenvalues of H; t is replaced by
-        ``min(t, cond(V) (1 - exp(-gap t)) / gap)`` since ``[dH, rho]`` is traceless and decays
-        with the spectral gap of L); the total is ``x / (1 - x)``
-        (Duhamel + Gronwall, ``inf`` for x >= 1).  ``split=True`` returns the two shares
-        ``(x_map / (1 - x), x_H / (1 - x))``.
-        """
-        t = np.asarray(times, dtype=float)
-        xm = t * float(self.Gamma_param) * self.map_norm_11()
-        # [dH, rho] is traceless: beyond the relaxation time its effect saturates
-        # (||exp(L s) X|| <= cond(V) exp(-gap s) ||X|| for traceless X)
-        spec = self.spectrum()
-        gap = spec.relaxation_gap()
-        if gap > DynamicsTolerances().relaxation_gap_floor(spec.normL):
-            teff = np.minimum(t, spec.condV * -np.expm1(-gap * t) / gap)
-        else:
-            teff = t
-        xh = teff * 2.0 * self.energy_error
-        x = xm + xh
-        ok = x < 1
-        den = np.where(ok, 1 - x, 1.0)
-        fm = np.where(ok, xm / den, np.inf)
-        fh = np.where(ok, xh / den, np.inf)
-        return (fm, fh) if split else fm + fh
+        """Part of the per-time error from the map's error and the energies' rounding
+        (:func:`~symcoll.dynamics.error_budget.propagated_errors`); ``split=True`` returns
+        the map and energies shares."""
+        return error_budget.propagated_errors(times, self.Gamma_param, self.map_norm_11(), self.energy_error,
+                                              self.spectrum(), split)
 
     # --------------------------------------------------------------- propagation
     def propagator(self, method="auto"):
@@ -386,16 +360,7 @@ class Lindbladian:
         if hermitize:
             states = hermitian_part(states)
         mapb, enb = self.map_error_propagated(t, split=True)
-        error = ErrorBudget({
-            "map": (mapb, "bound" if self.map_error_rigorous else "estimate",
-                    "map entries via ||dS||_1->1 <= sqrt(d) d^2 e, Duhamel + Gronwall; "
-                    + ("e is the map's proven bound" if self.map_error_rigorous
-                       else "e is the map's error estimate, so this is an estimate")),
-            "energies": (enb, "estimate",
-                         "eigenvalues of H to ~4 d u max|eps_j|, dephasing 2 delta_eps min(t, cond(V)/gap)"),
-            "rounding": (np.asarray(rnd, dtype=float), "estimate",
-                         "first-order perturbation theory of the propagation method"),
-        })
+        error = error_budget.evolution_budget(mapb, enb, rnd, self.map_error_rigorous)
         meta = self.describe()
         return Evolution(
             times=t,
@@ -432,160 +397,14 @@ class Lindbladian:
 
         Solves the bordered system (row of the population (0,0) replaced by the trace
         functional); its smallest singular value ``sigma_min`` certifies a unique kernel
-        (ValueError if ``sigma_min <= tol * ||L||``).  Error bound: see :class:`SteadyState`.
+        (ValueError if ``sigma_min <= tol * ||L||``, see
+        :meth:`~symcoll.dynamics.tolerances.DynamicsTolerances.bordered_singular`).  Error
+        budget: see :class:`~symcoll.dynamics.SteadyState`.
 
         Returns
         -------
         SteadyState
         """
-        if self._ss is not None:
-            return self._ss
-        ctx, d = self.ctx, self.d
-        n = d * d
-        Lf = self.superoperator_float()
-        Af = Lf.copy()
-        tr_idx = np.array([j + d * j for j in range(d)])
-        Af[0, :] = 0
-        Af[0, tr_idx] = 1.0
-        sv = np.linalg.svd(Af, compute_uv=False)
-        smin = float(sv[-1])
-        normA = float(sv[0])
-        u = np.finfo(float).eps
-        if smin <= DynamicsTolerances().bordered_singular(n, normA):
-            raise ValueError(
-                "the Lindbladian has no unique stationary state (bordered generator singular: "
-                f"sigma_min = {smin:.2e}, ||L|| = {normA:.2e}); e.g. Gamma = 0 or a reducible map"
-            )
-        b = np.zeros(n, dtype=complex)
-        b[0] = 1.0
-        if ctx.is_mp:
-            A = self.superoperator()
-            one, zero = ctx.mp.mpc(1), ctx.mp.mpc(0)
-            A[0, :] = zero
-            for i in tr_idx:
-                A[0, i] = one
-            bm = _mp_from_complex(ctx, b)
-            xs = _refine_solve(ctx, A, Af, bm)
-            state = hermitian_part(cv.unvec(xs, d))
-            xs = cv.vec(state)
-            Lx = self.superoperator() @ xs
-            res = float(ctx.mp.sqrt(sum(abs(v) ** 2 for v in Lx)))
-            tr_res = float(abs(sum(xs[i] for i in tr_idx) - 1))
-            eps_w = ctx.eps
-        else:
-            xs = cv.vec(hermitian_part(cv.unvec(np.linalg.solve(Af, b), d)))
-            Lx = Lf @ xs
-            res = float(np.linalg.norm(Lx))
-            tr_res = float(abs(xs[tr_idx].sum() - 1))
-            state = cv.unvec(xs, d)
-            eps_w = u
-        # residual bound on ||x - x_exact||_2 for the exact (working-precision-rounded) generator;
-        # add the rounding of evaluating the residual itself (~ n u ||L|| ||x||).
-        xnorm = float(np.linalg.norm(to_complex(xs)))
-        rounding = (res + tr_res + 2 * n * eps_w * normA * xnorm) / smin
-        # map error: ||dL|| <= Gamma ||dS||_2 + 2 delta_eps, ||dS||_2 <= ||dS||_F <= d^2 e
-        a = (float(self.Gamma_param) * d * d * self.map_error + 2 * self.energy_error) / smin
-        mapb = a * xnorm / (1 - a) if a < 1 else math.inf
-        error = ErrorBudget({
-            "rounding": (rounding, "estimate", "residual / sigma_min of the bordered generator (a residual bound "
-                                               "for the exact generator; sigma_min from a float64 SVD, not enclosed)"),
-            "map": (mapb, "estimate", "||dL||_2 / sigma_min with a Neumann factor, dL from the map's error "
-                                      + ("bound" if self.map_error_rigorous else "estimate")
-                                      + " and the H eigenvalue rounding estimate"),
-        })
-        self._ss = SteadyState(state, res, error, smin, self.describe())
+        if self._ss is None:
+            self._ss = steady_state(self)
         return self._ss
-
-
-def _map_error(cmap):
-    """``(e, rigorous)``: the map's entry error and whether it is a proven bound.
-
-    Reads ``cmap.error`` (an :class:`ErrorBudget`); a duck-typed map with only a float
-    ``error_bound`` is taken at its word (a bound).
-    """
-    budget = getattr(cmap, "error", None)
-    if isinstance(budget, ErrorBudget):
-        e, rigorous = budget.total, budget.rigorous
-    else:
-        e, rigorous = getattr(cmap, "error_bound", 0.0), True
-        e = 0.0 if e is None else e
-    try:
-        e = float(e)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"collision_map's entry error must be a float >= 0 (got {e!r})") from exc
-    if not e >= 0:
-        raise ValueError(f"collision_map's entry error must be a float >= 0 (got {e!r})")
-    return e, bool(rigorous)
-
-
-def perturbative_coherences(collision_map, populations, system=None):
-    """First-order stationary coherences of the Poissonian equation, Eq. (35).
-
-    ``rho^(1)_jk = -(i hbar / Delta_jk) sum_j' S^{j'j'}_{jk} rho^(0)_j'j'`` (j != k), so that the
-    stationary state is ``rho^(0) + Gamma rho^(1) + O(Gamma^2)`` (Eq. (31)), with
-    ``Delta_jk = eps_j - eps_k`` and ``rho^(0)`` diagonal (Eq. (32); the Gibbs state when the
-    map obeys detailed balance, Eq. (34)).
-
-    Parameters
-    ----------
-    collision_map : CollisionMap-like
-        ``tensor[j', k', j, k] = S^{jk}_{j'k'}`` in the eigenbasis.
-    populations : (d,) array
-        ``rho^(0)_jj`` (e.g. ``observables.populations(observables.gibbs_state(chain, beta))``).
-    system : optional
-        Defaults to ``collision_map.system``.
-
-    Returns
-    -------
-    (d, d) complex array
-        ``rho^(1)`` with zero diagonal.
-
-    Raises
-    ------
-    ValueError
-        Degenerate levels (``Delta_jk = 0`` for ``j != k``): (35) does not apply.
-    """
-    if system is None:
-        system = collision_map.system
-    else:
-        check_map_system(system, collision_map)
-    T = to_complex(collision_map.tensor)
-    e = np.asarray(to_complex(system.eigensystem().energies).real)
-    p = np.asarray(populations, dtype=float)
-    d = len(e)
-    if p.shape != (d,):
-        raise ValueError(f"populations must have shape ({d},) (got {p.shape})")
-    dl = e[:, None] - e[None, :]
-    off = ~np.eye(d, dtype=bool)
-    if np.any(np.abs(dl[off]) <= Tolerances().degeneracy(float(np.max(np.abs(e))), d)):
-        raise ValueError("perturbative_coherences needs a non-degenerate spectrum (Delta_jk != 0 for j != k), Eq. (35)")
-    src = np.einsum("jkaa,a->jk", T, p)  # sum_j' S^{j'j'}_{jk} rho_j'j'
-    out = np.zeros((d, d), dtype=complex)
-    out[off] = -1j * cv.HBAR * src[off] / dl[off]
-    return out
-
-
-def _refine_solve(ctx, A, Af, b):
-    """Solve ``A x = b`` at ``ctx`` precision by mixed-precision iterative refinement.
-
-    float64 LU of ``Af`` (the float64 image of A) for the corrections, residuals
-    ``b - A x`` at full precision (O(n^2) mpmath operations per step instead of the O(n^3)
-    of an mpmath elimination); each step gains ``-log10(cond(A) u_float64)`` digits.  Falls
-    back to ``ctx.solve`` when that does not converge.
-    """
-    lu = sla.lu_factor(Af)
-    x = _mp_from_complex(ctx, sla.lu_solve(lu, to_complex(b)))
-    u = ctx.eps
-    prev = math.inf
-    tols = DynamicsTolerances()
-    for _ in range(tols.lu_refine_max_iter):
-        r = b - A @ x
-        dx = sla.lu_solve(lu, to_complex(r))
-        x = x + _mp_from_complex(ctx, dx)
-        sz = float(np.max(np.abs(dx)))
-        if sz <= u * float(np.max(np.abs(to_complex(x)))):
-            return x
-        if sz > tols.lu_refine_stagnation * prev:
-            break
-        prev = sz
-    return ctx.solve(A, b)
