@@ -25,3 +25,15 @@ def hermitian_part(a):
     else:
         ah = ah.conj()
     return (a + ah) / 2
+
+
+def in_context(ctx, a):
+    """``a`` in the number type of ``ctx`` (a conversion, so it depends on the type).
+
+    float64: complex128.  mpmath: arrays of mpmath numbers are kept as given; others are
+    converted exactly (through complex128) to ``ctx.mp.mpc``.
+    """
+    a = np.asarray(a)
+    if not ctx.is_mp:
+        return to_complex(a)
+    return a if a.dtype == object else ctx.array(to_complex(a), complex=True)
