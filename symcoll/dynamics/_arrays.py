@@ -12,19 +12,14 @@ def to_complex(a) -> np.ndarray:
     return a.astype(complex)
 
 
-def hermitian_part(a):
-    """``(a + a^dagger)/2`` on the last two axes (complex128 or mpmath object arrays).
+def hermitian_part(ctx, a):
+    """``(a + a^dagger)/2`` on the last two axes, in the number type of ``ctx``.
 
     Orthogonal projection onto Hermitian matrices: the exact states are Hermitian, so the
     projection never increases the error of an entry, nor the Frobenius error.
     """
     a = np.asarray(a)
-    ah = np.swapaxes(a, -1, -2)
-    if a.dtype == object:
-        ah = np.frompyfunc(lambda z: z.conjugate(), 1, 1)(ah)
-    else:
-        ah = ah.conj()
-    return (a + ah) / 2
+    return (a + ctx.conj(np.swapaxes(a, -1, -2))) / 2
 
 
 def in_context(ctx, a):

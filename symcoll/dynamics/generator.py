@@ -129,26 +129,14 @@ class Lindbladian:
         """Column-stacking matrix of L, shape (d^2, d^2), eigenbasis (Eq. (71)).
 
         ``L[j + d k, j' + d k'] = -i (eps_j - eps_k) delta + Gamma (S^{j'k'}_{jk} - delta)``;
-        complex128, or an object array of mpmath numbers on the mpmath path.
+        complex128, or an object array of mpmath numbers on the mpmath path (the same
+        construction for both: only the context's numbers differ).
         """
         if self._L is None:
-            ctx, d = self.ctx, self.d
-            S = cv.tensor_to_superoperator(self.tensor)
-            e = self.energies
-            n = d * d
-            if ctx.is_mp:
-                L = S * self.Gamma
-                one = ctx.mp.mpf(1)
-                for k in range(d):
-                    for j in range(d):
-                        p = j + d * k
-                        L[p, p] = L[p, p] - self.Gamma * one + ctx.mp.mpc(0, -1) * (e[j] - e[k])
-            else:
-                e = np.asarray(e, dtype=float)
-                bohr = e[:, None] - e[None, :]  # [j, k]
-                diag = -1j * cv.vec(bohr) - self.Gamma
-                L = self.Gamma * S
-                L[np.diag_indices(n)] += diag
+            e = np.asarray(self.energies)
+            bohr = cv.vec(e[:, None] - e[None, :])  # eps_j - eps_k at j + d k
+            L = self.Gamma * cv.tensor_to_superoperator(self.tensor)
+            L[np.diag_indices(len(bohr))] += self.ctx.mpc(0, -1) * bohr - self.Gamma
             self._L = L
         return self._L.copy()
 
@@ -247,7 +235,7 @@ class Lindbladian:
         propagator = self.propagator(method)
         states, rounding, diagnostics = propagator.propagate(x, t)
         if hermitize:
-            states = hermitian_part(states)
+            states = hermitian_part(self.ctx, states)
         mapb, enb = self.map_error_propagated(t, split=True)
         return Evolution(
             times=t,

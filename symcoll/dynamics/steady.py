@@ -54,12 +54,12 @@ def steady_state(generator) -> SteadyState:
     if ctx.is_mp:
         L = g.superoperator()
         x = _refine_solve(ctx, _bordered(ctx, g.superoperator(), tr_idx), Af, ctx.array(b, complex=True))
-        state = hermitian_part(cv.unvec(x, d))
+        state = hermitian_part(ctx, cv.unvec(x, d))
         xs = cv.vec(state)
         res = float(ctx.mp.sqrt(sum(abs(v) ** 2 for v in L @ xs)))
         tr_res = float(abs(sum(xs[i] for i in tr_idx) - 1))
     else:
-        state = hermitian_part(cv.unvec(np.linalg.solve(Af, b), d))
+        state = hermitian_part(ctx, cv.unvec(np.linalg.solve(Af, b), d))
         xs = cv.vec(state)
         res = float(np.linalg.norm(Lf @ xs))
         tr_res = float(abs(xs[tr_idx].sum() - 1))
