@@ -251,9 +251,8 @@ class Lindbladian:
     def _eigenbasis_state(self, rho0, basis):
         """Validated ``rho0`` (:func:`symcoll.model.check_density_matrix`) in the eigenbasis, at
         working precision (mpmath input kept as given on the mpmath path)."""
-        c = check_density_matrix(rho0, self.d, "rho0")
-        a = np.asarray(rho0)
-        rho = in_context(self.ctx, a if a.dtype == object else c)
+        check_density_matrix(rho0, self.d, "rho0")
+        rho = in_context(self.ctx, rho0)
         if basis == "local":
             U = in_context(self.ctx, self.eigensystem.vectors)
             rho = self.ctx.conj(U).T @ rho @ U
