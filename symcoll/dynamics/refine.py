@@ -53,8 +53,9 @@ class RefinedBlock:
         """``exp(L_b t) x`` for every t: (T, nb) object array of ``mp`` numbers."""
         nb = len(self.idx)
         xm = _np_to_mpmatrix(mp, x.reshape(nb, 1))
-        # w = (I + G_k)^{-1} ... (I + G_1)^{-1} V^{-1} x   (Neumann series, ||G|| << 1)
-        w = _neumann_apply(-self.E, self.W * xm, self.KE) if self.E is not None else self.W * xm
+        # w = (I + G_k)^{-1} ... (I + G_1)^{-1} V^{-1} x   (Neumann series, ||G|| << 1),
+        # V^{-1} x = W (I - E)^{-1} x: the Neumann factor acts first (as in B = W (I - E)^{-1} L V)
+        w = self.W * (_neumann_apply(-self.E, xm, self.KE) if self.E is not None else xm)
         for G, K in self.steps:
             w = _neumann_apply(G, w, K)
         out = np.empty((len(times), nb), dtype=object)
