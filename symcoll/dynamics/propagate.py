@@ -40,13 +40,16 @@ class Propagator:
     """``exp(L t) x`` for the generator of a :class:`~symcoll.dynamics.Lindbladian`.
 
     Subclasses set :attr:`method` and implement :meth:`propagate`; they may keep what they
-    precompute (decompositions) for the next call.
+    precompute (decompositions) for the next call.  ``d`` is the dimension of the system,
+    ``n = d**2`` that of ``vec rho``.
     """
 
     method: str = ""
 
     def __init__(self, generator):
         self.generator = generator
+        self.d = generator.d
+        self.n = generator.d * generator.d
 
     def propagate(self, x, times):
         """Propagate ``x = vec rho(0)`` (eigenbasis, at the generator's precision) to ``times``.
@@ -69,10 +72,8 @@ class EigPropagator(Propagator):
     method = "eig"
 
     def propagate(self, x, times):
-        g = self.generator
-        d, n = g.d, g.d * g.d
-        u = FLOAT64_EPS
-        spec = g.spectrum()
+        n, u = self.n, FLOAT64_EPS
+        spec = self.generator.spectrum()
         diag = spec.diagnostics()
         if not spec.invertible:
             raise np.linalg.LinAlgError("L is numerically defective; use method='expm'")
@@ -96,7 +97,7 @@ class EigPropagator(Propagator):
             rnd += eig_rounding_estimate(lam, c, kappa, bk.condV, spec.normL, times,
                                          float(np.linalg.norm(xb)), u, j0)
         diag["kappa_max"] = kmax
-        return cv.unvec(vecs, d), rnd, diag
+        return cv.unvec(vecs, self.d), rnd, diag
 
 
 class ExpmPropagator(Propagator):
@@ -105,9 +106,7 @@ class ExpmPropagator(Propagator):
     method = "expm"
 
     def propagate(self, x, times):
-        g = self.generator
-        d, n = g.d, g.d * g.d
-        u = FLOAT64_EPS
+        g, n = self.generator, self.n
         diag = g.spectrum().diagnostics()
         L = g.superoperator_float()
         try:  # propagate only the decaying part rho(0) - rho_ss when the kernel is unique
@@ -124,8 +123,8 @@ class ExpmPropagator(Propagator):
                 vecs[a, idx] = sla.expm(Lb * ta) @ y[idx]
         vecs += xss[None, :]
         # expm: backward error ~ u ||L t||; CPTP semigroup: ||exp(Ls)||_2 <= sqrt(d)
-        rnd = u * (8 * n * normL1 * times * math.sqrt(d) * np.linalg.norm(y) + 8 * n) + ss_round
-        return cv.unvec(vecs, d), np.asarray(rnd, dtype=float), diag
+        rnd = FLOAT64_EPS * (8 * n * normL1 * times * math.sqrt(self.d) * np.linalg.norm(y) + 8 * n) + ss_round
+        return cv.unvec(vecs, self.d), np.asarray(rnd, dtype=float), diag
 
 
 class RefinedPropagator(Propagator):
@@ -145,8 +144,7 @@ class RefinedPropagator(Propagator):
         return self._blocks
 
     def propagate(self, x, times):
-        g = self.generator
-        d, n = g.d, g.d * g.d
+        g, d, n = self.generator, self.d, self.n
         rbs = self.refined_blocks()
         vecs = np.empty((len(times), n), dtype=object)
         T = np.asarray(times, dtype=float)
