@@ -7,7 +7,9 @@ L is constant in time, so every method is exact in t (no time stepper).  One con
     ``L = V diag(lambda) V^{-1}`` per block (:class:`~symcoll.dynamics.spectrum.FloatSpectrum`),
     then ``vec rho(t) = sum_i c_i exp(lambda_i t) v_i``.  The stationary eigenvalue is set to
     exactly 0 (trace preservation makes 0 an exact eigenvalue; without this a rounding-size
-    ``lambda_0 ~ 1e-16`` would drift the stationary state by ``lambda_0 t`` at t = 1e7).
+    ``lambda_0 ~ 1e-16`` would drift the stationary state by ``lambda_0 t`` at t = 1e7).  The
+    conditioning ``cond(V)`` and the eigenvalue condition numbers ``kappa_i`` enter the rounding
+    estimate (:func:`eig_rounding_estimate`).
 ``"expm"`` (:class:`ExpmPropagator`, float64)
     ``rho(t) = rho_ss + expm(L t) (rho(0) - rho_ss)`` with scipy's scaling-and-squaring Pade
     ``expm`` per time and block: slower, insensitive to eigenvector conditioning.
@@ -30,7 +32,7 @@ from .refine import refine
 from .tolerances import FLOAT64_EPS, DynamicsTolerances
 
 __all__ = ["METHODS", "Propagator", "EigPropagator", "ExpmPropagator", "RefinedPropagator", "PROPAGATORS",
-           "check_method", "method_for"]
+           "check_method", "method_for", "eig_rounding_estimate"]
 
 METHODS = ("auto", "eig", "expm", "refined")
 """Values of ``method=`` in :meth:`Lindbladian.evolve`."""
