@@ -63,7 +63,7 @@ def test_propagator_contract_float64(chain2):
     out = {}
     for method, cls in (("eig", EigPropagator), ("expm", ExpmPropagator)):
         p = L.propagator(method)
-        assert isinstance(p, cls) and p.method == method and L.propagator(method) is p
+        assert isinstance(p, cls) and p.method == method
         states, rounding, diag = p.propagate(cv.vec(rho), t)
         assert states.shape == (4, 4, 4) and states.dtype == complex
         assert rounding.shape == (4,) and np.all(rounding > 0)
@@ -140,3 +140,24 @@ def test_dynamics_tolerances_scale_with_precision(method):
     assert a > 0 and b == pytest.approx(a * 2.0**-100, rel=1e-15)
     t = DynamicsTolerances(u)
     assert t.bordered_singular(16, 3.0) == pytest.approx(16 * t.bordered_singular(1, 3.0), rel=1e-15)
+
+
+@pytest.mark.parametrize("dps", [None, 20])
+def test_generator_freed_without_cycle_collector(chain2, dps):
+    """A Lindbladian is freed by reference counting after evolve and steady_state: no reference
+    cycle between it and its propagators or caches (at N = 6 the generator alone is 268 MB; a
+    cycle made repeated N = 6 evolutions ~1.4x slower, waiting for the cycle collector)."""
+    import gc
+    import weakref
+
+    ch, m = chain2
+    gc.disable()
+    try:
+        L = dyn.Lindbladian(ch, m, 0.7, dps=dps)
+        L.evolve(np.diag([1.0, 0, 0, 0]), [1.0])
+        L.steady_state()
+        ref = weakref.ref(L)
+        del L
+        assert ref() is None
+    finally:
+        gc.enable()

@@ -14,6 +14,7 @@ from ..numeric import get_context
 from . import error_budget
 from ._arrays import hermitian_part, in_context, to_complex
 from .propagate import PROPAGATORS, check_method, method_for
+from .refine import refine
 from .results import Evolution
 from .spectrum import FloatSpectrum, invariant_blocks
 from .steady import steady_state
@@ -104,7 +105,7 @@ class Lindbladian:
         self._L = None
         self._blocks = None
         self._spectrum = None
-        self._propagators = {}
+        self._refined = None
         self._ss = None
 
     # --------------------------------------------------------------- construction
@@ -181,6 +182,13 @@ class Lindbladian:
             self._spectrum = FloatSpectrum.of(self.superoperator_float(), self.blocks())
         return self._spectrum
 
+    def refined_blocks(self) -> list:
+        """Every block near-diagonalised at ``dps`` digits from :meth:`spectrum` (mpmath path;
+        :class:`~symcoll.dynamics.refine.RefinedBlock`, cached)."""
+        if self._refined is None:
+            self._refined = refine(self.ctx, self.superoperator(), self.spectrum())
+        return self._refined
+
     # --------------------------------------------------------------- error parts
     def map_norm_11(self) -> float:
         """Bound on ``||dS||_{1->1}`` from the map's entry error: ``sqrt(d) d^2 e``
@@ -196,14 +204,11 @@ class Lindbladian:
 
     # --------------------------------------------------------------- propagation
     def propagator(self, method="auto"):
-        """The :class:`~symcoll.dynamics.propagate.Propagator` for ``method`` (kept for reuse).
+        """The :class:`~symcoll.dynamics.propagate.Propagator` for ``method``.
 
         See :func:`~symcoll.dynamics.propagate.method_for` for how ``"auto"`` is resolved.
         """
-        name = method_for(self, method)
-        if name not in self._propagators:
-            self._propagators[name] = PROPAGATORS[name](self)
-        return self._propagators[name]
+        return PROPAGATORS[method_for(self, method)](self)
 
     def evolve(self, rho0, times, basis="eigen", method="auto", hermitize=True):
         """Propagate ``rho(t) = exp(L t) rho0`` exactly in t (Eq. (71)).

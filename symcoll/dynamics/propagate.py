@@ -28,7 +28,6 @@ import scipy.linalg as sla
 
 from .. import conventions as cv
 from ._arrays import to_complex
-from .refine import refine
 from .tolerances import FLOAT64_EPS, DynamicsTolerances
 
 __all__ = ["METHODS", "Propagator", "EigPropagator", "ExpmPropagator", "RefinedPropagator", "PROPAGATORS",
@@ -41,9 +40,10 @@ METHODS = ("auto", "eig", "expm", "refined")
 class Propagator:
     """``exp(L t) x`` for the generator of a :class:`~symcoll.dynamics.Lindbladian`.
 
-    Subclasses set :attr:`method` and implement :meth:`propagate`; they may keep what they
-    precompute (decompositions) for the next call.  ``d`` is the dimension of the system,
-    ``n = d**2`` that of ``vec rho``.
+    Subclasses set :attr:`method` and implement :meth:`propagate`.  What they precompute
+    (decompositions) is cached on the generator, which does not keep propagators: no reference
+    cycle keeps a large generator alive.  ``d`` is the dimension of the system, ``n = d**2``
+    that of ``vec rho``.
     """
 
     method: str = ""
@@ -134,20 +134,9 @@ class RefinedPropagator(Propagator):
 
     method = "refined"
 
-    def __init__(self, generator):
-        super().__init__(generator)
-        self._blocks = None
-
-    def refined_blocks(self) -> list:
-        """The :class:`~symcoll.dynamics.refine.RefinedBlock` of every invariant block (cached)."""
-        if self._blocks is None:
-            g = self.generator
-            self._blocks = refine(g.ctx, g.superoperator(), g.spectrum())
-        return self._blocks
-
     def propagate(self, x, times):
         g, d, n = self.generator, self.d, self.n
-        rbs = self.refined_blocks()
+        rbs = g.refined_blocks()
         vecs = np.empty((len(times), n), dtype=object)
         T = np.asarray(times, dtype=float)
         rnd = np.zeros(len(times))
