@@ -343,7 +343,7 @@ def test_perturbative_coherences_eq35(maps3):
 
 def test_auto_falls_back_to_expm(monkeypatch, maps3):
     """method="auto" switches to expm when cond(V) exceeds COND_V_MAX (forced here)."""
-    import symcoll.dynamics as dyn
+    import symcoll.dynamics.tolerances as dyn  # where the selection reads COND_V_MAX
 
     ch, maps = maps3
     t = [0.5, 20.0, 1e3]
