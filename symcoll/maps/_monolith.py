@@ -43,13 +43,13 @@ import warnings
 
 import numpy as np
 
-from . import conventions as cv
-from .conventions import HBAR
-from .budget import ErrorBudget, HasErrorBudget
-from .errors import NotCompletelyPositiveWarning, SymcollWarning
-from .model import DeltaCoupling, EffusionBath, QubitChain, System, to_ctx
-from .numeric import WASTED_DIGITS_WARN, Tolerances, get_context
-from .quadrature import graded_panels, map_rule, rule_pair, tail_bound
+from .. import conventions as cv
+from ..conventions import HBAR
+from ..budget import ErrorBudget, HasErrorBudget
+from ..errors import NotCompletelyPositiveWarning, SymcollWarning
+from ..model import DeltaCoupling, EffusionBath, QubitChain, System, to_ctx
+from ..numeric import WASTED_DIGITS_WARN, Tolerances, get_context
+from ..quadrature import graded_panels, map_rule, rule_pair, tail_bound
 
 __all__ = ["collision_map", "CollisionMap", "exact_entries", "KINDS", "MAX_BYTES", "estimate_memory",
            "STORAGES", "estimate_compact_memory", "SMATRIX"]
@@ -795,7 +795,7 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
 
 def _interp_table_bytes(ctx, energies, beta, tol):
     """Memory estimate of the interpolation tables for a float64 narrow map (before building)."""
-    from .interpolation import RowInterpolant
+    from ..interpolation import RowInterpolant
 
     e = np.asarray(energies, dtype=float)
     d = len(e)
@@ -813,7 +813,7 @@ def _row_interpolant(engine, energies, e_max, beta, tol_rows):
     with ``T - eps_j >= 0`` (incoming kinetic energy), so on a panel [t1, t2] it integrates to at
     most ``int beta exp(-beta max(0, T - eps_max)) dT``.
     """
-    from .interpolation import RowInterpolant
+    from ..interpolation import RowInterpolant
 
     e = np.asarray(energies, dtype=float)
     top = float(e.max())
