@@ -204,7 +204,7 @@ class RowInterpolant:
         base_hi = np.where(np.abs(base_hi) <= self.snap_tol, 0.0, base_hi)
         z = np.where(lo_end[None, :], base_lo[None, :] + dlo[:, None], base_hi[None, :] - dhi[:, None])
         K, _, Kh = channel_wave_numbers(_FLOAT64, 2 * self.m * z, self.hbar)
-        x = c1_rows(_FLOAT64, K, self.iVT.T, rows)  # (t, r, l): rows of X at every tau
+        x = c1_rows(_FLOAT64, K, self.iVT, rows)  # (t, r, l): rows of X at every tau
         self.solves += len(tau)
         return x.transpose(1, 0, 2), Kh
 

@@ -170,9 +170,13 @@ class FloatContext(_Context):
         """Solve ``A X = B``, ``B`` of shape ``(..., n, r)`` (batched LAPACK ``gesv`` over leading axes)."""
         return np.linalg.solve(A, B)
 
-    def object_or_float(self, shape):
-        """Empty float64 array of ``shape`` (the mpmath context returns an object array)."""
-        return np.zeros(shape)
+    def empty(self, shape, complex=True):
+        """Uninitialised array of ``shape`` for the context's numbers."""
+        return np.empty(shape, dtype=self.complex_dtype if complex else self.real_dtype)
+
+    def to_complex128(self, x):
+        """``x`` as a complex128 array (no copy when it already is one)."""
+        return np.asarray(x, dtype=complex)
 
     def eigh(self, H):
         """Eigen-decomposition of a Hermitian matrix, ascending eigenvalues."""
@@ -303,9 +307,13 @@ class MPContext(_Context):
             out[idx] = gauss_solve(A[idx].tolist(), B[idx].tolist())
         return out
 
-    def object_or_float(self, shape):
-        """Empty object array of ``shape`` for the context's numbers (the float64 context: float64)."""
+    def empty(self, shape, complex=True):
+        """Uninitialised object array of ``shape`` (every entry must be assigned before use)."""
         return np.empty(shape, dtype=object)
+
+    def to_complex128(self, x):
+        """complex128 copy of an array of mpmath numbers (rounded to double precision)."""
+        return self.float_array(self.real(x)) + 1j * self.float_array(self.imag(x))
 
     def eigh(self, H):
         """Eigen-decomposition of a Hermitian matrix at ``dps`` digits, ascending eigenvalues."""

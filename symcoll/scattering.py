@@ -47,13 +47,12 @@ def channel_wave_numbers(ctx, X, hbar, complex_k=True):
     ``ReK = Re K`` on open channels (``X > 0``) and 0 on the others, and the flux factor
     ``Kh = K^{1/2} = sqrt(ReK)`` (0 on closed channels and at thresholds).
     """
-    zero = ctx.mpf(0)
-    ReK = np.where(X > 0, ctx.sqrt(np.where(X > 0, X, zero)), zero) / hbar
+    ReK = ctx.sqrt(np.where(X > 0, X, ctx.mpf(0))) / hbar
     K = ctx.csqrt(X) / hbar if complex_k else None
     return K, ReK, ctx.sqrt(ReK)
 
 
-def c1_rows(ctx, K, iV, rows):
+def c1_rows(ctx, K, iVT, rows):
     """Rows of ``X = (K + i m g V / hbar^2)^{-1}``, the matrix inside (C1), batched over energies.
 
     ``s^(+) = K^{1/2} X K^{1/2}`` (C1); row j of X solves ``(K + i m g V / hbar^2)^T x = e_j``.
@@ -63,8 +62,8 @@ def c1_rows(ctx, K, iV, rows):
     ctx : context (:mod:`symcoll.numeric`)
     K : (..., d) array
         Diagonal of K at each energy of the batch (:func:`channel_wave_numbers`).
-    iV : (d, d) array
-        ``i m g V / hbar^2`` in the eigenbasis of H.
+    iVT : (d, d) array
+        ``(i m g V / hbar^2)^T`` in the eigenbasis of H (transposed: its solves give rows of X).
     rows : int array (..., r)
         Rows of X wanted at each energy (broadcast against ``K.shape[:-1]``).
 
@@ -82,7 +81,7 @@ def c1_rows(ctx, K, iV, rows):
     d = K.shape[-1]
     rows = np.asarray(rows, dtype=int)
     lead = np.broadcast_shapes(K.shape[:-1], rows.shape[:-1])
-    M = np.broadcast_to(np.asarray(iV).T, lead + (d, d)).copy()
+    M = np.broadcast_to(iVT, lead + (d, d)).copy()
     idx = np.arange(d)
     M[..., idx, idx] += np.broadcast_to(K, lead + (d,))
     eye = ctx.eye(d, complex=True)
@@ -128,7 +127,7 @@ class Scattering:
         hbar = to_ctx(ctx, HBAR)
         self.hbar = hbar
         self.mg = self.m * self.g / (hbar * hbar)
-        self.iV = self.V_eig * ctx.mpc(0, self.mg)  # i m g V / hbar^2 of (C1)
+        self.iVT = (self.V_eig * ctx.mpc(0, self.mg)).T  # (i m g V / hbar^2)^T of (C1)
         self.dim = len(self.energies)
 
     # ------------------------------------------------------------------ core (C1)
@@ -169,7 +168,7 @@ class Scattering:
         K, _, Kh = channel_wave_numbers(ctx, X, self.hbar)
         is_open = X >= 0
         d = K.shape[-1]
-        x = c1_rows(ctx, K, self.iV, np.arange(d))  # (n, d, d): X at every energy
+        x = c1_rows(ctx, K, self.iVT, np.arange(d))  # (n, d, d): X at every energy
         s = Kh[:, :, None] * x * Kh[:, None, :]
         return s, is_open
 
