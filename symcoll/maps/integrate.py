@@ -12,7 +12,7 @@ import math
 import os
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ..interpolation import RowInterpolant
 from ..model import to_ctx
@@ -23,13 +23,24 @@ from .narrow import NarrowEngine
 from .spectrum import _cluster_sorted
 
 
+_BLAS_CONTROLLER = None
+
+
+def _blas_controller():
+    """One :class:`threadpoolctl.ThreadpoolController` (scanning the loaded libraries costs ~1 ms)."""
+    global _BLAS_CONTROLLER
+    if _BLAS_CONTROLLER is None:
+        _BLAS_CONTROLLER = ThreadpoolController()
+    return _BLAS_CONTROLLER
+
+
 class _blas_threads:
     """Context manager limiting the BLAS threads (default 1, env ``SYMCOLL_BLAS_THREADS``; 0: no limit).
 
     The map accumulation issues many mid-sized matrix products; on a shared machine
     multi-threaded OpenBLAS spins and was measured 8x slower (N = 4 exact map: 15 s with
     2 threads vs 1.9 s with 1 thread under load).  The previous setting is restored
-    (:func:`threadpoolctl.threadpool_limits`).
+    (:meth:`threadpoolctl.ThreadpoolController.limit`).
     """
 
     def __init__(self):
@@ -38,7 +49,7 @@ class _blas_threads:
 
     def __enter__(self):
         if self.n > 0:
-            self._limits = threadpool_limits(limits=self.n, user_api="blas")
+            self._limits = _blas_controller().limit(limits=self.n, user_api="blas")
         return self
 
     def __exit__(self, *exc):
