@@ -55,6 +55,8 @@ class _EngineBase:
         self.sel = None if sel is None else np.asarray(sel, dtype=int)
         # outgoing channels j' whose s-matrix rows are needed
         self.jps = list(range(d)) if sel is None else sorted({int(A) // d for A in self.sel})
+        self._thr_rows = self.thr[self.jps]  # (J, d): thresholds of the needed rows
+        self._row_index = np.asarray(self.jps)[:, None]  # one row of X per outgoing channel (c1_rows)
         self.evals = 0
         self.interp = None  # RowInterpolant (float64, narrow kinds) or None: direct solves
 
@@ -70,12 +72,12 @@ class _EngineBase:
         d, n, jps = self.d, len(u), self.jps
         J = len(jps)
         # thresholds merged into the breakpoint a (within the Bohr tolerance) open exactly at a
-        base = ctx.snap_small(a - self.thr[jps], self.snap_tol)  # (J, d): E + eps_j' - eps_l at u = 0
+        base = ctx.snap_small(a - self._thr_rows, self.snap_tol)  # (J, d): E + eps_j' - eps_l at u = 0
         X = (base[None, :, :] + u[:, None, None]) * (2 * self.m)  # (n, J, d)
         direct = self.interp is None
         K, ReK, Kh = channel_wave_numbers(ctx, X, self.hbar, complex_k=direct)
         if direct:
-            x = c1_rows(ctx, K, self.iVT, np.asarray(jps)[:, None])[..., 0, :]  # (n, J, d)
+            x = c1_rows(ctx, K, self.iVT, self._row_index)[..., 0, :]  # (n, J, d)
         else:
             x = self.interp.rows_at(a, u, jps)
         r = np.arange(J)

@@ -24,10 +24,9 @@ def _cluster_sorted(values, tol, ctx=None):
     vf = ctx.float_array(vals)
     order = np.argsort(vf, kind="stable")
     groups, cur = [], [order[0]]
-    gaps = np.empty(max(len(order) - 1, 0))
+    srt = vals[order]
+    gaps = ctx.abs_float(srt[1:] - srt[:-1])  # in the context's precision, then to float
     for i in range(1, len(order)):
-        g = vals[order[i]] - vals[order[i - 1]]
-        gaps[i - 1] = abs(float(ctx.to_float(g)))
         if gaps[i - 1] <= tol:
             cur.append(order[i])
         else:
