@@ -298,7 +298,7 @@ class MPContext(_Context):
         A = np.asarray(A, dtype=object)
         B = np.asarray(B, dtype=object)
         if B.ndim == 1:
-            return self.solve(A, B[:, None])[:, 0]
+            return self.solve(A, B[:, None])[..., 0]
         lead = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
         A = np.broadcast_to(A, lead + A.shape[-2:])
         B = np.broadcast_to(B, lead + B.shape[-2:])
