@@ -35,7 +35,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from .numeric import FloatContext
 from .quadrature import graded_panels
+from .scattering import c1_rows, channel_wave_numbers
 
 __all__ = ["RowInterpolant", "DEGREES"]
 
@@ -43,6 +45,8 @@ DEGREES = (16, 32, 64)
 """Chebyshev degrees tried on a panel before it is bisected."""
 
 _MAX_DEPTH = 30
+
+_FLOAT64 = FloatContext()
 
 
 @lru_cache(maxsize=None)
@@ -191,7 +195,6 @@ class RowInterpolant:
     # -- direct solves -------------------------------------------------------------------
     def _solve(self, p, tau, rows):
         """Rows ``rows`` of X at the points tau of panel p: ``(len(rows), len(tau), d)`` and ``sqrt(Re K)``."""
-        d = self.d
         dlo, dhi = p.offsets(tau)
         lo_end = self.e <= (p.a + p.b) / 2
         # T - e_l from the nearer panel end; ends that are levels are exact offsets
@@ -200,19 +203,10 @@ class RowInterpolant:
         base_hi = p.b - self.e
         base_hi = np.where(np.abs(base_hi) <= self.snap_tol, 0.0, base_hi)
         z = np.where(lo_end[None, :], base_lo[None, :] + dlo[:, None], base_hi[None, :] - dhi[:, None])
-        X = 2 * self.m * z
-        is_open = X > 0
-        absX = np.sqrt(np.abs(X))
-        K = np.where(is_open, absX + 0j, 1j * absX) / self.hbar
-        Kh = np.sqrt(np.where(is_open, K.real, 0.0))
-        M = np.broadcast_to(self.iVT, (len(tau), d, d)).copy()
-        idx = np.arange(d)
-        M[:, idx, idx] += K
-        rhs = np.zeros((len(tau), d, len(rows)), dtype=complex)
-        rhs[:, rows, np.arange(len(rows))] = 1.0
-        Y = np.linalg.solve(M, rhs)  # (t, l, r): column r = row rows[r] of X
+        K, _, Kh = channel_wave_numbers(_FLOAT64, 2 * self.m * z, self.hbar)
+        x = c1_rows(_FLOAT64, K, self.iVT, rows)  # (t, r, l): rows of X at every tau
         self.solves += len(tau)
-        return Y.transpose(2, 0, 1), Kh
+        return x.transpose(1, 0, 2), Kh
 
     def _build(self, p):
         rows = np.flatnonzero(self.level_of <= p.level)

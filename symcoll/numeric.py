@@ -10,9 +10,12 @@ object, in the spirit of mpmath's contexts:
   touched).
 
 Both expose the same handful of operations (``sqrt``, ``exp``, ``solve``,
-``eigh``, ``array``, ``real``, ``conj``, ...) and the working precision ``eps``;
-tolerances derived from it live in :class:`Tolerances` (one place, scaled to the
-working precision).
+``eigh``, ``array``, ``real``, ``conj``, ``snap_small``, ``float_array``, ...) and the
+working precision ``eps``; tolerances derived from it live in :class:`Tolerances` (one
+place, scaled to the working precision).  Where the two number types need different
+algorithms, the difference lives in the context and is named there: ``solve`` is a batched
+LAPACK solve in float64 and Gaussian elimination on Python lists (:func:`gauss_solve`) in
+mpmath.  A third context (ball arithmetic) has to provide the same methods.
 """
 from __future__ import annotations
 
@@ -41,7 +44,72 @@ def _check_dps(dps):
     return int(dps)
 
 
-class FloatContext:
+def gauss_solve(M, B):
+    """Solve ``M X = B`` by Gaussian elimination with partial pivoting on Python lists.
+
+    Parameters
+    ----------
+    M : list of n lists of n numbers
+        The matrix (overwritten: rows are swapped and reduced in place).
+    B : list of n lists of r numbers
+        The right-hand sides, one row per equation (overwritten).
+
+    Returns
+    -------
+    X : list of n lists of r numbers
+
+    Plain Python lists: numpy object arrays make ``mpc * ndarray`` go through mpmath's slow
+    conversion attempt (it formats the whole array) on every row operation.
+    """
+    n = len(M)
+    r_cols = range(len(B[0])) if n else range(0)
+    for c in range(n):
+        piv = max(range(c, n), key=lambda r: abs(M[r][c]))
+        if M[piv][c] == 0:
+            raise np.linalg.LinAlgError("singular matrix in the linear solve")
+        if piv != c:
+            M[c], M[piv] = M[piv], M[c]
+            B[c], B[piv] = B[piv], B[c]
+        inv = 1 / M[c][c]
+        rowc, bc = M[c], B[c]
+        for r in range(c + 1, n):
+            f = M[r][c] * inv
+            if f:
+                rowr, br = M[r], B[r]
+                for k in range(c + 1, n):
+                    rowr[k] = rowr[k] - f * rowc[k]
+                for k in r_cols:
+                    br[k] = br[k] - f * bc[k]
+    X = [None] * n
+    for r in range(n - 1, -1, -1):
+        rowr = M[r]
+        acc = list(B[r])
+        for k in range(r + 1, n):
+            xk = X[k]
+            m = rowr[k]
+            for q in r_cols:
+                acc[q] = acc[q] - m * xk[q]
+        X[r] = [a / rowr[r] for a in acc]
+    return X
+
+
+class _Context:
+    """Operations written once for every context (they only use the context's primitives)."""
+
+    def snap_small(self, x, tol):
+        """``x`` with the entries of magnitude ``<= tol`` set to an exact zero (same shape)."""
+        return np.where(self.abs(x) <= tol, self.mpf(0), x)
+
+    def float_array(self, x):
+        """float64 copy of a real array of the context's numbers (real part for complex ones)."""
+        return np.asarray(self.to_float(x), dtype=float)
+
+    def abs_float(self, x):
+        """``|x|`` as a float64 array."""
+        return np.asarray(self.to_float(self.abs(x)), dtype=float)
+
+
+class FloatContext(_Context):
     """float64 / complex128 numpy arithmetic (vectorised)."""
 
     name = "float64"
@@ -95,12 +163,20 @@ class FloatContext:
         the branch (see DESIGN.md, branch pitfall).
         """
         x = np.asarray(x, dtype=float)
-        out = np.where(x >= 0, np.sqrt(np.abs(x)) + 0j, 1j * np.sqrt(np.abs(x)))
-        return out
+        r = np.sqrt(np.abs(x))
+        return np.where(x >= 0, r + 0j, 1j * r)
 
     def solve(self, A, B):
-        """Solve ``A X = B`` (batched over leading axes)."""
+        """Solve ``A X = B``, ``B`` of shape ``(..., n, r)`` (batched LAPACK ``gesv`` over leading axes)."""
         return np.linalg.solve(A, B)
+
+    def empty(self, shape, complex=True):
+        """Uninitialised array of ``shape`` for the context's numbers."""
+        return np.empty(shape, dtype=self.complex_dtype if complex else self.real_dtype)
+
+    def to_complex128(self, x):
+        """``x`` as a complex128 array (no copy when it already is one)."""
+        return np.asarray(x, dtype=complex)
 
     def eigh(self, H):
         """Eigen-decomposition of a Hermitian matrix, ascending eigenvalues."""
@@ -111,7 +187,7 @@ class FloatContext:
         return np.matmul(A, B)
 
 
-class MPContext:
+class MPContext(_Context):
     """mpmath arithmetic at ``dps`` digits on numpy object arrays (private mpmath context)."""
 
     is_mp = True
@@ -214,40 +290,30 @@ class MPContext:
         return one(x)
 
     def solve(self, A, B):
-        """Solve ``A X = B`` by Gaussian elimination with partial pivoting (batched)."""
+        """Solve ``A X = B`` (``B`` of shape ``(..., n, r)`` or ``(n,)``), batched over leading axes.
+
+        Gaussian elimination with partial pivoting on Python lists (:func:`gauss_solve`), one
+        elimination per matrix for all ``r`` right-hand sides.
+        """
         A = np.asarray(A, dtype=object)
         B = np.asarray(B, dtype=object)
-        if A.ndim > 2:
-            lead = A.shape[:-2]
-            Bb = np.broadcast_to(B, lead + B.shape[-2:]) if B.ndim == A.ndim else B
-            out = np.empty(lead + Bb.shape[-2:] if B.ndim == A.ndim else lead + B.shape[-1:], dtype=object)
-            for idx in np.ndindex(*lead):
-                out[idx] = self.solve(A[idx], Bb[idx] if B.ndim == A.ndim else B[idx])
-            return out
-        n = A.shape[0]
-        vec_rhs = B.ndim == 1
-        M = A.copy()
-        R = B.reshape(n, -1).copy()
-        for c in range(n):
-            piv = max(range(c, n), key=lambda r: abs(M[r, c]))
-            if M[piv, c] == 0:
-                raise np.linalg.LinAlgError("singular matrix in MPContext.solve")
-            if piv != c:
-                M[[c, piv]] = M[[piv, c]]
-                R[[c, piv]] = R[[piv, c]]
-            inv = 1 / M[c, c]
-            for r in range(c + 1, n):
-                f = M[r, c] * inv
-                if f != 0:
-                    M[r, c:] = M[r, c:] - M[c, c:] * f
-                    R[r] = R[r] - R[c] * f
-        X = np.empty_like(R)
-        for r in range(n - 1, -1, -1):
-            acc = R[r].copy()
-            for c in range(r + 1, n):
-                acc = acc - M[r, c] * X[c]
-            X[r] = acc / M[r, r]
-        return X.reshape(-1) if vec_rhs else X
+        if B.ndim == 1:
+            return self.solve(A, B[:, None])[..., 0]
+        lead = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
+        A = np.broadcast_to(A, lead + A.shape[-2:])
+        B = np.broadcast_to(B, lead + B.shape[-2:])
+        out = np.empty(B.shape, dtype=object)
+        for idx in np.ndindex(*lead):
+            out[idx] = gauss_solve(A[idx].tolist(), B[idx].tolist())
+        return out
+
+    def empty(self, shape, complex=True):
+        """Uninitialised object array of ``shape`` (every entry must be assigned before use)."""
+        return np.empty(shape, dtype=object)
+
+    def to_complex128(self, x):
+        """complex128 copy of an array of mpmath numbers (rounded to double precision)."""
+        return self.float_array(self.real(x)) + 1j * self.float_array(self.imag(x))
 
     def eigh(self, H):
         """Eigen-decomposition of a Hermitian matrix at ``dps`` digits, ascending eigenvalues."""

@@ -153,28 +153,46 @@ def tail_bound(e_max: float, beta: float, spread: float) -> float:
     return R * math.exp(-beta * (e_max - spread))
 
 
+# Gauss-Kronrod (G10, K21) on [-1, 1]: QUADPACK's qk21 table (R. Piessens, E. de Doncker-Kapenga,
+# C. W. Ueberhuber, D. K. Kahaner, "QUADPACK", Springer 1983; the data of routine dqk21).
+# Abscissae of K21 (xgk, descending, >= 0; the odd-indexed ones are the G10 nodes) with their K21
+# weights (wgk) and the G10 weights (wg) of the Gauss nodes.  tests/test_maps_quadrature.py
+# checks them against numpy's Gauss-Legendre rule and the exactness of K21 up to degree 31.
+_XGK21 = (
+    0.995657163025808080735527280689003, 0.973906528517171720077964012084452,
+    0.930157491355708226001207180059508, 0.865063366688984510732096688423493,
+    0.780817726586416897063717578345042, 0.679409568299024406234327365114874,
+    0.562757134668604683339000099272694, 0.433395394129247190799265943165784,
+    0.294392862701460198131126603103866, 0.148874338981631210884826001129720,
+    0.0,
+)
+_WGK21 = (
+    0.011694638867371874278064396062192, 0.032558162307964727478818972459390,
+    0.054755896574351996031381300244580, 0.075039674810919952767043140916190,
+    0.093125454583697605535065465083366, 0.109387158802297641899210590325805,
+    0.123491976262065851077982418064178, 0.134709217311473325928054001771707,
+    0.142775938577060080797094273138717, 0.147739104901338491374841515972068,
+    0.149445554002916905664936468389821,
+)
+_WG10 = (
+    0.066671344308688137593568809893332, 0.149451349150580593145776339657697,
+    0.219086362515982043995534934228163, 0.269266719309996355091226921569469,
+    0.295524224714752870173892994651338,
+)
+
+
 def _gk21_01():
-    """Gauss-Kronrod (G10, K21) nodes and weights mapped to [0, 1] (float64; scipy's tables)."""
-    from scipy.integrate._quad_vec import _quadrature_gk21
+    """Gauss-Kronrod (G10, K21) nodes and weights mapped to [0, 1] (float64, QUADPACK's table).
 
-    captured = {}
-
-    def grab(a, b, f, norm_func, x, w, v):  # pragma: no cover - trivial
-        captured.update(x=x, w=w, v=v)
-        return None
-
-    import scipy.integrate._quad_vec as qv
-
-    orig = qv._quadrature_gk
-    try:
-        qv._quadrature_gk = grab
-        _quadrature_gk21(0.0, 1.0, None, None)
-    finally:
-        qv._quadrature_gk = orig
-    x = np.array(captured["x"], dtype=float)
-    wk = np.array(captured["v"], dtype=float)
-    wg = np.zeros_like(wk)
-    wg[1::2] = np.array(captured["w"], dtype=float)
+    Returns ``(t, wk, wg)``: the 21 nodes (descending), their K21 weights, and the G10 weights
+    (zero on the 11 Kronrod-only nodes).
+    """
+    xh = np.array(_XGK21)
+    x = np.concatenate([xh, -xh[-2::-1]])
+    wk = np.concatenate([_WGK21, _WGK21[-2::-1]])
+    wgh = np.zeros(11)
+    wgh[1::2] = _WG10
+    wg = np.concatenate([wgh, wgh[-2::-1]])
     return (x + 1) / 2, wk / 2, wg / 2
 
 

@@ -15,8 +15,11 @@ with ``K = sqrt(2 m (E - H)) / hbar`` in the eigenbasis of H.  Closed channels
 open channels.  The second form is the one evaluated: it stays finite at
 thresholds (``K_j -> 0``) where ``K^{-1}`` does not exist.
 
-The same code runs in float64 (vectorised over energies) and in mpmath at any
-precision (:mod:`symcoll.numeric`).
+The solve of (C1) is written once, :func:`c1_rows` (rows of ``(K + i m g V / hbar^2)^{-1}``
+batched over energies, with the wave numbers of :func:`channel_wave_numbers`); the class
+:class:`Scattering`, the map engines (:mod:`symcoll.maps`) and the interpolation tables
+(:mod:`symcoll.interpolation`) call it.  The same code runs in float64 (vectorised over
+energies, batched LAPACK) and in mpmath at any precision (:mod:`symcoll.numeric`).
 """
 from __future__ import annotations
 
@@ -25,6 +28,65 @@ import numpy as np
 from .conventions import HBAR
 from .model import _real_param, to_ctx
 from .numeric import get_context
+
+
+def to_eigenbasis(ctx, V, U):
+    """``U^dagger V U`` in the context's numbers (real when U and V are real float64 arrays)."""
+    Vc = ctx.array(V) if ctx.is_mp else np.asarray(V)  # number-type branch: mpmath needs its own numbers
+    out = ctx.matmul(ctx.matmul(ctx.conj(U).T, Vc), U)
+    if not ctx.is_mp and np.isrealobj(U) and np.isrealobj(Vc):
+        out = np.real(out)
+    return out
+
+
+def channel_wave_numbers(ctx, X, hbar, complex_k=True):
+    """Wave numbers of the channels, ``X = 2 m (T - eps_l)`` (any shape), for (C1).
+
+    Returns ``(K, ReK, Kh)``: ``K = sqrt(X) / hbar`` with the evanescent branch
+    ``+i sqrt(|X|) / hbar`` on closed channels (``X < 0``; None unless ``complex_k``),
+    ``ReK = Re K`` on open channels (``X > 0``) and 0 on the others, and the flux factor
+    ``Kh = K^{1/2} = sqrt(ReK)`` (0 on closed channels and at thresholds).
+    """
+    ReK = ctx.sqrt(np.where(X > 0, X, ctx.mpf(0))) / hbar
+    K = ctx.csqrt(X) / hbar if complex_k else None
+    return K, ReK, ctx.sqrt(ReK)
+
+
+def c1_rows(ctx, K, iVT, rows):
+    """Rows of ``X = (K + i m g V / hbar^2)^{-1}``, the matrix inside (C1), batched over energies.
+
+    ``s^(+) = K^{1/2} X K^{1/2}`` (C1); row j of X solves ``(K + i m g V / hbar^2)^T x = e_j``.
+
+    Parameters
+    ----------
+    ctx : context (:mod:`symcoll.numeric`)
+    K : (..., d) array
+        Diagonal of K at each energy of the batch (:func:`channel_wave_numbers`).
+    iVT : (d, d) array
+        ``(i m g V / hbar^2)^T`` in the eigenbasis of H (transposed: its solves give rows of X).
+    rows : int array (..., r)
+        Rows of X wanted at each energy (broadcast against ``K.shape[:-1]``).
+
+    Returns
+    -------
+    x : (..., r, d) array
+        ``x[..., q, l] = X_{rows[..., q], l}``.
+
+    Notes
+    -----
+    One factorisation per energy for all its requested rows: ``ctx.solve`` is LAPACK's batched
+    ``gesv`` in float64 and Gaussian elimination (:func:`symcoll.numeric.gauss_solve`) in mpmath.
+    """
+    K = np.asarray(K)
+    d = K.shape[-1]
+    rows = np.asarray(rows, dtype=int)
+    lead = np.broadcast_shapes(K.shape[:-1], rows.shape[:-1])
+    M = np.broadcast_to(iVT, lead + (d, d)).copy()
+    idx = np.arange(d)
+    M[..., idx, idx] += np.broadcast_to(K, lead + (d,))
+    eye = ctx.eye(d, complex=True)
+    rhs = np.broadcast_to(eye[rows], lead + (rows.shape[-1], d))
+    return np.swapaxes(ctx.solve(M, np.swapaxes(rhs, -1, -2)), -1, -2)
 
 
 class Scattering:
@@ -59,33 +121,22 @@ class Scattering:
         self.energies = es.energies
         U = es.vectors
         V = coupling.operator(system)
-        if ctx.is_mp:
-            Vc = ctx.array(V)
-            Ud = ctx.conj(U).T
-            self.V_eig = ctx.matmul(ctx.matmul(Ud, Vc), U)
-        else:
-            self.V_eig = U.conj().T @ V @ U
-            if np.isrealobj(U):
-                self.V_eig = np.real(self.V_eig)
+        self.V_eig = to_eigenbasis(ctx, V, U)
         self.m = to_ctx(ctx, m)
         self.g = to_ctx(ctx, coupling.g)
         hbar = to_ctx(ctx, HBAR)
         self.hbar = hbar
         self.mg = self.m * self.g / (hbar * hbar)
+        self.iVT = (self.V_eig * ctx.mpc(0, self.mg)).T  # (i m g V / hbar^2)^T of (C1)
         self.dim = len(self.energies)
 
     # ------------------------------------------------------------------ core (C1)
     def wave_numbers(self, E):
         """``K = sqrt(2 m (E - eps_j))/hbar`` (complex, evanescent branch when closed) and open mask."""
-        ctx = self.ctx
         E = self._energies_array(E)
         X = 2 * self.m * (E[:, None] - self.energies[None, :])
-        K = ctx.csqrt(X) / self.hbar
-        if ctx.is_mp:
-            is_open = np.frompyfunc(lambda x: x >= 0, 1, 1)(X).astype(bool)
-        else:
-            is_open = X >= 0
-        return K, is_open
+        K, _, _ = channel_wave_numbers(self.ctx, X, self.hbar)
+        return K, X >= 0
 
     def _energies_array(self, E):
         ctx = self.ctx
@@ -112,31 +163,13 @@ class Scattering:
         is_open : bool array (n, d)
         """
         ctx = self.ctx
-        K, is_open = self.wave_numbers(E)
-        n, d = K.shape
-        # K^{1/2} on open channels; 0 on closed ones (their rows/columns are dropped).
-        if ctx.is_mp:
-            Kh = np.where(is_open, ctx.sqrt(ctx.real(K)), ctx.mp.mpf(0))
-            A = np.empty((n, d, d), dtype=object)
-            iV = self.V_eig * ctx.mpc(0, self.mg)
-            for i in range(n):
-                A[i] = iV.copy()
-                for j in range(d):
-                    A[i, j, j] = A[i, j, j] + K[i, j]
-            B = np.zeros((n, d, d), dtype=object)
-            B[...] = ctx.mp.mpf(0)
-            for i in range(n):
-                for j in range(d):
-                    B[i, j, j] = Kh[i, j]
-            Y = ctx.solve(A, B)
-        else:
-            Kh = np.where(is_open, np.sqrt(np.abs(K.real)), 0.0)
-            A = np.broadcast_to(1j * self.mg * self.V_eig, (n, d, d)).copy()
-            A[:, np.arange(d), np.arange(d)] += K
-            B = np.zeros((n, d, d), dtype=complex)
-            B[:, np.arange(d), np.arange(d)] = Kh
-            Y = np.linalg.solve(A, B)
-        s = Kh[:, :, None] * Y
+        E = self._energies_array(E)
+        X = 2 * self.m * (E[:, None] - self.energies[None, :])
+        K, _, Kh = channel_wave_numbers(ctx, X, self.hbar)
+        is_open = X >= 0
+        d = K.shape[-1]
+        x = c1_rows(ctx, K, self.iVT, np.arange(d))  # (n, d, d): X at every energy
+        s = Kh[:, :, None] * x * Kh[:, None, :]
         return s, is_open
 
     def s_minus(self, E):
@@ -180,5 +213,5 @@ class Scattering:
         ctx = self.ctx
         p = ctx.real(sp * ctx.conj(sp)) + ctx.real(sm * ctx.conj(sm))
         col = p.sum(axis=1)
-        defect = np.where(is_open, ctx.abs(col - 1) if ctx.is_mp else np.abs(col - 1), 0)
+        defect = np.where(is_open, ctx.abs(col - 1), 0)
         return defect.max()

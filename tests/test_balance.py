@@ -7,7 +7,7 @@ import sympy as sp
 from scipy import integrate
 
 from symcoll import DeltaCoupling, QubitChain, Scattering
-from symcoll.symbolic import _quad38 as q38
+from symcoll.oracles import quad38 as q38
 from symcoll.symbolic import balance
 
 

@@ -68,3 +68,22 @@ def test_tail_bound_is_a_bound():
         worst = max(mpmath.quad(lambda E: w(E, D1, D2), [e_max, mp.inf]) for D1, D2 in [(-W, W), (-W, -W), (W, W), (0, -W)])
         assert worst <= tail_bound(e_max, beta, W)
         assert worst >= 1e-3 * tail_bound(e_max, beta, W)  # and not absurdly loose
+
+
+def test_gauss_kronrod_21_table_against_independent_computations():
+    """The written (G10, K21) table of the float64 rule: G10 nodes and weights equal numpy's
+    Gauss-Legendre rule, and K21 (Kronrod: degree 3n + 1 = 31) integrates x^k on [0, 1]
+    exactly for k <= 31, G10 for k <= 19 (sums in mpmath at 40 digits)."""
+    t, W = rule_pair(get_context(None), 0)
+    assert len(t) == 21 and rule_pair(get_context(None), 1) is None
+    gauss = W[:, 1] != 0
+    xg, wg = np.polynomial.legendre.leggauss(10)
+    order = np.argsort(t[gauss])
+    assert np.max(np.abs(t[gauss][order] - (xg + 1) / 2)) <= 2e-16
+    assert np.max(np.abs(W[gauss, 1][order] - wg / 2)) <= 2e-16
+    mp = mpmath.MPContext()
+    mp.dps = 40
+    for col, degree in ((0, 31), (1, 19)):
+        for k in range(degree + 1):
+            val = mp.fsum(mp.mpf(float(w)) * mp.mpf(float(x)) ** k for w, x in zip(W[:, col], t))
+            assert abs(val - mp.mpf(1) / (k + 1)) <= 2e-16, (col, k)

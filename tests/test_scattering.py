@@ -107,3 +107,56 @@ def test_bad_mass_and_dps():
         Scattering(chain, DeltaCoupling(G), -1.0)
     with pytest.raises(ValueError, match="dps must be >= 15"):
         Scattering(chain, DeltaCoupling(G), M, dps=10)
+
+
+def _random_c1_system(rng, n, d):
+    """Energies-batch of K (evanescent and open channels) and a real symmetric V, as in (C1)."""
+    X = rng.uniform(-3.0, 3.0, size=(n, d))
+    V = rng.normal(size=(d, d))
+    V = V + V.T
+    return X, V
+
+
+@pytest.mark.parametrize("dps", [None, 30])
+def test_c1_rows_are_rows_of_the_inverse(dps):
+    """c1_rows(ctx, K, (i m g V)^T, rows) = rows of (K + i m g V)^{-1} (Eq. (C1)), float64 and mpmath,
+    against numpy's inverse; several rows per energy and one row per (energy, channel)."""
+    from symcoll.numeric import get_context
+    from symcoll.scattering import c1_rows, channel_wave_numbers
+
+    rng = np.random.default_rng(7)
+    ctx = get_context(dps)
+    X, V = _random_c1_system(rng, 3, 4)
+    mg = 2.5
+    K, ReK, Kh = channel_wave_numbers(ctx, ctx.array(X), 1.0)
+    iVT = (ctx.array(V) * ctx.mpc(0, mg)).T
+    Kf = np.sqrt(np.abs(X)) * np.where(X >= 0, 1.0, 1j)  # evanescent branch +i sqrt(|X|)
+    inv = np.linalg.inv(np.stack([np.diag(k) + 1j * mg * V for k in Kf]))
+    assert np.allclose(ctx.to_complex128(K), Kf, rtol=0, atol=1e-14)
+    assert np.allclose(ctx.float_array(ReK), np.where(X > 0, np.sqrt(np.abs(X)), 0.0), rtol=0, atol=1e-14)
+    rows = np.array([2, 0])
+    x = ctx.to_complex128(c1_rows(ctx, K, iVT, rows))
+    assert x.shape == (3, 2, 4)
+    assert np.max(np.abs(x - inv[:, rows, :])) <= 1e-12
+    # one row per (energy, channel): K broadcast over channels, row j for channel j
+    Kb = np.broadcast_to(K[:, None, :], (3, 4, 4))
+    y = ctx.to_complex128(c1_rows(ctx, Kb, iVT, np.arange(4)[:, None]))[..., 0, :]
+    assert np.max(np.abs(y - inv)) <= 1e-12
+
+
+def test_mp_solve_batched_multiple_rhs_and_vector():
+    """MPContext.solve (Gaussian elimination on lists) against numpy: a batch with several
+    right-hand sides, and one matrix with a vector right-hand side."""
+    from symcoll.numeric import get_context
+
+    rng = np.random.default_rng(11)
+    ctx = get_context(30)
+    A = rng.normal(size=(2, 5, 5)) + 1j * rng.normal(size=(2, 5, 5))
+    B = rng.normal(size=(2, 5, 3))
+    X = ctx.to_complex128(ctx.solve(ctx.array(A), ctx.array(B)))
+    assert np.max(np.abs(X - np.linalg.solve(A, B))) <= 1e-12
+    x = ctx.to_complex128(ctx.solve(ctx.array(A[0]), ctx.array(B[0, :, 0])))
+    assert x.shape == (5,)
+    assert np.max(np.abs(x - np.linalg.solve(A[0], B[0, :, 0]))) <= 1e-12
+    with pytest.raises(np.linalg.LinAlgError, match="singular"):
+        ctx.solve(ctx.array(np.zeros((2, 2))), ctx.array(np.ones(2)))

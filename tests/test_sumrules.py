@@ -4,6 +4,7 @@ import pytest
 import sympy as sp
 
 from symcoll import DeltaCoupling, QubitChain, Scattering
+from symcoll.oracles.local_map0 import LocalMap0
 from symcoll.symbolic import sumrules as sr
 
 
@@ -51,7 +52,7 @@ def test_ledger_detects_a_wrong_power():
 
 
 def test_local_map_one_qubit_integrals_flux_and_detailed_balance():
-    L = sr.LocalMap0(1)
+    L = LocalMap0(1)
     mp = L.mp
     # trace preservation of each input (flux unitarity) and detailed balance U = e^{-beta h} D (C33)
     assert abs(L.G[(0, 0)] + L.U - 1) < 1e-25
@@ -62,7 +63,7 @@ def test_local_map_one_qubit_integrals_flux_and_detailed_balance():
 
 def test_local_map_amplitudes_match_exact_one_qubit_scattering():
     """Closed forms (C30)-(C32) vs the numeric (C1) s-matrix of one qubit (independent code)."""
-    L = sr.LocalMap0(1, dps=30)
+    L = LocalMap0(1, dps=30)
     sc = Scattering(QubitChain(1, "4", "0"), DeltaCoupling("50"), "0.1", dps=30)
     mp = L.mp
     for p_ in ("0.5", "0.8", "1.3", "2.7"):
@@ -103,7 +104,7 @@ def test_printed_C37_C38_lines_numeric():
 @pytest.mark.parametrize("N,exc", [(0, ValueError), (7, ValueError), (2.0, TypeError)])
 def test_local_map_validation(N, exc):
     with pytest.raises(exc, match="N"):
-        sr.LocalMap0(N)
+        LocalMap0(N)
 
 
 def test_maps_module_local_map_matches_closed_form_oracle():
@@ -113,7 +114,7 @@ def test_maps_module_local_map_matches_closed_form_oracle():
 
     chain = QubitChain(2, 4, 0.1)
     cm = maps.collision_map(chain, EffusionBath(0.1, 0.1, 0.5), DeltaCoupling(50), kind="local")
-    L = sr.LocalMap0(2)
+    L = LocalMap0(2)
     U = chain.eigensystem(30).vectors
     worst = 0.0
     for j in range(4):

@@ -21,7 +21,7 @@ from functools import lru_cache
 import sympy as sp
 
 from ..derive import derivation
-from . import _quad38 as q38
+from ..oracles import quad38 as q38
 
 
 

@@ -8,7 +8,7 @@ Registered derivations (``symcoll verify``; scripts in ``derivations/``):
     are O(Gamma), not O(Gamma/eps).  Symbolic: degenerate perturbation theory of H(eps) for
     N = 2, 3 (eigenvectors eps-independent, energies ``n h + eps lambda`` exact because
     ``[H_loc, H_int] = 0``) and ``X_jk(0) = 0`` from the sum rule (66).  Numeric: X(eps) of the
-    EXACT map (38) (entries by mpmath.quad at 30 digits, :mod:`._quad38`) for N = 2 over
+    EXACT map (38) (entries by mpmath.quad at 30 digits, :mod:`symcoll.oracles.quad38`) for N = 2 over
     eps = 1e-2 ... 1e-8: log-log slope -> 1 and ``rho^(1)_12`` tends to a finite constant;
     the exact entries at eps = 1e-8 agree with the local map (54)-(56) to O(eps).
 ``local_stationary_state``
@@ -26,7 +26,7 @@ import sympy as sp
 
 from ..derive import derivation
 from ..model import QubitChain
-from . import _quad38 as q38
+from ..oracles import quad38 as q38
 from . import chain as schain
 from .sumrules import LocalMap0, appendix_c_ledger
 

@@ -6,7 +6,7 @@ lives here because it takes ~30 s; ``symcoll verify`` runs three of its points.
 import pytest
 
 from symcoll import QubitChain
-from symcoll.symbolic import _quad38 as q38
+from symcoll.oracles import quad38 as q38
 from symcoll.symbolic import coherence as co
 from symcoll.symbolic.sumrules import LocalMap0, _INTEGRAL_CACHE
 

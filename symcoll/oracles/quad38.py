@@ -1,9 +1,12 @@
 """Independent 30-digit evaluation of entries of the collision tensor (38) with ``mpmath.quad``.
 
-This is an *oracle* for the identities of Sec. IV-V and Appendix C, deliberately
-independent of the team's maps module: it integrates Eq. (38) entry by entry with
-``mpmath.quad`` (tanh-sinh) on the exact s-matrices of
-:class:`symcoll.scattering.Scattering` (Eqs. (C1)-(C2)).
+This is an *oracle* for the identities of Sec. IV-V and Appendix C and for the maps,
+deliberately independent of the code it checks: it integrates Eq. (38) entry by entry with
+``mpmath.quad`` (tanh-sinh, not the panel quadrature of :mod:`symcoll.maps`) on s-matrix
+columns from its own (C1) solve and Gaussian elimination (:meth:`Quad38.s_col`; not
+:func:`symcoll.scattering.c1_rows`, not :func:`symcoll.numeric.gauss_solve`).  From
+:class:`symcoll.scattering.Scattering` it takes only the eigenbasis and ``V`` in it, and
+:meth:`Quad38.check_against_scattering` compares the two (C1) solves.
 
 Numerical method (Eq. (38))::
 
