@@ -8,13 +8,14 @@ The narrow-packet maps (45) (kinds "global" and "local") need, at every quadratu
 at the total energy ``T = E + eps_j'``; then ``s^(+)_{j'l} = K_j'^{1/2} X_{j'l} K_l^{1/2}``
 and ``s^(-) = s^(+) - I`` (C2).  Solving for each row directly costs d solves of size d
 per node (``d^4``).  ``X`` depends on T alone, and is analytic in T except for
-square-root branch points at the levels ``T = eps_l`` (channel thresholds).  So it is
-tabulated once, on panels between consecutive *distinct* levels, and every row at every
-node is read off an interpolant:
+square-root branch points at the levels ``T = eps_l`` (channel thresholds); next to the real
+axis it can have poles (Feshbach resonances, :func:`resonance_poles`) around which it varies
+on the scale of their distance to the axis.  So it is tabulated once, on panels between
+consecutive *distinct* levels, and every row at every node is read off an interpolant:
 
 * panels: the levels (degenerate groups snapped to one value) and a truncation point
-  ``T_max = E_max + eps_max``, graded geometrically toward neighbouring levels
-  (:func:`symcoll.quadrature.graded_panels`);
+  ``T_max = E_max + eps_max``, graded geometrically toward neighbouring levels and toward the
+  resonance poles (:func:`symcoll.quadrature.graded_panels`);
 * variable: ``T = a + L sin^2(pi tau / 2)`` on a panel with a level at both ends
   (``sqrt(T - a) = sqrt(L) sin`` and ``sqrt(b - T) = sqrt(L) cos`` are analytic in tau),
   ``a + L tau^2`` / ``b - L (1 - tau)^2`` with one, linear with none: X is analytic in tau;
@@ -25,12 +26,17 @@ node is read off an interpolant:
   of the interpolation error is extremal), in the scaled form
   ``sqrt(Re K_j') |X_interp - X|_{j'l} sqrt(Re K_l)`` that enters ``s^(+-)``.  Only the
   rows ``j'`` with ``eps_j' <= T`` (those that are ever queried there) are stored.
+  A panel is accepted below the row budget or below its rounding noise: ``64 eps`` or, next to
+  a resonance where the solves are ill-conditioned, the first-order estimate
+  :meth:`RowInterpolant._rounding` (bisection cannot reduce noise; without this floor such
+  panels were bisected down to depth 30 over the whole noisy region).
 
 Float64 only (the mpmath path solves directly).  The propagation of the row error into
 the map entries is done by :meth:`RowInterpolant.entry_error`.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -39,7 +45,7 @@ from .numeric import FloatContext
 from .quadrature import graded_panels
 from .scattering import c1_rows, channel_wave_numbers
 
-__all__ = ["RowInterpolant", "DEGREES"]
+__all__ = ["RowInterpolant", "DEGREES", "resonance_poles"]
 
 DEGREES = (16, 32, 64)
 """Chebyshev degrees tried on a panel before it is bisected."""
@@ -47,6 +53,14 @@ DEGREES = (16, 32, 64)
 _MAX_DEPTH = 30
 
 _FLOAT64 = FloatContext()
+
+NOISE_FACTOR = 8.0
+"""Safety factor on the first-order rounding estimate :meth:`RowInterpolant._rounding` when it is
+used as the acceptance floor of a panel."""
+
+BISECTION_BUDGET = 64
+"""At most this many bisections per initial panel (then panels are accepted unresolved, their
+error estimates still enter :meth:`RowInterpolant.entry_error`)."""
 
 
 @lru_cache(maxsize=None)
@@ -78,6 +92,120 @@ def _bary_matrix(tau, n):
     if hit.any():
         B[hit] = exact[hit].astype(float)
     return B
+
+
+def _levels(e, snap_tol):
+    """Distinct levels of the sorted energies (gaps <= snap_tol merged into the lower level)."""
+    es = np.sort(np.asarray(e, dtype=float))
+    lev = [es[0]]
+    for x in es[1:]:
+        if x - lev[-1] > snap_tol:
+            lev.append(x)
+    return np.array(lev)
+
+
+def resonance_poles(energies, iVT, m, hbar, snap_tol):
+    """Poles of ``X(T) = (K(T) + i m g V / hbar^2)^{-1}`` (Eq. (C1)) next to the real T axis.
+
+    Between two consecutive levels ``lo < T < hi`` the channels with ``eps_l >= hi`` are closed,
+    ``K_l = i kappa_l``, ``kappa_l = sqrt(2 m (eps_l - T)) / hbar``, and the closed-closed block
+    of ``K + i m g V / hbar^2`` is ``i A(T)`` with the Hermitian
+
+        A(T) = diag(kappa_l) + (m g / hbar^2) V_cc,      dA/dT = -diag(m / (hbar^2 kappa_l)) < 0.
+
+    Every eigenvalue of A decreases strictly with T, so it crosses zero at most once in
+    ``(lo, hi)``: there the closed channels alone have a bound state.  The crossings are
+    counted exactly by the number of negative eigenvalues at both ends and located by Brent's
+    method.  Coupled to the open channels, such a bound state is a Feshbach resonance: a pole
+    of X at ``T_r - i gamma`` on the sheet reached from the physical real axis (open-channel
+    ``K_l = sqrt(2 m (T - eps_l)) / hbar`` continued to Im T < 0), with gamma of second order
+    in the coupling.  It is found by Newton's method on ``log det(K + i m g V / hbar^2)``,
+    ``d/dT log det = tr((K + i m g V / hbar^2)^{-1} dK/dT)``, ``dK_l/dT = m / (hbar^2 K_l)``,
+    started at the real crossing.  On the real axis the rows of X and s^(+-) then vary on the
+    scale gamma (Lorentzian/Fano profile), which can be arbitrarily small: e.g. N = 2, h = 90,
+    eps = 0.1, m = beta = 0.1, g = 50 has one pole at T = 2.146385 - 6.6e-5 i.
+
+    Parameters
+    ----------
+    energies : (d,) float
+        Levels of H (degenerate groups snapped to one value).
+    iVT : (d, d) complex
+        ``i m g V^T / hbar^2`` (the matrix of the direct solve).
+    m, hbar : float
+    snap_tol : float
+        Two levels closer than this are one level.
+
+    Returns
+    -------
+    list of ``(T_r, gamma)``
+        ``gamma >= 0`` the distance of the pole below the axis (0, to rounding, for a bound state
+        that V does not couple to the open channels: a real pole with no residue in their rows);
+        ``gamma = inf`` when Newton's method did not converge to a pole with real part in
+        ``(lo, hi)`` (then ``T_r`` is the real crossing of the closed-channel bound state and the
+        width is unknown).
+    """
+    from scipy.optimize import brentq
+
+    e = np.asarray(energies, dtype=float)
+    mgV = np.asarray(-1j * np.asarray(iVT, dtype=complex)).T  # (m g / hbar^2) V, Hermitian
+    mgV = (mgV + mgV.conj().T) / 2
+    m, hbar = float(m), float(hbar)
+    lev = _levels(e, snap_tol)
+    out = []
+    for lo, hi in zip(lev[:-1], lev[1:]):
+        closed = np.flatnonzero(e >= hi - snap_tol)
+        opened = np.flatnonzero(e < hi - snap_tol)
+        Vcc = mgV[np.ix_(closed, closed)]
+        ec = e[closed]
+
+        def eig(T, Vcc=Vcc, ec=ec):
+            A = Vcc + np.diag(np.sqrt(2 * m * np.maximum(ec - T, 0.0)) / hbar)
+            return np.linalg.eigvalsh(A)
+
+        # eigenvalues within rounding of 0 count as >= 0 (e.g. channels of the level hi that V does
+        # not couple to each other give A(hi) a zero eigenvalue: a threshold state, not a resonance)
+        ev_lo = eig(lo)
+        zero = 64 * len(closed) * np.finfo(float).eps * max(1.0, float(np.max(np.abs(ev_lo))))
+        n_lo = int(np.sum(ev_lo < -zero))
+        n_hi = int(np.sum(eig(hi) < -zero))
+        for k in range(n_lo, n_hi):  # eigenvalue k (ascending) crosses zero in (lo, hi)
+            f = lambda T, k=k: eig(T)[k]  # noqa: E731
+            if not f(lo) > 0:
+                continue  # zero at the threshold lo itself (graded toward already)
+            Tb = brentq(f, lo, hi, xtol=1e-14 * max(1.0, abs(hi)), rtol=1e-15)
+            if lo + snap_tol < Tb < hi - snap_tol:
+                out.append(_newton_pole(e, mgV, m, hbar, opened, closed, Tb, lo, hi))
+    return out
+
+
+def _newton_pole(e, mgV, m, hbar, opened, closed, Tb, lo, hi, maxit=60):
+    """Newton's method for the complex pole of :func:`resonance_poles` started at the real ``Tb``."""
+    d = len(e)
+    M0 = 1j * mgV
+    idx = np.arange(d)
+    T = complex(Tb)
+    for _ in range(maxit):
+        K = np.empty(d, dtype=complex)
+        K[opened] = np.sqrt(2 * m * (T - e[opened]) + 0j) / hbar
+        K[closed] = 1j * np.sqrt(2 * m * (e[closed] - T) + 0j) / hbar
+        M = M0.copy()
+        M[idx, idx] += K
+        try:
+            tr = np.trace(np.linalg.solve(M, np.diag(m / (hbar * hbar * K))))
+        except np.linalg.LinAlgError:
+            return (float(T.real), 0.0)  # exactly on the pole (a bound state in the continuum)
+        if tr == 0 or not np.isfinite(tr):
+            break
+        step = 1 / tr
+        T = T - step
+        if not (lo < T.real < hi):
+            break
+        if abs(step) <= 1e-13 * max(1.0, abs(T)):
+            # no pole above the physical axis: a positive Im T is rounding (a decoupled bound state)
+            if T.imag <= 16 * np.finfo(float).eps * abs(T):
+                return (float(T.real), max(float(-T.imag), 0.0))
+            break
+    return (float(Tb), math.inf)
 
 
 class _Panel:
@@ -142,28 +270,29 @@ class RowInterpolant:
         (used to turn row errors into entry errors).
     tol_rows : float
         Target for the summed entry error :meth:`entry_error`.
+    poles : list of ``(T_r, gamma)`` or None
+        Near-real poles of X (:func:`resonance_poles`; computed when None): the panels are
+        graded toward them (:func:`symcoll.quadrature.graded_panels`).
     """
 
-    def __init__(self, energies, iVT, m, hbar, snap_tol, T_max, weight, tol_rows):
+    def __init__(self, energies, iVT, m, hbar, snap_tol, T_max, weight, tol_rows, poles=None):
         e = np.asarray(energies, dtype=float)
         self.e = e
         self.d = d = len(e)
         self.iVT = np.asarray(iVT, dtype=complex)
         self.m, self.hbar = float(m), float(hbar)
         self.snap_tol = float(snap_tol)
-        order = np.argsort(e, kind="stable")
-        lev = [e[order[0]]]
-        for x in e[order[1:]]:
-            if x - lev[-1] > snap_tol:
-                lev.append(x)
-        self.levels = np.array(lev)
+        self.levels = lev = _levels(e, snap_tol)
         # level index of every channel (rows j' with level index <= i are queried on panel i)
         self.level_of = np.clip(np.searchsorted(self.levels, e + snap_tol, side="right") - 1, 0, len(lev) - 1)
         rel = [float(x - lev[0]) for x in lev]
         T_max = max(float(T_max), float(lev[-1]) + 1.0)
         self.T_max = T_max
         self.panels = []
-        for a, b, sl, sr in graded_panels(rel, T_max - lev[0], n_singular=len(rel)):
+        if poles is None:
+            poles = resonance_poles(e, iVT, m, hbar, snap_tol)
+        rel_poles = [(t - lev[0], gam) for t, gam in poles if lev[0] < t < T_max]
+        for a, b, sl, sr in graded_panels(rel, T_max - lev[0], n_singular=len(rel), poles=rel_poles):
             a, b = a + lev[0], b + lev[0]
             i = int(np.searchsorted(self.levels, a + snap_tol, side="right") - 1)
             self.panels.append(_Panel(a, b, sl, sr, i))
@@ -180,6 +309,8 @@ class RowInterpolant:
         self.solves = 0
         self.built = 0
         self.bisections = 0
+        self.unresolved = 0
+        self.max_bisections = BISECTION_BUDGET * len(self.panels)
         self.live_bytes = 0
         self.peak_bytes = 0
         self.max_degree = 0
@@ -206,23 +337,46 @@ class RowInterpolant:
         K, _, Kh = channel_wave_numbers(_FLOAT64, 2 * self.m * z, self.hbar)
         x = c1_rows(_FLOAT64, K, self.iVT, rows)  # (t, r, l): rows of X at every tau
         self.solves += len(tau)
-        return x.transpose(1, 0, 2), Kh
+        A = np.broadcast_to(np.abs(self.iVT), (len(tau), self.d, self.d)).copy()  # |M|, M = K + i m g V^T (C1)
+        idx = np.arange(self.d)
+        A[:, idx, idx] = np.abs(self.iVT[idx, idx][None, :] + K)
+        nM = np.sqrt(A.sum(axis=1).max(axis=1) * A.sum(axis=2).max(axis=1))  # >= ||M||_2 per point
+        return x.transpose(1, 0, 2), Kh, nM
+
+    def _rounding(self, vm, Kh, nM, rows):
+        """First-order estimate of the rounding noise of the scaled rows at the check points.
+
+        A backward-stable solve returns ``X`` of ``M + dM``, ``|dM| ~ eps |M|``, so
+        ``dX_{j'l} = -(X dM X)_{j'l}`` and ``|dX_{j'l}| <~ eps ||X_{j',:}|| ||M||_2 ||X_{:,l}||``.
+        Only open channels l enter (the scaling ``sqrt(Re K_l)`` vanishes on closed ones) and they
+        are the rows computed; ``||X_{:,l}|| = ||X_{l,:}||`` for a real symmetric V (X = X^T),
+        otherwise the row norm stands in for the column norm.  Near a resonance pole
+        (:func:`resonance_poles`) ``||X||`` is large and this noise exceeds the fixed floor
+        ``64 eps``; there it is what the interpolation error estimate measures (checked at N = 2,
+        h = 90: measured estimate / this noise between 0.4 and 2.3 at degrees 32 and 64).
+        """
+        if not rows.size:
+            return 0.0
+        rn = np.linalg.norm(vm, axis=2) * Kh[:, rows].T  # (r, q): ||X_{j',:}|| sqrt(Re K_j')
+        return float(np.finfo(float).eps * np.max(nM * rn.max(axis=0) ** 2))
 
     def _build(self, p):
         rows = np.flatnonzero(self.level_of <= p.level)
         n = DEGREES[0]
         t, _ = _cheb_points(n)
-        vals, _ = self._solve(p, t, rows)
+        vals = self._solve(p, t, rows)[0]
         while True:
             tm = _midpoints(n)
-            vm, Kh = self._solve(p, tm, rows)
+            vm, Kh, nM = self._solve(p, tm, rows)
             B = _bary_matrix(tm, n)
             approx = np.matmul(B[None], vals)  # (r, q, l)
             scale = Kh[:, rows].T[:, :, None] * Kh[None, :, :]  # (r, q, l): sqrt(Re K_j' Re K_l)
             est = 2.0 * float(np.max(np.abs(approx - vm) * scale)) if rows.size else 0.0
             amax = float(np.max(np.abs(vm) * scale)) if rows.size else 0.0
-            # rounding plateau (measured noise of the direct solves: ~2 eps, N = 6)
-            floor = 64 * np.finfo(float).eps * max(amax, 1.0)
+            # rounding plateau (measured noise of the direct solves: ~2 eps, N = 6), or the
+            # conditioning-driven noise next to a resonance pole (bisection cannot reduce either)
+            floor = max(64 * np.finfo(float).eps * max(amax, 1.0),
+                        NOISE_FACTOR * self._rounding(vm, Kh, nM, rows))
             if est <= max(self.threshold, floor):
                 break
             if n < DEGREES[-1]:
@@ -232,7 +386,8 @@ class RowInterpolant:
                 new[:, 1::2] = vm
                 vals, n = new, 2 * n
                 continue
-            if p.depth >= _MAX_DEPTH:
+            if p.depth >= _MAX_DEPTH or self.bisections >= self.max_bisections:
+                self.unresolved += 1
                 break  # accepted unresolved; its estimate still enters entry_error
             return self._bisect(p)
         p.rows, p.n, p.vals, p.est = rows, n, vals, est
@@ -321,6 +476,7 @@ class RowInterpolant:
 
     def stats(self):
         return {"interp_panels": self.built, "interp_solves": self.solves, "interp_bisections": self.bisections,
+                "interp_unresolved": self.unresolved,
                 "interp_max_degree": self.max_degree, "interp_peak_MiB": self.peak_bytes / 2**20,
                 "interp_max_row_error": self._est_max, "interp_levels": len(self.levels)}
 

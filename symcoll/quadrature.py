@@ -16,7 +16,9 @@ factors ``K^{1/2}`` of the s-matrix rows and the quarter powers cancel; only squ
 roots remain.)  Clusters of breakpoints (spacing ~eps
 next to panels of width ~h) are handled by geometric grading: a panel is cut so
 that no sub-panel is wider than twice its distance to the nearest breakpoint
-outside it.
+outside it.  Near-real poles of the integrand (resonances of the s-matrix) are
+handled the same way: a panel edge at the pole's real part c and cuts graded geometrically
+from the pole's distance gamma to the axis (``graded_panels(..., poles=...)``).
 
 Everything is written against a number-type context (:mod:`symcoll.numeric`) so
 the float64 and the mpmath paths run the same code.
@@ -28,7 +30,8 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["gauss_legendre01", "rule_pair", "map_rule", "graded_panels", "tail_bound"]
+__all__ = ["gauss_legendre01", "rule_pair", "map_rule", "graded_panels", "tail_bound", "MIN_REL_WIDTH",
+           "POLE_REL_WIDTH"]
 
 
 @lru_cache(maxsize=None)
@@ -85,8 +88,8 @@ def gauss_legendre01(n: int, ctx):
     return t, w
 
 
-def graded_panels(breakpoints, e_max, ratio: float = 2.0, n_singular=None):
-    """Panels between sorted breakpoints, graded geometrically toward nearby breakpoints.
+def graded_panels(breakpoints, e_max, ratio: float = 2.0, n_singular=None, poles=()):
+    """Panels between sorted breakpoints, graded geometrically toward nearby breakpoints and poles.
 
     Parameters
     ----------
@@ -98,6 +101,20 @@ def graded_panels(breakpoints, e_max, ratio: float = 2.0, n_singular=None):
     ratio : float
         No sub-panel is wider than ``ratio`` times its distance to the nearest
         singular breakpoint outside the original panel.
+    poles : sequence of ``(c, gamma)``
+        Poles of the integrand at ``c -/+ i gamma`` next to the real axis (resonances of the
+        s-matrix, :func:`symcoll.interpolation.resonance_poles`): the integrand is analytic
+        on the axis but varies on the scale gamma around c.  Every c inside ``(0, e_max)``
+        becomes a (regular) panel edge, and its panel is cut at ``c -/+ o_k``,
+        ``o_0 = gamma``, ``o_{k+1} = (1 + ratio) o_k``: a sub-panel is then no wider than
+        ``ratio`` times its distance to c (and the two next to c are gamma wide), so that its
+        Bernstein ellipse stays clear of the pole and Gauss rules converge geometrically.
+        ``gamma`` below ``POLE_REL_WIDTH * max(1, |c|)`` is raised to it (narrower panels would
+        have Gauss nodes within a few ulps of c); ``gamma = inf`` (width unknown) cuts at c only;
+        ``gamma`` at the rounding level (``<= 16 eps max(1, |c|)``: a bound state decoupled from
+        the open channels, whose pole on the real axis has no residue in the rows that enter the
+        maps) cuts nothing, so that no panel end (a Chebyshev node of
+        :mod:`symcoll.interpolation`) sits on it.
 
     Returns
     -------
@@ -132,6 +149,45 @@ def graded_panels(breakpoints, e_max, ratio: float = 2.0, n_singular=None):
         for k in range(len(edges) - 1):
             if edges[k + 1] > edges[k]:
                 out.append((edges[k], edges[k + 1], k == 0 and sing[i], k == len(edges) - 2 and sing[i + 1]))
+    for c, gamma in sorted(poles):
+        out = _cut_at_pole(out, float(c), float(gamma), ratio)
+    return out
+
+
+MIN_REL_WIDTH = 1e-13
+"""Narrowest panel, relative to ``max(1, |E|)``: the adaptive quadrature does not bisect below it
+(float64 numbers are spaced ~2.2e-16 |E|: the outermost Gauss-Kronrod nodes of such a panel are
+about one ulp from its ends)."""
+
+POLE_REL_WIDTH = 1e-11
+"""Narrowest panel :func:`graded_panels` puts next to a pole, relative to ``max(1, |c|)`` (its
+outermost Gauss-Kronrod node, at 0.2 % of the width, stays ~10 ulps away from c)."""
+
+
+def _cut_at_pole(panels, c, gamma, ratio):
+    """Split the panel containing c at c and at ``c -/+ o_k`` (see :func:`graded_panels`)."""
+    scale = max(1.0, abs(c))
+    floor = POLE_REL_WIDTH * scale
+    if gamma <= 16 * np.finfo(float).eps * scale:
+        return panels
+    graded = math.isfinite(gamma)
+    out = []
+    for a, b, sl, sr in panels:
+        if not (a + floor < c < b - floor):
+            out.append((a, b, sl, sr))
+            continue
+        cuts = []
+        for side, room in ((-1.0, c - a), (1.0, b - c)) if graded else ():
+            o = max(gamma, floor)
+            # add c + side o_k while it is inside; stop once the rest of the side is <= ratio o_k wide
+            while o < room - floor:
+                cuts.append(c + side * o)
+                if (1 + ratio) * o >= room:
+                    break
+                o *= 1 + ratio
+        edges = [a] + sorted(cuts + [c]) + [b]
+        for k in range(len(edges) - 1):
+            out.append((edges[k], edges[k + 1], k == 0 and sl, k == len(edges) - 2 and sr))
     return out
 
 

@@ -114,9 +114,7 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, stor
         tol = Tolerances.map_default(dps if dps is None else get_context(dps).dps)
     if st == "compact":
         cm = _collision_map_compact(system, bath, coupling, kind, dps, tol, interp)
-        if cm.error_estimate > tol:
-            warnings.warn(f"collision_map: error estimate {cm.error_estimate:.2e} exceeds tol {tol:.1e}", RuntimeWarning,
-                          stacklevel=2)
+        _warn_above_tol(cm, tol)
         return cm
     ctx, tol, es, es_s, V_eig = _setup(system, bath, coupling, kind, dps, tol)
     d = system.dim
@@ -139,12 +137,24 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, stor
     info["kind"] = kind
     info["storage"] = "dense"
     cm = CollisionMap(tensor, parts, kind, system, bath, coupling, dps, es, info)
-    if cm.error_estimate > tol:
-        warnings.warn(f"collision_map: error estimate {cm.error_estimate:.2e} exceeds tol {tol:.1e}", RuntimeWarning,
-                      stacklevel=2)
+    _warn_above_tol(cm, tol)
     if kind in ("exact", "exact_h0"):
         _check_complete_positivity(cm)
     return cm
+
+
+def _warn_above_tol(cm, tol):
+    """RuntimeWarning (for the caller of :func:`collision_map`) when the error estimate exceeds ``tol``,
+    naming the cause when panels were accepted unresolved at a work limit."""
+    if not cm.error_estimate > tol:
+        return
+    why = ""
+    n_unres = cm.info.get("unresolved_panels", 0) + cm.info.get("interp_unresolved", 0)
+    if n_unres:
+        why = (f" ({n_unres} quadrature/interpolation panels accepted unresolved at the work limit or the "
+               f"narrowest panel width; their error estimates are included)")
+    warnings.warn(f"collision_map: error estimate {cm.error_estimate:.2e} exceeds tol {tol:.1e}{why}", RuntimeWarning,
+                  stacklevel=3)
 
 
 def _collision_map_compact(system, bath, coupling, kind, dps, tol, interp=False):

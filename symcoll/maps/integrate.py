@@ -14,10 +14,10 @@ import os
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from ..interpolation import RowInterpolant
+from ..interpolation import RowInterpolant, resonance_poles
 from ..model import to_ctx
 from ..numeric import Tolerances
-from ..quadrature import graded_panels, rule_pair, tail_bound
+from ..quadrature import MIN_REL_WIDTH, graded_panels, rule_pair, tail_bound
 from .exact import ExactEngine
 from .narrow import NarrowEngine
 from .spectrum import _cluster_sorted
@@ -75,7 +75,13 @@ def _max_abs_diff(ctx, x, y):
     return out
 
 
-def _adaptive(engine, panels, tol_q, ctx, max_panels=200000):
+PANEL_BUDGET = 64
+"""Work limit of :func:`_adaptive`: at most this many accepted panels per initial panel (the
+paper's maps need 1.0-1.3).  Beyond it no panel is bisected any more: the pending panels are
+accepted with their error estimates, so the reported error grows instead of the run time."""
+
+
+def _adaptive(engine, panels, tol_q, ctx, max_panels=None):
     """Adaptive panel quadrature with nested rule pairs (:func:`symcoll.quadrature.rule_pair`).
 
     Each panel gets the tolerance ``tol_q / n_panels`` (halved on bisection).  A panel is
@@ -84,10 +90,20 @@ def _adaptive(engine, panels, tol_q, ctx, max_panels=200000):
     below its tolerance or below the rounding floor ``64 eps * scale``; otherwise the next
     rule pair is tried, and when they are exhausted the panel is bisected.
 
+    Both sides of the test scale with the panel width, so an integrand whose rounding noise
+    exceeds the floor would be bisected without end; the panels are therefore graded toward
+    the resonance poles of the s-matrix beforehand (:func:`_resonances`, where the noise of the
+    ill-conditioned solves is largest), and two limits stop the bisection: panels narrower
+    than ``MIN_REL_WIDTH * max(1, |a|)`` and a total of ``max_panels`` (default
+    ``PANEL_BUDGET * len(panels)``).  A panel stopped by either is accepted *unresolved*: its
+    estimate still enters the sum.
+
     Returns the accumulated flat integral, the summed error estimate, the summed magnitude
     scale (for the rounding estimate), the number of accepted panels and of panels accepted
-    unresolved (too narrow to bisect further).
+    unresolved.
     """
+    if max_panels is None:
+        max_panels = PANEL_BUDGET * len(panels)
     total = ctx.zeros(engine.size, complex=True)
     est_total = 0.0
     scale_total = 0.0
@@ -109,7 +125,8 @@ def _adaptive(engine, panels, tol_q, ctx, max_panels=200000):
                 level += 1
                 continue
             width = float(ctx.to_float(b - a))
-            if n_panels + len(stack) > max_panels or width < 1e-13 * max(1.0, abs(float(ctx.to_float(a)))):
+            too_narrow = width < MIN_REL_WIDTH * max(1.0, abs(float(ctx.to_float(a))))
+            if too_narrow or n_panels + len(stack) + 2 > max_panels:
                 unresolved += 1
                 break
             mid = (a + b) / 2
@@ -144,6 +161,28 @@ def _breakpoints(ctx, e):
             pts.append(flat[k])
             pts_f.append(float(thr_f[k]))
     return pts, pts_f
+
+
+def _resonances(engine):
+    """Near-real poles ``(T_r, gamma)`` of the s-matrix rows of the engine (:func:`resonance_poles`)."""
+    ctx = engine.ctx
+    return resonance_poles(ctx.float_array(engine.e), ctx.to_complex128(engine.iVT), float(ctx.to_float(engine.m)),
+                           float(ctx.to_float(engine.hbar)), engine.snap_tol)
+
+
+def _poles_in_E(engine, poles, e_max):
+    """The poles in the outgoing kinetic energy: row j' is evaluated at ``T = E + eps_j'``, so a
+    pole at total energy T_r shows in the integrand at ``E = T_r - eps_j'`` for every outgoing
+    level of the rows used; those inside ``(0, e_max)``, one per distinct position."""
+    e = engine.ctx.float_array(engine.e)
+    out = {}
+    for t_r, gamma in poles:
+        for jp in engine.jps:
+            c = t_r - e[jp]
+            if 0.0 < c < e_max:
+                key = round(c / engine.snap_tol) if engine.snap_tol > 0 else c
+                out[key] = (c, gamma)
+    return sorted(out.values())
 
 
 def _truncation(spread, beta, tol):
@@ -186,14 +225,16 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
         pts.append(ctx.mpf(x))
         pts_f.append(x)
         x += step
-    panels_f = graded_panels(pts_f, e_max, n_singular=n_sing)
+    with _blas_threads():  # many small eigen/solve calls (measured 6x slower with 2 threads, N = 8)
+        poles = _resonances(engine)
+    panels_f = graded_panels(pts_f, e_max, n_singular=n_sing, poles=_poles_in_E(engine, poles, e_max))
     # map float panel edges back to exact ctx breakpoints where they coincide
     lookup = {pf: p for pf, p in zip(pts_f, pts)}
     lookup[e_max] = ctx.mpf(e_max)
     panels = [(lookup.get(a, ctx.mpf(a)), lookup.get(b, ctx.mpf(b)), sl, sr) for (a, b, sl, sr) in panels_f]
     tol_q = tol / 2
     if interpolate:
-        engine.interp = _row_interpolant(engine, energies, e_max, bf, tol / 8)
+        engine.interp = _row_interpolant(engine, energies, e_max, bf, tol / 8, poles)
     with _blas_threads():
         flat, est, scale, n_panels, unresolved = _adaptive(engine, panels, tol_q, ctx)
     flat = engine.finalize(flat)
@@ -222,7 +263,8 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
     }
     info = {"panels": n_panels, "initial_panels": len(panels), "unresolved_panels": unresolved,
             "evaluations": engine.evals,
-            "E_max": e_max, "breakpoints": len(pts_f), "smatrix": "solve"}
+            "E_max": e_max, "breakpoints": len(pts_f), "smatrix": "solve",
+            "resonances": [(float(t), float(gam)) for t, gam in poles]}
     if engine.interp is not None:
         ip = engine.interp
         parts["interpolation"] = {
@@ -249,7 +291,7 @@ def _interp_table_bytes(ctx, energies, beta, tol):
     return R.table_bytes() + R.workspace_bytes()
 
 
-def _row_interpolant(engine, energies, e_max, beta, tol_rows):
+def _row_interpolant(engine, energies, e_max, beta, tol_rows, poles=None):
     """:class:`RowInterpolant` for the narrow-packet weight ``beta exp(-beta (T - eps_j))`` of (45).
 
     In the total energy ``T = E + eps_j'`` the weight of (45) is ``beta exp(-beta (T - eps_j))``
@@ -266,4 +308,5 @@ def _row_interpolant(engine, energies, e_max, beta, tol_rows):
             out += math.exp(-beta * (lo - top)) - math.exp(-beta * (t2 - top))
         return out
 
-    return RowInterpolant(e, engine.iVT, engine.m, engine.hbar, engine.snap_tol, e_max + top, weight, tol_rows)
+    return RowInterpolant(e, engine.iVT, engine.m, engine.hbar, engine.snap_tol, e_max + top, weight, tol_rows,
+                          poles=poles)
