@@ -169,7 +169,7 @@ def main(args) -> int:
     job = check_evolve_options(args)
     with naming_flags(EVOLVE_FLAGS):
         res = paper.run_one(job.chain, job.bath, job.coupling, job.Gamma, job.options, job.times,
-                            rho0=job.rho0, basis=job.basis)
+                            rho0=job.rho0, basis=job.basis, progress=True if sys.stderr.isatty() else None)
     res["ladder"] = args.ladder
     res["initial_state"] = job.initial_state
     res["parameters"] = {"N": args.N, "h": args.h, "eps": args.eps, "beta": args.beta, "m": args.m, "g": args.g,

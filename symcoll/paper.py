@@ -65,7 +65,7 @@ class _Progress:
 
 
 # ----------------------------------------------------------------------------- one run
-def run_one(chain, bath, coupling, Gamma, options, times, rho0=None, basis="eigen"):
+def run_one(chain, bath, coupling, Gamma, options, times, rho0=None, basis="eigen", progress=None):
     """Evolve ``rho0`` under Eq. (71) with the collision map of ``options`` and collect the observables.
 
     Parameters
@@ -86,6 +86,8 @@ def run_one(chain, bath, coupling, Gamma, options, times, rho0=None, basis="eige
         Initial state; default ``|0..0><0..0|``, the paper's (Sec. VI E).
     basis : {"eigen", "local"}
         Basis of ``rho0`` (:meth:`symcoll.dynamics.Lindbladian.evolve`).
+    progress : None, True or callable
+        Progress of the map's quadrature (``collision_map(progress=...)``).
 
     Returns
     -------
@@ -100,7 +102,7 @@ def run_one(chain, bath, coupling, Gamma, options, times, rho0=None, basis="eige
     with warnings.catch_warnings(record=True) as caught:
         # a completely-positivity defect of (38) is reported in the outputs, not printed
         warnings.simplefilter("always", NotCompletelyPositiveWarning)
-        cmap = opts.build(chain, bath, coupling)
+        cmap = opts.build(chain, bath, coupling, progress=progress)
     for w in caught:
         if not issubclass(w.category, NotCompletelyPositiveWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -267,12 +267,12 @@ class MapOptions:
 
         return Tolerances.map_default(self.dps) if self.tol is None else self.tol
 
-    def build(self, system, bath, coupling):
+    def build(self, system, bath, coupling, progress=None):
         """The collision map of ``system`` (:func:`symcoll.maps.collision_map` with these options)."""
         from .maps import collision_map
 
         return collision_map(system, bath, coupling, kind=self.kind, dps=self.dps, tol=self.tol,
-                             storage=self.storage, smatrix=self.smatrix)
+                             storage=self.storage, smatrix=self.smatrix, progress=progress)
 
     def to_dict(self) -> dict:
         """JSON-ready ``{kind, tol, storage, smatrix, dps}`` (``tol`` as given: None means the default)."""

@@ -190,3 +190,14 @@ def test_float_map_within_its_error_of_30_digit_quad38_at_former_runaway(eps):
     assert ref_err < 1e-20
     assert abs(complex(ref) - S.tensor[0, 1, 0, 1]) <= reported_error(S)
     assert reported_error(S) <= TOL
+
+
+def test_progress_reports_the_integration_range():
+    """Long builds can show progress (the CLI draws a tqdm bar): fractions rise to 1."""
+    seen = []
+    collision_map(chain(90.0, 0.1), EffusionBath(0.1, 0.1, 0.5), DeltaCoupling(50.0), kind="global",
+                  progress=seen.append)
+    assert seen and seen[-1] == pytest.approx(1.0) and all(b >= a for a, b in zip(seen, seen[1:]))
+    with pytest.raises(TypeError, match="progress must be None, True or a callable"):
+        collision_map(chain(90.0, 0.1), EffusionBath(0.1, 0.1, 0.5), DeltaCoupling(50.0), kind="global",
+                      progress="yes")

@@ -31,7 +31,7 @@ def _class_blocks_dense(ctx, classes, flat, D):
 
 
 def collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, storage="auto",
-                  smatrix="auto") -> CollisionMap:
+                  smatrix="auto", progress=None) -> CollisionMap:
     """Collision map ``S^{jk}_{j'k'}`` of ``system`` bombarded by ``bath`` units through ``coupling``.
 
     Parameters
@@ -82,6 +82,9 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, stor
         (:mod:`symcoll.interpolation`); the interpolation error enters ``error_parts`` as
         ``"interpolation"`` (an estimate checked against direct solves).  ``"auto"``:
         interpolate when allowed and ``d >= INTERPOLATE_AUTO_MIN_DIM`` (32).
+    progress : None, True or callable
+        Progress of the quadrature: a callable receives the fraction (0..1] of the integration
+        range done; ``True`` draws a tqdm bar on stderr; None (default) reports nothing.
 
     Returns
     -------
@@ -108,12 +111,40 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, stor
     >>> round(S.diagnostics()["trace_preservation"]["value"], 10)
     0.0
     """
+    with _progress_reporter(progress, kind) as report:
+        return _collision_map(system, bath, coupling, kind, dps, tol, storage, smatrix, report)
+
+
+def _progress_reporter(progress, kind):
+    """Context manager yielding a ``fraction -> None`` callable (or None) for :func:`_adaptive`."""
+    import contextlib
+
+    if progress is None or progress is False:
+        return contextlib.nullcontext(None)
+    if callable(progress):
+        return contextlib.nullcontext(progress)
+    if progress is not True:
+        raise TypeError(f"progress must be None, True or a callable taking a fraction (got {progress!r})")
+
+    @contextlib.contextmanager
+    def bar():
+        from tqdm import tqdm
+
+        with tqdm(total=1000, desc=f"{kind} map quadrature", unit="permille", leave=False) as t:
+            def report(fraction):
+                t.update(max(0, int(1000 * fraction) - t.n))
+            yield report
+    return bar()
+
+
+def _collision_map(system, bath, coupling, kind, dps, tol, storage, smatrix, progress):
+    """:func:`collision_map` with ``progress`` resolved to a callable or None."""
     st = _resolve_storage(storage, kind, system, coupling, dps)
     interp = _resolve_smatrix(smatrix, kind, getattr(system, "dim", 0), dps)
     if tol is None:
         tol = Tolerances.map_default(dps if dps is None else get_context(dps).dps)
     if st == "compact":
-        cm = _collision_map_compact(system, bath, coupling, kind, dps, tol, interp)
+        cm = _collision_map_compact(system, bath, coupling, kind, dps, tol, interp, progress)
         _warn_above_tol(cm, tol)
         return cm
     ctx, tol, es, es_s, V_eig = _setup(system, bath, coupling, kind, dps, tol)
@@ -124,7 +155,8 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, stor
     if narrow:
         what = "Delta_{j'j} = Delta_{k'k}" if kind == "global" else "Delta^(0)_{j'j} = Delta^(0)_{k'k}"
         classes, _ = _bohr_classes(ctx, e, what)
-    flat, parts, info = _integrate(ctx, e, V_eig, bath, coupling.g, tol, narrow, classes, interpolate=interp)
+    flat, parts, info = _integrate(ctx, e, V_eig, bath, coupling.g, tol, narrow, classes, interpolate=interp,
+                                   progress=progress)
     D = d * d
     T2 = _class_blocks_dense(ctx, classes, flat, D) if narrow else flat.reshape(D, D)
     tensor = T2.reshape(d, d, d, d).transpose(0, 2, 1, 3)
@@ -157,7 +189,7 @@ def _warn_above_tol(cm, tol):
                   stacklevel=3)
 
 
-def _collision_map_compact(system, bath, coupling, kind, dps, tol, interp=False):
+def _collision_map_compact(system, bath, coupling, kind, dps, tol, interp=False, progress=None):
     """Compact (block) global (45) or local (54)-(56) map; see ``storage`` in :func:`collision_map`."""
     if kind == "global":
         ctx, tol, es, es_s, V_eig = _setup(system, bath, coupling, kind, dps, tol, check_memory=False)
@@ -167,7 +199,8 @@ def _collision_map_compact(system, bath, coupling, kind, dps, tol, interp=False)
         stored = sum(len(c) ** 2 for c in classes)
         extra = _interp_table_bytes(ctx, e, float(bath.beta), tol) if interp else 0
         need = memory._check_compact_memory(d, stored, kind, dps, extra, interp)
-        flat, parts, info = _integrate(ctx, e, V_eig, bath, coupling.g, tol, True, classes, interpolate=interp)
+        flat, parts, info = _integrate(ctx, e, V_eig, bath, coupling.g, tol, True, classes, interpolate=interp,
+                                       progress=progress)
         info.update(kind=kind, storage="compact", stored_numbers=stored, memory_estimate_bytes=need,
                     bohr_classes=len(classes))
         return _GlobalBlocks(classes, flat, parts, kind, system, bath, coupling, dps, es, info)
@@ -181,7 +214,8 @@ def _collision_map_compact(system, bath, coupling, kind, dps, tol, interp=False)
     bp = ctx.array([h * n for n in range(system.N + 1)])
     V1 = ctx.array(np.array([[0.0, 1.0], [1.0, 0.0]]))
     classes, _ = _bohr_classes(ctx, e1, "Delta^(0)_{j'j} = Delta^(0)_{k'k}")
-    flat, parts, info = _integrate(ctx, e1, V1, bath, coupling.g, tol, True, classes, bp_energies=bp)
+    flat, parts, info = _integrate(ctx, e1, V1, bath, coupling.g, tol, True, classes, bp_energies=bp,
+                                   progress=progress)
     T2 = _class_blocks_dense(ctx, classes, flat, 4)
     S1 = T2.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3)
     U = es.vectors

@@ -81,7 +81,7 @@ paper's maps need 1.0-1.3).  Beyond it no panel is bisected any more: the pendin
 accepted with their error estimates, so the reported error grows instead of the run time."""
 
 
-def _adaptive(engine, panels, tol_q, ctx, max_panels=None):
+def _adaptive(engine, panels, tol_q, ctx, max_panels=None, progress=None):
     """Adaptive panel quadrature with nested rule pairs (:func:`symcoll.quadrature.rule_pair`).
 
     Each panel gets the tolerance ``tol_q / n_panels`` (halved on bisection).  A panel is
@@ -98,12 +98,17 @@ def _adaptive(engine, panels, tol_q, ctx, max_panels=None):
     ``PANEL_BUDGET * len(panels)``).  A panel stopped by either is accepted *unresolved*: its
     estimate still enters the sum.
 
+    ``progress``: optional callable, called with the fraction (0..1] of the integration range
+    accepted so far (for a progress bar on long builds).
+
     Returns the accumulated flat integral, the summed error estimate, the summed magnitude
     scale (for the rounding estimate), the number of accepted panels and of panels accepted
     unresolved.
     """
     if max_panels is None:
         max_panels = PANEL_BUDGET * len(panels)
+    width_total = sum(float(ctx.to_float(b - a)) for (a, b, _, _) in panels) or 1.0
+    width_done = 0.0
     total = ctx.zeros(engine.size, complex=True)
     est_total = 0.0
     scale_total = 0.0
@@ -139,6 +144,9 @@ def _adaptive(engine, panels, tol_q, ctx, max_panels=None):
             est_total += err
             scale_total += sc
             n_panels += 1
+            if progress is not None:
+                width_done += float(ctx.to_float(b - a))
+                progress(min(width_done / width_total, 1.0))
     return total, est_total, scale_total, n_panels, unresolved
 
 
@@ -198,7 +206,7 @@ def _truncation(spread, beta, tol):
 
 
 def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=None, bp_energies=None,
-               interpolate=False):
+               interpolate=False, progress=None):
     """Run the quadrature; returns flat result, error parts, info.
 
     ``bp_energies`` (default ``energies``): spectrum whose channel thresholds set the panel
@@ -236,7 +244,7 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
     if interpolate:
         engine.interp = _row_interpolant(engine, energies, e_max, bf, tol / 8, poles)
     with _blas_threads():
-        flat, est, scale, n_panels, unresolved = _adaptive(engine, panels, tol_q, ctx)
+        flat, est, scale, n_panels, unresolved = _adaptive(engine, panels, tol_q, ctx, progress=progress)
     flat = engine.finalize(flat)
     d = len(energies)
     rounding = 16.0 * d * ctx.eps * max(float(np.max(scale)) if np.size(scale) else 0.0, 1.0)
