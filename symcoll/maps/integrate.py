@@ -295,7 +295,10 @@ def _interp_table_bytes(ctx, energies, beta, tol):
     thr = float(np.ptp(e)) if d else 1.0
     snap = Tolerances(ctx.eps).bohr_equality(thr, d)
     e_max = _truncation(thr, beta, tol)
-    R = RowInterpolant(e, np.zeros((d, d)), 1.0, 1.0, snap, e_max + float(e.max()), lambda a, b: b - a, tol)
+    # poles=[]: the estimate only counts the panels between levels (V = 0 has no resonances, and
+    # locating them needs a d x d eigenvalue problem per level gap: minutes at d = 512)
+    R = RowInterpolant(e, np.zeros((d, d)), 1.0, 1.0, snap, e_max + float(e.max()), lambda a, b: b - a, tol,
+                       poles=[])
     return R.table_bytes() + R.workspace_bytes()
 
 
