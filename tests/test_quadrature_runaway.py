@@ -1,6 +1,6 @@
 """Issue 10, item 5: the map quadrature near s-matrix resonances (Eqs. (38), (45), (C1)).
 
-For N = 2, m = beta = 0.1, g = 50 and h >~ 89 the closed channels of (C1) have a bound state
+For N = 2, m = beta = 0.1, g = 50 and h >~ 88.4 the closed channels of (C1) have a bound state
 above the ground level: a Feshbach resonance, i.e. a pole of ``(K(T) + i m g V)^{-1}`` at
 ``T_r - i gamma`` with gamma ~ 6.6e-5 (eps = 0.1) or 6.6e-9 (eps = 1e-3).  The float64 solves are
 ill-conditioned next to it; their rounding noise exceeded the acceptance floor of the adaptive
@@ -12,8 +12,6 @@ References: an independent 30-digit root of ``det(K + i m g V)`` (mpmath ``findr
 independent 30-digit quadrature of (38) in :mod:`symcoll.symbolic._quad38` (tanh-sinh), split at
 that root.
 """
-import warnings
-
 import mpmath
 import numpy as np
 import pytest
@@ -33,7 +31,7 @@ H_SWEEP = sorted(set(range(80, 131, 5)) | {90, 92, 100})
 
 
 def reported_error(S):
-    """The map's reported total entry error: the sum of its parts (``error_estimate``)."""
+    """The map's reported total entry error, ``S.error_estimate`` (the sum of its parts)."""
     assert S.error_estimate == pytest.approx(sum(p["value"] for p in S.error_parts.values()))
     return S.error_estimate
 
