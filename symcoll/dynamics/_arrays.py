@@ -1,4 +1,8 @@
-"""Array conversions shared by the dynamics modules (complex128 and mpmath object arrays)."""
+"""Array conversions shared by the dynamics modules (complex128 and mpmath object arrays).
+
+No equation of its own: helpers for the states and generators of Eqs. (7)/(71), including the
+Hermitian projection of a state (the exact rho(t) of (71) is Hermitian).
+"""
 from __future__ import annotations
 
 import numpy as np

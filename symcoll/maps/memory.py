@@ -1,6 +1,8 @@
 """Memory estimates of the collision maps, and the limit :data:`MAX_BYTES` they are checked against.
 
 Every check reads ``memory.MAX_BYTES`` at call time (tests lower it with ``monkeypatch``).
+The sizes are those of the dense tensor ``S^{jk}_{j'k'}`` of Eqs. (17), (38), (45), (54)-(56)
+(``d^4`` entries) and of the compact storages of (45) (Bohr-class blocks) and (54)-(56).
 """
 from __future__ import annotations
 
