@@ -75,13 +75,6 @@ def _log(x):
     return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
 
 
-def _to_complex(a):
-    a = np.asarray(a)
-    if a.dtype == object:
-        return np.array([complex(v) for v in a.reshape(-1)], dtype=complex).reshape(a.shape)
-    return a.astype(complex)
-
-
 def _bands(system):
     es = system.eigensystem()
     if es.bands is None:

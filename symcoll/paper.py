@@ -168,15 +168,12 @@ def run_one(chain, bath, coupling, Gamma, options, times, rho0=None, basis="eige
 def relaxation_time_of(L):
     """``1 / gap`` of (71): the gap is the smallest ``|Re lambda|`` over the non-zero eigenvalues of L.
 
-    The eigenvalues are those of L's invariant blocks (:meth:`symcoll.dynamics.Lindbladian.blocks`,
-    the connected components of its non-zero pattern: L is block diagonal up to a permutation,
-    so their union is L's spectrum), which is much cheaper than one dense ``d^2 x d^2`` problem
-    for the global (45) and local (54)-(56) maps.  ``inf`` when the gap is not positive.
+    Read off the generator's cached float64 spectrum of its invariant blocks
+    (:meth:`symcoll.dynamics.Lindbladian.spectrum`, already computed by the propagation), so no
+    eigenvalue problem is solved twice.  ``inf`` when the gap is not positive.
     """
-    Lf = L.superoperator_float()
-    lam = np.concatenate([np.linalg.eigvals(Lf[np.ix_(idx, idx)]) for idx in L.blocks()])
-    rates = np.sort(-lam.real)
-    return float(1.0 / rates[1]) if len(rates) > 1 and rates[1] > 0 else float("inf")
+    gap = L.spectrum().relaxation_gap()
+    return float(1.0 / gap) if gap > 0 else float("inf")
 
 
 def basis_state(chain, band):
