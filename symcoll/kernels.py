@@ -85,7 +85,7 @@ from ._version import __version__
 from . import kernel_cache
 from .kernel_cache import CACHE_FORMAT, CACHE_MAGIC, cache_dir  # noqa: F401 (public names of this module)
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: arb target; module header names the imports of its targets
 """Version of the source generator below; part of every cache key (with CACHE_FORMAT)."""
 DEFAULT_MP_DPS = 50
 MODULE_NAME = "symcoll_kernels"
@@ -222,9 +222,10 @@ def _arb_cond(x, op, lead):
 def _arb_num(name, v, positive, nonzero):
     """One argument as a complex ball, without leaving ball arithmetic.
 
-    int, fmpz, fmpq, Fraction: exact; float and numpy floats: their binary value, exactly; mpmath
-    mpf/mpc: their binary value (rounded outward beyond the working precision); str: a ball
-    containing the decimal; arb/acb: as given.  Only E (and the p of mu_eff) may be complex.
+    int, fmpz, fmpq, Fraction, SymPy Rational: exact; float and numpy floats: their binary value,
+    exactly; mpmath mpf/mpc and SymPy Float: their binary value (rounded outward beyond the working
+    precision); str: a ball containing the decimal; arb/acb: as given.  Only E (and the p of
+    mu_eff) may be complex.
     """
     if isinstance(v, bool):
         raise TypeError(f"{name} must be a number or a flint arb/acb ball (got bool)")
@@ -232,8 +233,8 @@ def _arb_num(name, v, positive, nonzero):
         x = flint.acb(v)
     elif isinstance(v, numbers.Integral):
         x = flint.acb(int(v))
-    elif isinstance(v, fractions.Fraction):
-        x = flint.acb(flint.fmpq(v.numerator, v.denominator))
+    elif isinstance(v, numbers.Rational):  # Fraction, SymPy Rational
+        x = flint.acb(flint.fmpq(int(v.numerator), int(v.denominator)))
     elif isinstance(v, str):
         try:
             x = flint.acb(flint.arb(v))
@@ -357,7 +358,7 @@ class Backend:
 BACKENDS = {
     "numpy": Backend("numpy", _numpy_printer, "import numpy", NUMPY_HELPERS, vectorised=True, precision=False),
     "mpmath": Backend("mpmath", _mpmath_printer, "import mpmath\nimport numpy", MPMATH_HELPERS, vectorised=False, precision=True),
-    "arb": Backend("arb", _arb_printer, "import contextlib\nimport flint\nimport fractions\nimport numbers\nimport numpy",
+    "arb": Backend("arb", _arb_printer, "import contextlib\nimport flint\nimport numbers\nimport numpy",
                    ARB_HELPERS, vectorised=False, precision=False),
 }
 """Backend name -> :class:`Backend` (the one table every kernel goes through)."""
@@ -516,7 +517,7 @@ def _module_source(functions, backends, title):
 def _import_names(backends):
     """The third-party modules a generated module imports, in backend order ("numpy and mpmath")."""
     names = [line.split()[1] for b in backends for line in BACKENDS[b].imports.split("\n")]
-    names = [{"flint": "python-flint"}.get(n, n) for n in dict.fromkeys(names) if n not in ("contextlib", "fractions", "numbers")]
+    names = [{"flint": "python-flint"}.get(n, n) for n in dict.fromkeys(names) if n not in ("contextlib", "numbers")]
     if "numpy" in names:  # numpy first: it is what every target shares
         names.remove("numpy")
         names.insert(0, "numpy")
@@ -528,7 +529,9 @@ def cache_key(name, args, expr, backend, dps, cse, extra=()) -> str:
 
     The expression (``srepr``), argument order, backend, precision, cse flag, the
     symcoll, SymPy (its printers write the source), kernel-generator and cache-format
-    versions, and ``extra`` (validation sets, output type, docstring).
+    versions, the SHA-256 of the backend's helper source and imports (so an edited helper,
+    e.g. the arb branch rule, never runs from a stale entry), and ``extra`` (validation sets,
+    output type, docstring).
     """
     import sympy as sp
 
@@ -543,6 +546,7 @@ def cache_key(name, args, expr, backend, dps, cse, extra=()) -> str:
         "sympy": sp.__version__,
         "generator": GENERATOR_VERSION,
         "cache_format": CACHE_FORMAT,
+        "helpers": hashlib.sha256((b.imports + b.helpers).encode()).hexdigest() if (b := BACKENDS.get(backend)) else None,
         "extra": list(map(str, extra)),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

@@ -11,6 +11,7 @@ The 50-digit references differ from the exact values by about 1e-48, far below t
 """
 import importlib.util
 import warnings
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -149,6 +150,16 @@ def test_rationals_stay_exact_in_balls():
     assert r[0].contains(acb(fmpq(7, 3))) and float(r[0].rad()) < 1e-35
     assert r[1].contains(3) and r[2].contains(acb(fmpq(43, 21)))
     assert "1/3" not in k.source and "_arb_q(1, 3)" in k.source
+
+
+@pytest.mark.parametrize("tenth", [Fraction(1, 10), sp.Rational(1, 10), fmpq(1, 10)])
+def test_exact_rational_inputs_are_not_rounded_to_float(tenth):
+    # m = 1/10 exactly: contains the 50-digit value at m = '0.1' and not the one at the float 0.1
+    kb = K.chain_kernel(1, +1, backend="arb")
+    km = K.chain_kernel(1, +1, backend="mpmath", dps=50)
+    A = kb(6.25, 4, tenth, 50, 1)
+    assert _contains(A[0, 1], km(6.25, 4, "0.1", 50, 1)[0, 1])
+    assert not _contains(A[0, 1], km(6.25, 4, 0.1, 50, 1)[0, 1])
 
 
 def test_generated_arb_source_stays_in_ball_arithmetic():
