@@ -119,12 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     pk = sub.add_parser(
         "kernels",
-        help="write the lambdified numpy/mpmath kernels as an importable module",
+        help="write the lambdified numpy/mpmath (or Arb ball) kernels as an importable module",
         description="Generate the kernels from the symbolic forms and write them to DIR.",
     )
     pk.add_argument("--out", required=True, metavar="DIR", help="output directory (required, no default)")
     pk.add_argument("--N", type=_positive_int, default=None,
                     help="largest chain size whose chain kernels are written (default: 1..4)")
+    pk.add_argument("--target", default=None, metavar="LIST",
+                    help="comma-separated code-generation targets among numpy, mpmath, arb; numpy and mpmath go to "
+                         "symcoll_kernels.py, arb (python-flint balls enclosing the exact values) to "
+                         "symcoll_kernels_arb.py (default: numpy,mpmath)")
 
     pe = sub.add_parser(
         "evolve",

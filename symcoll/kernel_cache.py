@@ -6,6 +6,9 @@ source.  An entry is returned only if the header matches the expected key and th
 hash, checked on the raw bytes before anything is decoded or executed; a rejected entry is
 moved aside to ``*.rejected`` with a :class:`~symcoll.errors.KernelCacheWarning`.  Writes go to
 a temporary file in the same directory and are renamed into place (``os.replace``).
+Each target (numpy, mpmath, arb) has its own entries: the backend is part of the file name and
+of the key, so an arb kernel never executes numpy or mpmath source and vice versa, and arb
+entries pass the same header and SHA-256 check.
 (This module implements no equation of the paper: it stores the generated kernels of the
 closed forms (C4)-(C8), (C24)-(C28), (C32) and (40).)
 """
