@@ -14,3 +14,13 @@ scattering  the (C1) solve in balls
 dynamics    certified Lindblad evolution (71) and steady states
 observables intervals for (72)-(75)
 """
+
+__all__ = ["CertifiedMap", "certified_collision_map"]
+
+
+def __getattr__(name):  # PEP 562: python-flint is imported only when the certified path is used
+    if name in ("CertifiedMap", "certified_collision_map"):
+        from . import maps
+
+        return getattr(maps, name)
+    raise AttributeError(f"module 'symcoll.certified' has no attribute {name!r}")

@@ -31,7 +31,7 @@ def _class_blocks_dense(ctx, classes, flat, D):
 
 
 def collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, storage="auto",
-                  smatrix="auto", progress=None) -> CollisionMap:
+                  smatrix="auto", progress=None, certified=False) -> CollisionMap:
     """Collision map ``S^{jk}_{j'k'}`` of ``system`` bombarded by ``bath`` units through ``coupling``.
 
     Parameters
@@ -85,10 +85,16 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, stor
     progress : None, True or callable
         Progress of the quadrature: a callable receives the fraction (0..1] of the integration
         range done; ``True`` draws a tqdm bar on stderr; None (default) reports nothing.
+    certified : bool
+        ``True``: build the map in Arb ball arithmetic (:mod:`symcoll.certified.maps`): a
+        :class:`symcoll.certified.CertifiedMap` whose every entry is an enclosure
+        (``.enclosure()`` -> ``(mid, rad)``, ``.error_bound`` a proven bound).  Kinds "exact",
+        "global", "local"; dense storage; ``dps`` is then the working precision (default 20
+        digits) and ``tol`` the target radius (default ``10^-(dps-5)``).
 
     Returns
     -------
-    CollisionMap
+    CollisionMap (or CertifiedMap when ``certified=True``)
 
     Raises
     ------
@@ -111,8 +117,28 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, stor
     >>> round(S.diagnostics()["trace_preservation"]["value"], 10)
     0.0
     """
+    if not isinstance(certified, bool):
+        raise TypeError(f"certified must be True or False (got {certified!r})")
+    if certified:
+        return _certified(system, bath, coupling, kind, dps, tol, storage, smatrix, progress)
     with _progress_reporter(progress, kind) as report:
         return _collision_map(system, bath, coupling, kind, dps, tol, storage, smatrix, report)
+
+
+def _certified(system, bath, coupling, kind, dps, tol, storage, smatrix, progress):
+    """``collision_map(..., certified=True)``: refuse the options the ball path does not have, then build."""
+    from ..certified.maps import CERTIFIED_KINDS, certified_collision_map
+
+    if storage not in ("auto", "dense"):
+        raise ValueError(f"certified=True builds the dense tensor: use storage='dense' or 'auto' (got storage={storage!r}); "
+                         "compact certified maps do not exist yet")
+    if smatrix not in ("auto", "solve"):
+        raise ValueError(f"certified=True solves (C1) in balls at every node: use smatrix='auto' or 'solve' "
+                         f"(got smatrix={smatrix!r}; interpolation errors are estimates, not bounds)")
+    if kind not in CERTIFIED_KINDS:
+        raise ValueError(f"certified=True supports kind in {CERTIFIED_KINDS} (got kind={kind!r})")
+    with _progress_reporter(progress, kind) as report:
+        return certified_collision_map(system, bath, coupling, kind, dps=dps, tol=tol, progress=report)
 
 
 def _progress_reporter(progress, kind):
