@@ -91,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default: no validation)")
     pp.add_argument("--quick", action="store_true",
                     help="small grid for smoke tests: eps 0.1 and 5e-5, 29 times, map tol 1e-10 (default: off)")
+    pp.add_argument("--certify", action="store_true",
+                    help="also run every (eps, map) in Arb ball arithmetic: results.json gets mid/rad enclosures, "
+                         "report.md decides the claims on intervals and compares the float64 estimates with the "
+                         "certified radii (exit status 1 if a float64 estimate is dishonest) (default: off)")
     for name, flag, kind, meta in (("N", "--N", _positive_int, "N"), ("h", "--h", float, "H"),
                                    ("beta", "--beta", float, "BETA"), ("m", "--m", float, "M"),
                                    ("g", "--g", float, "G"), ("sigma_p", "--sigma-p", float, "SIGMA_P"),

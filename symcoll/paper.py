@@ -531,14 +531,29 @@ def main(args) -> int:
         run = run_paper(params, ladder=args.ladder)
         if args.dps is not None:
             run.validation = validate_high_precision(run, args.dps)
+        crun = None
+        if getattr(args, "certify", False):
+            from .certified.paper import run_paper_certified
+
+            crun = run_paper_certified(run)
         results = dict(run.to_json(), command=command, defaults="quick" if args.quick else "paper",
                        overrides=overrides)
+        if crun is not None:
+            results["certified"] = crun.to_json()
         atomic_write(out.path("results.json"), lambda fh: json.dump(results, fh, indent=1))
         make_figures(run, out.staging)
-        _, counts = write_report(run, out.staging)
+        _, counts = write_report(run, out.staging, certified=crun)
         out.commit()
     for name in OUTPUT_NAMES + (MANIFEST_NAME,):
         print(f"wrote {os.path.join(args.out, name)}")
     print(f"claims: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['NOT TESTED']} NOT TESTED "
           f"(see {os.path.join(args.out, 'report.md')}); {run.seconds:.1f} s")
+    if crun is not None:
+        cj = results["certified"]
+        cc = {v: sum(c["verdict"] == v for c in cj["claims"]) for v in ("PASS", "FAIL", "UNDECIDED", "NOT TESTED")}
+        print(f"certified claims: {cc['PASS']} PASS, {cc['FAIL']} FAIL, {cc['UNDECIDED']} UNDECIDED, "
+              f"{cc['NOT TESTED']} NOT TESTED; float64 vs certified: largest ratio {cj['honesty']['max_ratio']:.3g} "
+              f"({'honest' if cj['honesty']['passed'] else 'DISHONEST float64 estimate'}); {crun.seconds:.1f} s")
+        if not cj["honesty"]["passed"]:
+            return 1
     return 0

@@ -418,8 +418,11 @@ def claim_sum_rule_order_eps(run):
     return ClaimResult(rows, _outcome(ok, len(ratios) >= 2))
 
 
-def write_report(run, out_dir):
+def write_report(run, out_dir, certified=None):
     """Write ``report.md`` into ``out_dir`` (atomically).
+
+    ``certified``: a :class:`symcoll.certified.paper.CertifiedRun` of the same parameters; its
+    interval verdicts and the table "float64 estimate vs certified" are appended.
 
     Returns
     -------
@@ -494,6 +497,10 @@ def write_report(run, out_dir):
         for v in run.validation:
             lines.append(f"| {v['eps']:g} | {v['map']} | {v['dps']} | {v['what']} | {max(v['max_diff']):.2e} | "
                          f"{min(v['estimate']):.1e} .. {max(v['estimate']):.1e} | {'PASS' if v['passed'] else 'FAIL'} |")
+    if certified is not None:
+        from .certified.paper import report_lines
+
+        lines += report_lines(certified)[0]
     path = atomic_write(os.path.join(out_dir, "report.md"), lambda fh: fh.write("\n".join(lines) + "\n"))
     return path, {v: sum(c["verdict"] == v for c in claims) for v in VERDICTS}
 
