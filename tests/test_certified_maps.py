@@ -114,3 +114,32 @@ def test_bad_inputs_are_refused_clearly():
     # N = 4 has a double level in the two-excitation band at every eps: not certifiable yet
     with pytest.raises(ValueError, match="degenerate|isolate"):
         collision_map(QubitChain(4, 4, 0.1), BATH, CP, "global", certified=True)
+
+
+def test_map_rows_agree_with_the_ball_s_matrix_solve():
+    """The rows of x used inside the certified quadrature give the s-matrix of certified.scattering (C1)."""
+    from symcoll.certified._arb import acb, arb, precision
+    from symcoll.certified.eigen import ball_eigensystem
+    from symcoll.certified.maps import _Panel, _Problem, _to_eigenbasis
+    from symcoll.certified.scattering import s_matrices_ball
+
+    ch = QubitChain(2, 4, 0.1)
+    with precision(30):
+        es = ball_eigensystem(ch)
+        Vb = _to_eigenbasis(np.asarray(CP.operator(ch), dtype=float), es.vectors)
+        m, g = arb(0.1), arb(50.0)
+        prob = _Problem(es.energies, es.exact_energies, Vb, m, g, arb(0.1), arb(0.5), narrow=False)
+        bps = prob.thr.breakpoints()
+        pan = _Panel(bps[1][0], bps[2][0], bps[1][1], bps[2][1], 1e-10)
+        modes = prob.modes(pan)
+        t = arb(0.3)
+        X, K, f1, f2 = prob.rows_at(pan, modes, acb(t))
+        u = pan.a + (pan.b - pan.a) * ((t + 1) * arb.pi() / 4).sin() ** 2
+        d = ch.dim
+        for jp in range(d):
+            sp, sm, is_open = s_matrices_ball(es.energies, Vb, m, g, u + es.energies[jp])
+            for l in range(d):
+                if is_open[l]:
+                    ours = K[jp][jp].sqrt() * X[jp][l] * K[jp][l].sqrt()
+                    assert ours.overlaps(sp[jp, l]), (jp, l)
+                    assert ours.rad() < 1e-20 if hasattr(ours, "rad") else True

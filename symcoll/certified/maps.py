@@ -460,32 +460,60 @@ class _Integrator:
         return None
 
     def _apply_rule(self, pan, modes, act, n):
-        """Add the n-point Gauss-Legendre sums of the panel (ball arithmetic) to the accumulator."""
+        """Add the n-point Gauss-Legendre sums of the panel (ball arithmetic) to the accumulator.
+
+        The integrand is Hermitian in (A, B) at real nodes (the weights are real and symmetric, (39)),
+        so only pairs A <= B are summed and the others filled by conjugation.  With ``y = p_out x - I``
+        and ``f2 p_out^2 = f1``, ``f1 x conj(x) + f2 y conj(y) = 2 f1 x conj(x) - J (x_A delta_B + delta_A conj(x_B))
+        + f2 delta_A delta_B``: one product over all pairs plus corrections on the d diagonal pairs.
+        """
         p = self.p
         d = self.d
         ci, rep, nu = self._classes(act)
-        same = ci[:, None] == ci[None, :]
-        acc = np.empty((len(act), len(act)), dtype=object)
+        ia, ib = np.triu_indices(len(act))
+        if p.narrow:  # (45): only pairs of one Bohr class
+            keep = ci[ia] == ci[ib]
+            ia, ib = ia[keep], ib[keep]
+        ca, cb = np.minimum(ci[ia], ci[ib]), np.maximum(ci[ia], ci[ib])
+        cu, cv = np.triu_indices(nu)
+        pos = np.zeros((nu, nu), dtype=int)
+        pos[cu, cv] = np.arange(len(cu))
+        wpos = pos[ca, cb]
+        diag = np.array([A // d == A % d for A in act])
+        sel_b = np.flatnonzero(diag[ib])  # delta_B = 1
+        sel_a = np.flatnonzero(diag[ia])  # delta_A = 1
+        sel_ab = np.flatnonzero(diag[ia] & diag[ib])
+        acc = np.empty(len(ia), dtype=object)
         acc[...] = acb(0)
+        beta, m, sig = p.beta, p.m, p.sigma_p
+        k1, k2 = acb(-beta / (8 * m)), acb(1 / (2 * sig * sig))
         for t, wgt in gauss_legendre(n):
             r = p.rows_at(pan, modes, acb(t))
             if r is None:
                 raise RuntimeError("certified map: the integrand is not finite at a Gauss node (bug)")
             X, K, f1, f2 = r
             self.nodes += 1
-            pc = [K[rep[i] // d][rep[i] % d] for i in range(nu)]
-            Y = _minus_rows(X, K[0][0], d)
-            xp = np.array([X[A // d][A % d] for A in act], dtype=object)
-            ym = np.array([Y[A // d][A % d] for A in act], dtype=object)
-            inner = np.multiply.outer(xp * f1, _conj(xp)) + np.multiply.outer(ym * f2, _conj(ym))
+            J = f2 * K[0][0]  # du/dt = f2 p_out
+            P = np.array([K[rep[i] // d][rep[i] % d] for i in range(nu)], dtype=object)
+            xv = np.array([X[A // d][A % d] for A in act], dtype=object)
+            xc = _conj(xv)
+            inner = xv[ia] * xc[ib] * (2 * f1)
+            inner[sel_b] = inner[sel_b] - xv[ia[sel_b]] * J
+            inner[sel_a] = inner[sel_a] - xc[ib[sel_a]] * J
+            inner[sel_ab] = inner[sel_ab] + f2
             if p.narrow:
-                wv = np.array([p.weight_narrow(pc[i], acb(wgt)) for i in range(nu)], dtype=object)
-                acc += np.where(same, wv[ci][:, None] * inner, acb(0))
+                Wu = np.array([p.weight_narrow(P[i], acb(wgt)) for i in range(nu)], dtype=object)
+                acc += Wu[ca] * inner
             else:
-                W = p.weights_exact(pc, acb(wgt))
-                acc += W[np.ix_(ci, ci)] * inner
-        ix = np.ix_(act, act)
-        self.S[ix] = self.S[ix] + acc
+                sm = P[cu] + P[cv]
+                df = P[cu] - P[cv]
+                E = np.frompyfunc(lambda z: z.exp(), 1, 1)(sm * sm * k1 - df * df * k2)
+                Wu = E * sm * (acb(wgt) * beta / 2)
+                acc += Wu[wpos] * inner
+        A, B = act[ia], act[ib]
+        self.S[A, B] = self.S[A, B] + acc
+        off = ia != ib
+        self.S[B[off], A[off]] = self.S[B[off], A[off]] + _conj(acc[off])
 
 
 # ----------------------------------------------------------------------------- the map object
