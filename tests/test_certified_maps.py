@@ -143,3 +143,16 @@ def test_map_rows_agree_with_the_ball_s_matrix_solve():
                     ours = K[jp][jp].sqrt() * X[jp][l] * K[jp][l].sqrt()
                     assert ours.overlaps(sp[jp, l]), (jp, l)
                     assert ours.rad() < 1e-20 if hasattr(ours, "rad") else True
+
+
+def test_feshbach_resonance_is_certified_and_float64_is_honest():
+    """h = 90 puts a pole of (C1) at T = 2.1464 - 6.6e-5 i next to the real axis (README_derivations, 'Quadrature
+    near s-matrix resonances'): the ball evaluation refuses the ellipses that contain it, the panels are bisected
+    around it, and the float64 map lies within its estimate of the certified midpoint."""
+    ch = QubitChain(2, 90, 0.1)
+    cm = collision_map(ch, BATH, CP, "global", certified=True)
+    fm = collision_map(ch, BATH, CP, "global")
+    mid, rad = cm.enclosure()
+    assert rad.max() < 1e-14
+    assert cm.info["panels"] > cm.info["initial_panels"]  # bisected near the pole
+    assert np.max(np.abs(fm.tensor - mid) - rad) <= fm.error_estimate
