@@ -50,6 +50,7 @@ __all__ = [
     "MAX_PREC",
     "workprec",
     "acb_mid_rad",
+    "ball_radius",
     "matrices_enclosure",
 ]
 
@@ -116,8 +117,16 @@ def matrices_enclosure(mats):
     return mid, rad
 
 
-def _max_rad(mats) -> np.ndarray:
-    return np.array([matrices_enclosure([M])[1].max() for M in mats])
+def ball_radius(mats) -> float:
+    """Largest ``rad(Re) + rad(Im)`` over the entries of the acb_mat(s): the radius of the Arb balls
+    themselves (without the float64 rounding of the midpoint that :func:`acb_mid_rad` adds)."""
+    r = 0.0
+    for M in mats:
+        for j in range(M.nrows()):
+            for k in range(M.ncols()):
+                z = M[j, k]
+                r = max(r, _float_up((z.real.rad() + z.imag.rad()).upper()))
+    return r
 
 
 def _hermitian_part(M: acb_mat) -> acb_mat:
@@ -405,7 +414,8 @@ class CertifiedLindbladian(Lindbladian):
             Return ``(X + X^dagger)/2`` of the enclosure ``X`` (contains the true, Hermitian
             rho(t) when rho0 is exactly Hermitian; skipped otherwise).
         target : float or None
-            If given, the largest radius must end ``<= target``: the map is rebuilt (radius times
+            If given, the largest radius of the Arb balls (:func:`ball_radius`; the float64
+            enclosure adds the midpoint's rounding, <= 1.2e-16 for entries <= 1) must end ``<= target``: the map is rebuilt (radius times
             ``0.1 target / radius``) up to ``max_rebuilds`` times, else ValueError.
         max_prec : int or None
             Precision limit of the automatic raise (bits, default :data:`MAX_PREC`).
@@ -437,7 +447,7 @@ class CertifiedLindbladian(Lindbladian):
                 continue
             wprec = max(p for _, _, p in info) if info else self.prec
             mats, mid, rad = self._states(Y, len(t), wprec, hermitize and herm)
-            r = float(rad.max())
+            r = ball_radius(mats)
             history.append((float(cmap.error_bound), r))
             if target is None or r <= target:
                 break
@@ -534,7 +544,7 @@ class CertifiedLindbladian(Lindbladian):
                 info.append((nb, "expm", prec))
             for p, a in enumerate(idx):
                 for i in range(len(t)):
-                    Y[a, i] = YB[p, i]
+                    Y[a, i] = x0[p, 0] if t[i] == 0 else YB[p, i]  # exp(L 0) = I exactly
         return Y, info
 
     @staticmethod
@@ -623,7 +633,7 @@ class CertifiedLindbladian(Lindbladian):
         ``Tr x = 1``; ``acb_mat.solve`` succeeds only if every matrix in the ball ``A`` is
         invertible, which makes this stationary state unique, and its output encloses it.
 
-        Until the largest radius (including float64 rounding of the midpoint) is ``<= target``:
+        Until the largest ball radius is ``<= target``:
         if the same solve with the exact midpoints of the map (a point matrix) is above
         ``target / 4``, the working precision limits and is doubled (up to ``max_prec``); else the
         map's radius limits and the map is rebuilt (``cmap.rebuild(tol, dps)``, at most
@@ -632,7 +642,8 @@ class CertifiedLindbladian(Lindbladian):
         Parameters
         ----------
         target : float in (0, 1)
-            Largest allowed entry radius.
+            Largest allowed radius of the Arb balls (:func:`ball_radius`; the float64 enclosure
+            adds the midpoint's rounding, <= 1.2e-16 for entries <= 1).
         max_prec : int or None
             Precision limit in bits (default :data:`MAX_PREC`).
         max_rebuilds : int >= 0
@@ -655,12 +666,12 @@ class CertifiedLindbladian(Lindbladian):
         cmap, prec, rebuilds, history = self.map, self.prec, 0, []
         while True:
             X = self._solve_ss(cmap, prec)
-            r = math.inf if X is None else matrices_enclosure([X])[1].max()
+            r = math.inf if X is None else ball_radius([X])
             history.append((prec, float(getattr(cmap, "error_bound", math.nan) or math.nan), float(r)))
             if r <= target:
                 break
             Xp = self._solve_ss(cmap, prec, midpoint=True)
-            rp = math.inf if Xp is None else matrices_enclosure([Xp])[1].max()
+            rp = math.inf if Xp is None else ball_radius([Xp])
             if rp > target / 4:
                 if 2 * prec > max_prec:
                     raise ValueError(
