@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from flint import acb, acb_mat, arb, ctx
 
-from .. import conventions as cv
 from ..budget import ErrorBudget
 from ..dynamics.generator import Lindbladian, _check_gamma, _check_times
 from ..dynamics.results import Evolution, SteadyState
