@@ -79,6 +79,13 @@ class Lindbladian:
     Eqs. (7), (67), (69), (71) of the paper.
     """
 
+    def __new__(cls, system=None, collision_map=None, *args, **kwargs):
+        # a certified map (Arb balls) gets the certified generator (symcoll.certified.dynamics)
+        if getattr(collision_map, "certified", False) is True and cls is Lindbladian:
+            from ..certified.dynamics import CertifiedLindbladian
+            cls = CertifiedLindbladian
+        return super().__new__(cls)
+
     def __init__(self, system, collision_map, Gamma, dps=None):
         self.system = system
         self.map = collision_map
