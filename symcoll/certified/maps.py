@@ -640,21 +640,25 @@ def certified_collision_map(system, bath, coupling, kind="exact", dps=None, tol=
             S, Eq_full, tail_full = _finish(integ, prob, kind)
             sup = _flat_to_sup(S, es.dim)
         d = es.dim
-        mid, rad_ball = _sup_mid_rad(sup, d)
+        mid, rad_ball, brad = _sup_mid_rad(sup, d)
     # every radius already contains the quadrature remainder and the tail (added to the balls)
     rad = rad_ball
     quad = float(np.max(Eq_full, initial=0.0))
-    if kind == "local":  # the site map's remainders are rotated with the balls: no per-entry split
-        arith = float(rad_ball.max())
-    else:
-        arith = float(np.max(rad_ball - _tensor_from_flat(Eq_full, d) - tail_full, initial=0.0))
+    export = float(np.max(rad_ball - brad, initial=0.0))
+    # the parts add up to at least the largest enclosure radius: "arithmetic" is the remainder
+    # (ball rounding and input enclosures, and the box around each remainder disk)
+    arith = float(rad_ball.max()) - quad - tail_full - export
+    arith = max(arith, 0.0) + 1e-9 * float(rad_ball.max())
     parts = {
         "quadrature": (quad, "bound", "Gauss-Legendre remainder (64/15) M rho^-2n/(rho^2-1) on Bernstein ellipses, "
                                       "M from ball evaluations covering each ellipse (largest entry)"),
         "tail": (tail_full, "bound", "analytic Gaussian tail beyond U_cut (|s| <= 1; certified.maps.tail_bound)"),
-        "arithmetic": (max(arith, 0.0) * (1 + 1e-9) + 1e-300, "bound",
-                       "radii of the Arb ball sums beyond the two parts above (rounding, eigensystem and input "
-                       "enclosures, box enclosure of the remainder disks, float64 midpoint)"),
+        "arithmetic": (arith + 1e-300, "bound",
+                       "the rest of the largest enclosure radius: rounding of the Arb ball sums, enclosures of the "
+                       "eigensystem and inputs, and the box around each remainder disk"),
+        "float64 midpoint": (max(export, 0.0) * (1 + 1e-9) + 1e-300, "bound",
+                             "rounding of each ball's midpoint to complex128 in enclosure() (the balls, balls(), "
+                             "do not have it)"),
     }
     info = {"kind": kind, "dps": int(dps), "prec_bits": prec, "eigensystem": es.method, "time_s": time.perf_counter() - t0,
             "tol": tol}
@@ -663,9 +667,10 @@ def certified_collision_map(system, bath, coupling, kind="exact", dps=None, tol=
                     U_cut=float(integ.U.mid()))
     else:
         info.update(panels=integ.panels_done, gauss_nodes=integ.nodes, U_cut=float(integ.U.mid()))
+    info["ball_radius_max"] = float(brad.max())
     cm = CertifiedMap(sup, mid, rad, parts, kind, system, bath, coupling, int(dps), prec, es, info)
-    if cm.error_bound > 10 * tol:
-        warnings.warn(f"certified map: radius bound {cm.error_bound:.2e} exceeds 10 x tol = {10 * tol:.1e} "
+    if float(brad.max()) > 10 * tol:
+        warnings.warn(f"certified map: ball radius {float(brad.max()):.2e} exceeds 10 x tol = {10 * tol:.1e} "
                       "(the eigensystem or arithmetic radii dominate; raise dps)", RuntimeWarning, stacklevel=2)
     return cm
 
@@ -722,15 +727,19 @@ def _tensor_from_flat(E, d):
 
 
 def _sup_mid_rad(sup, d):
-    """``(mid, rad)`` tensors ``[j', k', j, k]`` of a ball superoperator."""
+    """``(mid, rad, ball_rad)`` tensors ``[j', k', j, k]`` of a ball superoperator: float64 midpoints, radii
+    about them (including their rounding), and the balls' own radii (``rad(re) + rad(im)``, rounded up)."""
     mid = np.empty((d, d, d, d), dtype=complex)
     rad = np.empty((d, d, d, d))
+    brad = np.empty((d, d, d, d))
     for jp in range(d):
         for kp in range(d):
             for j in range(d):
                 for k in range(d):
-                    mid[jp, kp, j, k], rad[jp, kp, j, k] = ball_mid_rad(sup[jp + d * kp, j + d * k])
-    return mid, rad
+                    z = sup[jp + d * kp, j + d * k]
+                    mid[jp, kp, j, k], rad[jp, kp, j, k] = ball_mid_rad(z)
+                    brad[jp, kp, j, k] = upper_float(z.real.rad() + z.imag.rad())
+    return mid, rad, brad
 
 
 # ----------------------------------------------------------------------------- local (54)-(56)
