@@ -66,6 +66,15 @@ EXPM_MAX_NORM = 1e3
 """Largest ``||L_B t||_inf`` handed to ``acb_mat.exp`` (beyond it the squarings lose the radius)."""
 
 
+MAP_LIMITED_FACTOR = 1e-8
+"""Radius factor of a map rebuild when a block's eigenvalues isolate for the midpoint matrix but not for the
+balls (at small eps the eigenvalues of (71) cluster within ~Gamma eps^2: N = 3, eps = 5e-5 needs ~1e-28)."""
+
+CP_KINDS = ("global", "local")
+"""Map kinds that are completely positive by construction (Kraus forms (46), (57)-(59)): their generators
+are trace-norm contractions, which :meth:`CertifiedLindbladian._evolve_cp` uses."""
+
+
 class _MapLimited(Exception):
     """A block's eigenvalues do not isolate because of the map's radius (internal signal)."""
 
@@ -114,6 +123,12 @@ def matrices_enclosure(mats):
             for k in range(d):
                 mid[t, j, k], rad[t, j, k] = acb_mid_rad(M[j, k])
     return mid, rad
+
+
+def _map_radius(cmap) -> float:
+    """Largest radius of the map's balls (``cmap.ball_radius`` when it has one, else its ``error_bound``)."""
+    r = getattr(cmap, "ball_radius", None)
+    return float(cmap.error_bound if r is None else r)
 
 
 def ball_radius(mats) -> float:
@@ -435,19 +450,34 @@ class CertifiedLindbladian(Lindbladian):
         t0 = time.perf_counter()
         cmap, rebuilds, history = self.map, 0, []
         while True:
+            if method == "auto" and getattr(cmap, "kind", None) in CP_KINDS and herm:
+                try:
+                    mats, mid, rad, info, wprec = self._evolve_cp(cmap, M0, t, max_prec, hermitize)
+                except _MapLimited:
+                    mats = None
+                if mats is not None:
+                    r = ball_radius(mats)
+                    history.append((_map_radius(cmap), r))
+                    if target is None or r <= target:
+                        break
+                    if rebuilds >= max_rebuilds:
+                        raise ValueError(f"evolve: radius {r:.2e} > target {target:.2e} after {rebuilds} map rebuilds: "
+                                         "raise max_rebuilds or the target")
+                    cmap, rebuilds = self._rebuilt(cmap, max(min(0.1 * target / r, 0.1), 1e-12)), rebuilds + 1
+                    continue
             try:
                 Y, info = self._propagate(cmap, M0, t, method, max_prec, allow_expm=rebuilds >= max_rebuilds)
             except _MapLimited as exc:
                 if rebuilds >= max_rebuilds:
                     raise ValueError(f"{exc} after {rebuilds} map rebuilds: raise max_rebuilds, rebuild the map with a "
                                      "smaller tol, or use method='auto'") from None
-                history.append((float(cmap.error_bound), math.inf))
-                cmap, rebuilds = self._rebuilt(cmap, 1e-4), rebuilds + 1
+                history.append((_map_radius(cmap), math.inf))
+                cmap, rebuilds = self._rebuilt(cmap, MAP_LIMITED_FACTOR), rebuilds + 1
                 continue
             wprec = max(p for _, _, p in info) if info else self.prec
             mats, mid, rad = self._states(Y, len(t), wprec, hermitize and herm)
             r = ball_radius(mats)
-            history.append((float(cmap.error_bound), r))
+            history.append((_map_radius(cmap), r))
             if target is None or r <= target:
                 break
             if rebuilds >= max_rebuilds:
@@ -469,17 +499,61 @@ class CertifiedLindbladian(Lindbladian):
             metadata=meta, eigenvectors=None,
             balls=mats, rad=rad, energies=self._energies(cmap), prec=wprec)
 
+    def _evolve_cp(self, cmap, M0, t, max_prec, hermitize):
+        """Enclosure for completely positive maps (global (45), local (54)-(56)): midpoint trajectory + Duhamel.
+
+        Proof (README_derivations.md, "Certified dynamics"): the true generator
+        ``L = -i[H, .] + Gamma (S - I)`` with S CPTP (Kraus forms (46), (57)-(59); trace preservation by flux
+        conservation) generates a CPTP semigroup, a contraction in the trace norm.  With ``L_m`` the point
+        generator of the midpoints and ``rho_m(t) = e^{L_m t} rho0`` (enclosed in balls at high precision),
+        Duhamel gives ``delta(t) = rho(t) - rho_m(t) = int_0^t e^{L (t-s)} (L - L_m) rho_m(s) ds``, so
+        ``E(t) = ||delta(t)||_1 <= int_0^t ||(L - L_m) rho_m(s)||_1 ds``.  Entrywise
+        ``|((L - L_m) X)_{j'k'}| <= Gamma r_S sum_{jk} |X_jk| + 2 r_E |X_{j'k'}|`` (r_S, r_E: largest radii of the
+        map's and the energies' balls), ``||Y||_1 <= sum |Y_jk|``, and ``sum |rho_m,jk| <= d (1 + E)`` (Cauchy-Schwarz,
+        ``||rho||_F <= ||rho||_1 = 1``), so ``E(t) <= c d int_0^t (1 + E) ds`` with ``c = Gamma d^2 r_S + 2 r_E``, and by
+        Gronwall ``E(t) <= e^{c d t} - 1``; every entry of delta is at most ``||delta||_F <= E(t)``.
+        Returns None-equivalent by raising :class:`_MapLimited` when the midpoint propagation fails.
+        """
+        d, n = self.d, self.d * self.d
+        try:
+            Y, info = self._propagate(cmap, M0, t, "auto", max_prec, allow_expm=True, midpoint=True)
+        except (_MapLimited, ValueError) as exc:
+            raise _MapLimited(str(exc)) from None
+        wprec = max(p for _, _, p in info) if info else self.prec
+        with workprec(wprec):
+            S = cmap.balls()
+            rS = max(_float_up(S[i, j].real.rad() + S[i, j].imag.rad()) for i in range(n) for j in range(n))
+            rE = max(_float_up(e.rad()) for e in cmap.energy_balls())
+            c = arb(float(self.Gamma_param)) * d * d * arb(rS) + 2 * arb(rE)
+            mats = []
+            for i, tv in enumerate(t):
+                M = _unvec_balls(Y, i, d)
+                if t[i] != 0:
+                    E = ((c * d * arb(float(tv))).exp() - 1)
+                    e = arb(0, _float_up(E))
+                    for a in range(d):
+                        for b in range(d):
+                            M[a, b] = M[a, b] + acb(e, e)
+                mats.append(_hermitian_part(M) if hermitize else M)
+        mid, rad = matrices_enclosure(mats)
+        info = [(nb, m + "+duhamel", p) for nb, m, p in info]
+        return mats, mid, rad, info, wprec
+
     def _rebuilt(self, cmap, factor):
-        """``cmap.rebuild`` with ``tol = factor * radius`` (checked: certified, same system, smaller radius)."""
-        mrad = float(cmap.error_bound)
+        """``cmap.rebuild`` with ``tol = factor * radius`` (checked: certified, same system, smaller radius).
+
+        The radius is that of the map's balls (:func:`_map_radius`), not of its float64 export, which
+        cannot fall below the midpoint rounding (~1e-17) and is not what the propagation uses.
+        """
+        mrad = _map_radius(cmap)
         tol = mrad * factor
         dps = int(math.ceil(-math.log10(tol))) + 6 if tol > 0 else None
         new = cmap.rebuild(tol=tol, dps=dps)
         _check_certified(new, "the rebuilt map")
         check_map_system(self.system, new)
-        if not float(new.error_bound) < mrad:
+        if not _map_radius(new) < mrad:
             raise ValueError(f"rebuilding the map with tol = {tol:.2e} does not shrink its radius ({mrad:.2e} -> "
-                             f"{float(new.error_bound):.2e}; the map's maximum precision is reached): raise the target")
+                             f"{_map_radius(new):.2e}; the map's maximum precision is reached): raise the target")
         return new
 
     def _states(self, Y, T, prec, hermitize):
@@ -491,8 +565,12 @@ class CertifiedLindbladian(Lindbladian):
         mid, rad = matrices_enclosure(mats)
         return mats, mid, rad
 
-    def _propagate(self, cmap, M0, t, method, max_prec, allow_expm):
-        """``Y[:, i]`` encloses ``vec(rho(t_i))``; ``info`` lists ``(block size, method, prec)``."""
+    def _propagate(self, cmap, M0, t, method, max_prec, allow_expm, midpoint=False):
+        """``Y[:, i]`` encloses ``vec(rho(t_i))``; ``info`` lists ``(block size, method, prec)``.
+
+        ``midpoint=True``: propagate with the point generator of the balls' midpoints (no stationary
+        eigenvalue is set to 0 then: the midpoint map need not be exactly trace preserving).
+        """
         d, n = self.d, self.d * self.d
         base = max(self.prec, int(cmap.prec))
         Y = acb_mat(n, len(t))
@@ -513,7 +591,8 @@ class CertifiedLindbladian(Lindbladian):
                     prec = base << step
                     if prec > max(max_prec, base):
                         break
-                    res = self._eig_block(self._sub(self.generator_balls(cmap, prec), idx), has_pop, prec)
+                    res = self._eig_block(self._sub(self.generator_balls(cmap, prec, midpoint), idx),
+                                          has_pop and not midpoint, prec)
                     if res is not None:
                         break
                     # does the point matrix of midpoints isolate? then the map's radius limits, not prec
@@ -538,7 +617,7 @@ class CertifiedLindbladian(Lindbladian):
                 info.append((nb, "eig", prec))
             else:
                 prec = base
-                LB = self._sub(self.generator_balls(cmap, prec), idx)
+                LB = self._sub(self.generator_balls(cmap, prec, midpoint), idx)
                 YB = self._expm_block(LB, x0, t, prec)
                 info.append((nb, "expm", prec))
             for p, a in enumerate(idx):
@@ -666,7 +745,7 @@ class CertifiedLindbladian(Lindbladian):
         while True:
             X = self._solve_ss(cmap, prec)
             r = math.inf if X is None else ball_radius([X])
-            history.append((prec, float(getattr(cmap, "error_bound", math.nan) or math.nan), float(r)))
+            history.append((prec, _map_radius(cmap), float(r)))
             if r <= target:
                 break
             Xp = self._solve_ss(cmap, prec, midpoint=True)
@@ -682,17 +761,17 @@ class CertifiedLindbladian(Lindbladian):
                 raise ValueError(
                     f"steady_state: radius {r:.2e} > target {target:.2e} after {rebuilds} map rebuilds (the "
                     f"map's radius {history[-1][1]:.2e} limits): raise max_rebuilds or the target")
-            mrad = float(cmap.error_bound)
+            mrad = _map_radius(cmap)
             factor = (target / 4) / max(r - rp, 1e-300) if math.isfinite(r) else 1e-6
             tol = mrad * min(factor, 0.1)
             dps = int(math.ceil(-math.log10(tol))) + 6 if tol > 0 else None
             new = cmap.rebuild(tol=tol, dps=dps)
             _check_certified(new, "the rebuilt map")
             check_map_system(self.system, new)
-            if not float(new.error_bound) < mrad:
+            if not _map_radius(new) < mrad:
                 raise ValueError(
                     f"steady_state: radius {r:.2e} > target {target:.2e} and rebuilding the map with tol = {tol:.2e} "
-                    f"does not shrink its radius ({mrad:.2e} -> {float(new.error_bound):.2e}; max precision of the map "
+                    f"does not shrink its radius ({mrad:.2e} -> {_map_radius(new):.2e}; max precision of the map "
                     "reached): raise the target")
             cmap, rebuilds = new, rebuilds + 1
             prec = max(prec, int(new.prec))

@@ -61,9 +61,16 @@ DEFAULT_DPS = 20
 RHOS = (6.0, 3.5, 2.2, 1.6, 1.25)
 """Bernstein-ellipse parameters tried on each panel, largest first."""
 NMAX = 48
-"""Most Gauss-Legendre nodes on one panel before it is bisected."""
+"""Most Gauss-Legendre nodes on one panel before it is bisected (at 20 digits; scaled with the digits)."""
 MAX_DEPTH = 40
 STRIPS = 12
+
+
+def _digits():
+    """Decimal digits of flint's current working precision."""
+    import flint
+
+    return int(flint.ctx.prec * 0.30103)
 
 
 def default_tol(dps):
@@ -298,6 +305,14 @@ class _Problem:
         E = np.frompyfunc(lambda z: z.exp(), 1, 1)(Xe)
         return E * sm * (factor * beta / 2)
 
+    def weights_pairs(self, p1, p2, factor):
+        """``factor (beta/2)(p1 + p2) e^{X(p1, p2)}`` (38) for object arrays of momenta ``p1``, ``p2``."""
+        beta, m, sig = self.beta, self.m, self.sigma_p
+        sm = p1 + p2
+        df = p1 - p2
+        E = np.frompyfunc(lambda z: z.exp(), 1, 1)(sm * sm * acb(-beta / (8 * m)) - df * df * acb(1 / (2 * sig * sig)))
+        return E * sm * (factor * beta / 2)
+
     def weight_narrow(self, p, factor):
         """``factor beta e^{-beta p^2/(2m)} p`` (45) for one Bohr class."""
         return factor * self.beta * (-(self.beta * p * p / (2 * self.m))).exp() * p
@@ -333,6 +348,8 @@ class _Integrator:
         self.panels_done = 0
         self.nodes = 0
         self.progress = progress
+        self.nmax = max(NMAX, int(2.4 * _digits()))
+        self.rho_start = 0  # index into RHOS of the last ellipse that worked (neighbouring panels are alike)
 
     def run(self):
         p = self.p
@@ -416,7 +433,13 @@ class _Integrator:
                 for i in range(nu):
                     Wb[i] = max(Wb[i], upper_float(p.weight_narrow(pc[i], acb(1)).abs_upper()))
             else:
-                Wb = np.maximum(Wb, absf(p.weights_exact(pc, acb(1))))
+                cu, cv = np.triu_indices(nu)
+                P = np.array(pc, dtype=object)
+                wu = absf(p.weights_pairs(P[cu], P[cv], acb(1)))
+                Wn = np.zeros((nu, nu))
+                Wn[cu, cv] = wu
+                Wn[cv, cu] = wu
+                Wb = np.maximum(Wb, Wn)
             if not (np.all(np.isfinite(Wb)) and np.all(np.isfinite(Xb)) and np.all(np.isfinite(Yb))
                     and math.isfinite(F1) and math.isfinite(F2)):
                 return None
@@ -446,13 +469,16 @@ class _Integrator:
         act = p.active(modes)
         if len(act) == 0:
             return True
-        for rho in RHOS:
+        order = list(range(self.rho_start, len(RHOS))) + list(range(self.rho_start))
+        for k in order:
+            rho = RHOS[k]
             M = self._bound(pan, modes, act, rho)
             if M is None:
                 continue
-            n = nodes_needed(rho, float(M.max()), pan.tol, NMAX)
+            n = nodes_needed(rho, float(M.max()), pan.tol, self.nmax)
             if n is None:
                 continue
+            self.rho_start = max(0, k - 1)  # next panel: try one size larger first
             self._apply_rule(pan, modes, act, n)
             E = remainder_coefficient(rho, n) * M * (1 + 1e-12)
             self.Equad[np.ix_(act, act)] += E
@@ -556,6 +582,12 @@ class CertifiedMap(HasErrorBudget):
     @property
     def dim(self) -> int:
         return len(self.ball_eigensystem.energies)
+
+    @property
+    def ball_radius(self) -> float:
+        """Largest radius of the balls of :meth:`balls` (real + imaginary radius, rounded up): what the
+        propagation in balls sees; ``error_bound`` adds the rounding of the float64 midpoints."""
+        return float(self.info["ball_radius_max"])
 
     def balls(self):
         """The ``d^2 x d^2`` column-stacking superoperator as an acb_mat: ``sup[j' + d k', j + d k] = S^{jk}_{j'k'}``."""
