@@ -51,8 +51,9 @@ def _c1(crun):
     rows, res, testable = [], [], True
     for eps in p["eps"]:
         r = crun.get(eps, "exact")
-        if r is None:
+        if r is None or r["stationary_band_populations"] is None:
             testable = False
+            rows.append(f"eps={eps:g}: " + ("no exact-map run" if r is None else "no unique stationary state"))
             continue
         gb = crun.refs[eps]["gibbs_band_populations"]
         dev_ss = abs(r["stationary_band_populations"] - gb).max()

@@ -202,29 +202,39 @@ def run_one_certified(chain, bath, coupling, Gamma, kind, times, float_run=None,
     t1 = time.perf_counter()
     ev = L.evolve(rho0, times, target=state_target)
     mid, rad = ev.enclosure()
-    ss = L.steady_state(target=state_target)
-    smid, srad = ss.enclosure()
+    try:
+        ss = L.steady_state(target=state_target)
+        smid, srad = ss.enclosure()
+        ss_note = None
+    except ValueError as exc:  # no unique stationary state (e.g. eps = 0), as in the float64 run
+        ss, ss_note = None, str(exc)
+        smid = np.full((chain.dim, chain.dim), np.nan + 0j)
+        srad = np.full((chain.dim, chain.dim), np.inf)
     t_dyn = time.perf_counter() - t1
     es = cmap.ball_eigensystem
     bands = np.asarray(chain.eigensystem().bands)
     with precision(max(cmap.dps, 20)):
         obs = observables_from_balls(_state_balls(mid, rad), bands, es.energies)
-        sobs = observables_from_balls(_state_balls(smid[None], srad[None]), bands, es.energies)
+        sobs = (observables_from_balls(_state_balls(smid[None], srad[None]), bands, es.energies) if ss is not None
+                else None)
         refs = certified_references(chain, bath.beta)
         g = refs["gibbs_populations"]
         # trace distance to Gibbs (72): the Gibbs state is diagonal in the eigenbasis; for the
         # Hermitian difference D, |TD(D) - TD(D_mid)| <= ||D - D_mid||_1 / 2 <= d * ||rad||_F / 2 (norms),
         # and TD(D_mid) itself is computed from an eigen-decomposition in float64 (rounding ~1e-15 d)
-        Dm = smid - np.diag(g.mid)
-        ev_m = np.linalg.eigvalsh((Dm + Dm.conj().T) / 2)
-        td_mid = 0.5 * float(np.sum(np.abs(ev_m)))
-        d = chain.dim
-        slack = 0.5 * d * (float(np.sqrt(np.sum(srad ** 2))) + float(np.max(g.rad))) + 1e-13 * d
-        td = iv.Interval(max(0.0, td_mid - slack), td_mid + slack)
+        if ss is not None:
+            Dm = smid - np.diag(g.mid)
+            ev_m = np.linalg.eigvalsh((Dm + Dm.conj().T) / 2)
+            td_mid = 0.5 * float(np.sum(np.abs(ev_m)))
+            d = chain.dim
+            slack = 0.5 * d * (float(np.sqrt(np.sum(srad ** 2))) + float(np.max(g.rad))) + 1e-13 * d
+            td = iv.Interval(max(0.0, td_mid - slack), td_mid + slack)
+        else:
+            td = _undefined(())
     same, inter = sum_rule_intervals(cmap, bands, bath.beta, chain.h)
     ivs = dict(obs)
-    ivs["stationary_populations"] = sobs["populations"][0]
-    ivs["stationary_band_populations"] = sobs["band_populations"][0]
+    ivs["stationary_populations"] = sobs["populations"][0] if sobs else None
+    ivs["stationary_band_populations"] = sobs["band_populations"][0] if sobs else None
     ivs["trace_distance_gibbs"] = td
     ivs["sum_rule_same_band"] = same
     ivs["sum_rule_inter_band"] = inter
@@ -232,7 +242,7 @@ def run_one_certified(chain, bath, coupling, Gamma, kind, times, float_run=None,
     record = {
         "eps": float(chain.eps), "map": kind, "certified": True, "times": [float(t) for t in times],
         "map_dps": cmap.dps, "map_error": _jsonable(cmap.error.to_dict()), "map_info": _jsonable(cmap.info),
-        "state_radius_max": float(np.max(rad)), "stationary_radius_max": float(np.max(srad)),
+        "state_radius_max": float(np.max(rad)), "stationary_radius_max": float(np.max(srad)) if ss is not None else None,
         "populations": _jsonable(obs["populations"]),
         "band_populations": _jsonable(obs["band_populations"]),
         "ratio_123_00": _jsonable(obs["ratio_123_00"]),
@@ -240,8 +250,8 @@ def run_one_certified(chain, bath, coupling, Gamma, kind, times, float_run=None,
         "rho_23": {"mid": [[float(z.real), float(z.imag)] for z in mid[:, 2, 3]] if chain.dim >= 4 else None,
                    "rad": [float(r) for r in rad[:, 2, 3]] if chain.dim >= 4 else None},
         "rho_23_abs": _jsonable(obs["rho_23_abs"]),
-        "stationary": {"populations": _jsonable(ivs["stationary_populations"]),
-                       "trace_distance_gibbs": _jsonable(td)},
+        "stationary": ({"unique": True, "populations": _jsonable(ivs["stationary_populations"]),
+                        "trace_distance_gibbs": _jsonable(td)} if ss is not None else {"unique": False, "note": ss_note}),
         "sum_rule_same_band": _jsonable(same), "sum_rule_inter_band": _jsonable(inter),
         "seconds": {"map": t_map, "dynamics": t_dyn},
     }
@@ -256,7 +266,7 @@ def run_one_certified(chain, bath, coupling, Gamma, kind, times, float_run=None,
             h_states = max(h_states, honesty_ratio(f23, fest[:, 0], mid[:, 2, 3], rad[:, 2, 3]))
         h_ss = float("nan")
         st = float_run.get("stationary", {})
-        if st.get("unique"):
+        if st.get("unique") and ss is not None:
             h_ss = honesty_ratio(np.asarray(st["populations"]), st["error_estimate"], np.real(np.diag(smid)),
                                  np.diag(srad))
         fm_est = float_run.get("map_error_estimate")
@@ -381,5 +391,6 @@ def report_lines(crun):
     lines += ["", f"Largest ratio: {worst:.3g} ({'PASS' if not worst > 1 else 'FAIL: a float64 estimate is dishonest'}).",
               "", "Certified radii: " + ", ".join(
                   f"{r['map']} eps={r['eps']:g}: map {r['map_error']['total']:.1e}, states <= {r['state_radius_max']:.1e}, "
-                  f"stationary {r['stationary_radius_max']:.1e}" for r in crun.records), ""]
+                  + ("stationary not unique" if r['stationary_radius_max'] is None
+                     else f"stationary {r['stationary_radius_max']:.1e}") for r in crun.records), ""]
     return lines, claims, worst
