@@ -8,7 +8,7 @@ returns a :class:`CertifiedLindbladian`.  Its generator (Eq. (71), eigenbasis of
 
 is an Arb ball matrix that contains the generator of every map in the balls of
 ``cmap.balls()`` with energies in ``cmap.energy_balls()``, in particular the true one.  Every
-result is an enclosure of the true value; the proofs are in ``docs/certified_dynamics_proofs.md``
+result is an enclosure of the true value; the proofs are in ``README_derivations.md, 'Certified dynamics'``
 (to be merged into README_derivations.md) and summarised in the docstrings below.
 
 * :meth:`CertifiedLindbladian.evolve` -> :class:`CertifiedEvolution`: ``rho(t) = exp(L t) rho0``
@@ -376,7 +376,7 @@ class CertifiedLindbladian(Lindbladian):
     def _eig_block(self, LB, has_population, prec):
         """Verified eigendecomposition of one block: ``(lam, R, Rinv)`` or None if it does not isolate.
 
-        Proof (docs/certified_dynamics_proofs.md, "Eigendecomposition enclosure"): on success
+        Proof (README_derivations.md, 'Certified dynamics', "Eigendecomposition enclosure"): on success
         ``acb_mat.eig`` returns balls each containing an eigenvalue of every matrix in the
         family, and eigenvector balls (columns of R) containing a corresponding eigenvector; we
         check that the n balls are pairwise disjoint, so each contains exactly one eigenvalue
@@ -456,14 +456,9 @@ class CertifiedLindbladian(Lindbladian):
                 except _MapLimited:
                     mats = None
                 if mats is not None:
-                    r = ball_radius(mats)
-                    history.append((_map_radius(cmap), r))
-                    if target is None or r <= target:
+                    cmap, rebuilds, done = self._accept(cmap, mats, target, rebuilds, max_rebuilds, history)
+                    if done:
                         break
-                    if rebuilds >= max_rebuilds:
-                        raise ValueError(f"evolve: radius {r:.2e} > target {target:.2e} after {rebuilds} map rebuilds: "
-                                         "raise max_rebuilds or the target")
-                    cmap, rebuilds = self._rebuilt(cmap, max(min(0.1 * target / r, 0.1), 1e-12)), rebuilds + 1
                     continue
             try:
                 Y, info = self._propagate(cmap, M0, t, method, max_prec, allow_expm=rebuilds >= max_rebuilds)
@@ -476,18 +471,13 @@ class CertifiedLindbladian(Lindbladian):
                 continue
             wprec = max(p for _, _, p in info) if info else self.prec
             mats, mid, rad = self._states(Y, len(t), wprec, hermitize and herm)
-            r = ball_radius(mats)
-            history.append((_map_radius(cmap), r))
-            if target is None or r <= target:
+            cmap, rebuilds, done = self._accept(cmap, mats, target, rebuilds, max_rebuilds, history)
+            if done:
                 break
-            if rebuilds >= max_rebuilds:
-                raise ValueError(f"evolve: radius {r:.2e} > target {target:.2e} after {rebuilds} map rebuilds: raise "
-                                 "max_rebuilds or the target")
-            cmap, rebuilds = self._rebuilt(cmap, max(min(0.1 * target / r, 0.1), 1e-12)), rebuilds + 1
         maxrad = rad.reshape(len(t), -1).max(axis=1)
         error = ErrorBudget({"enclosure": (maxrad, "bound",
                                            "largest entry radius of the Arb enclosure of rho(t), incl. float64 "
-                                           "rounding of the midpoint (docs/certified_dynamics_proofs.md)")})
+                                           "rounding of the midpoint (README_derivations.md, 'Certified dynamics')")})
         methods = sorted({m for _, m, _ in info})
         meta = self.describe()
         meta.update({"map_rebuilds": rebuilds, "map_error_bound": float(cmap.error_bound)})
@@ -498,6 +488,18 @@ class CertifiedLindbladian(Lindbladian):
                          "seconds": time.perf_counter() - t0},
             metadata=meta, eigenvectors=None,
             balls=mats, rad=rad, energies=self._energies(cmap), prec=wprec)
+
+    def _accept(self, cmap, mats, target, rebuilds, max_rebuilds, history):
+        """``(cmap, rebuilds, done)``: done when the states' ball radius meets ``target`` (or there is none),
+        else the map rebuilt with its radius scaled by the missing factor (ValueError past ``max_rebuilds``)."""
+        r = ball_radius(mats)
+        history.append((_map_radius(cmap), r))
+        if target is None or r <= target:
+            return cmap, rebuilds, True
+        if rebuilds >= max_rebuilds:
+            raise ValueError(f"evolve: radius {r:.2e} > target {target:.2e} after {rebuilds} map rebuilds: raise "
+                             "max_rebuilds or the target")
+        return self._rebuilt(cmap, max(min(0.1 * target / r, 0.1), 1e-12)), rebuilds + 1, False
 
     def _evolve_cp(self, cmap, M0, t, max_prec, hermitize):
         """Enclosure for completely positive maps (global (45), local (54)-(56)): midpoint trajectory + Duhamel.
@@ -734,7 +736,7 @@ class CertifiedLindbladian(Lindbladian):
         """Enclosure of the unique stationary state ``L rho_ss = 0``, ``Tr rho_ss = 1`` (Eq. (71)).
 
         Solves the bordered system ``A x = e_0`` (row (0,0) of L replaced by the trace) with
-        ``acb_mat.solve``.  Proof (docs/certified_dynamics_proofs.md, "Steady state"): the true
+        ``acb_mat.solve``.  Proof (README_derivations.md, 'Certified dynamics', "Steady state"): the true
         map is trace preserving, so ``vec(I)^T L = 0`` and row (0,0) of ``L`` is minus the sum of
         the other population rows; a solution of ``A x = e_0`` therefore solves ``L x = 0``,
         ``Tr x = 1``; ``acb_mat.solve`` succeeds only if every matrix in the ball ``A`` is
@@ -821,7 +823,7 @@ class CertifiedLindbladian(Lindbladian):
             E = list(cmap.energy_balls())
         error = ErrorBudget({"enclosure": (float(rad.max()), "bound",
                                            "largest entry radius of the Arb enclosure of rho_ss (bordered solve, "
-                                           "docs/certified_dynamics_proofs.md), incl. float64 rounding of the midpoint")})
+                                           "README_derivations.md, 'Certified dynamics'), incl. float64 rounding of the midpoint")})
         meta = self.describe()
         meta.update({"prec": prec, "map_rebuilds": rebuilds, "seconds": time.perf_counter() - t0})
         ss = CertifiedSteadyState(state=mid[0], residual=math.nan, error=error, sigma_min=math.nan, metadata=meta,

@@ -49,7 +49,7 @@ import numpy as np
 
 from ..budget import ErrorBudget, HasErrorBudget
 from ..chain import QubitChain
-from ..model import DeltaCoupling, EffusionBath, System
+from ..maps.options import check_model_objects
 from ._arb import acb, acb_mat, arb, arb_mat, ball_mid_rad, is_finite, precision, to_arb, upper_float
 from .eigen import ball_eigensystem
 from .quadrature import ellipse_cover, gauss_legendre, nodes_needed, remainder_coefficient
@@ -620,14 +620,7 @@ class CertifiedMap(HasErrorBudget):
 def _check_inputs(system, bath, coupling, kind, dps, tol):
     if not isinstance(kind, str) or kind not in CERTIFIED_KINDS:
         raise ValueError(f"certified maps exist for kind in {CERTIFIED_KINDS} (got {kind!r})")
-    if not isinstance(system, System):
-        raise TypeError(f"system must be a symcoll System or QubitChain (got {type(system).__name__})")
-    if not isinstance(bath, EffusionBath):
-        raise TypeError(f"bath must be an EffusionBath (got {type(bath).__name__})")
-    if not isinstance(coupling, DeltaCoupling):
-        raise TypeError(f"coupling must be a DeltaCoupling (got {type(coupling).__name__})")
-    if not system.is_real_symmetric():
-        raise ValueError("certified maps need a real symmetric H (detailed balance (42)-(43))")
+    check_model_objects(system, bath, coupling)
     if kind == "exact" and float(bath.sigma_p) == 0.0:
         raise ValueError("sigma_p = 0 is the narrow-packet limit (44): use kind='global' (or sigma_p > 0)")
     if kind == "local" and not isinstance(system, QubitChain):

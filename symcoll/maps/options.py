@@ -62,10 +62,8 @@ def _check_tol(tol, ctx):
     return tol
 
 
-def _setup(system, bath, coupling, kind, dps, tol, check_memory=True, scattering_basis=True):
-    """Validate inputs; return context, tol, eigensystems (of H and of the scattering H) and V."""
-    if not isinstance(kind, str) or kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS} (got {kind!r})")
+def check_model_objects(system, bath, coupling):
+    """The model objects of a collision map: types, and a real symmetric H (every number type)."""
     if not isinstance(system, System):
         raise TypeError(f"system must be a symcoll System or QubitChain (got {type(system).__name__})")
     if not isinstance(bath, EffusionBath):
@@ -77,6 +75,13 @@ def _setup(system, bath, coupling, kind, dps, tol, check_memory=True, scattering
             "H must be real symmetric for the collision maps (got a complex Hermitian H): the symmetry "
             "s_{j'j} = s_{jj'} behind detailed balance (42)-(43) needs a time-reversal invariant H, "
             "as it needs a real symmetric V; write H in a basis where it is real")
+
+
+def _setup(system, bath, coupling, kind, dps, tol, check_memory=True, scattering_basis=True):
+    """Validate inputs; return context, tol, eigensystems (of H and of the scattering H) and V."""
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS} (got {kind!r})")
+    check_model_objects(system, bath, coupling)
     ctx = get_context(dps)
     tol = _check_tol(tol, ctx)
     if check_memory:
