@@ -24,7 +24,8 @@ import numpy as np
 from ..budget import ErrorBudget
 from .tolerances import DynamicsTolerances
 
-__all__ = ["map_entry_error", "energy_rounding", "map_norm_11", "propagated_errors", "evolution_budget"]
+__all__ = ["map_entry_error", "energy_rounding", "map_norm_11", "propagated_errors", "trace_defect",
+           "duhamel_kernel", "first_order_response", "first_order_errors", "evolution_budget"]
 
 
 def map_entry_error(cmap):
@@ -103,6 +104,186 @@ def propagated_errors(times, Gamma, norm_11, energy_error, spectrum, split=False
     den = np.where(ok, 1 - x, 1.0)
     fm = np.where(ok, xm / den, np.inf)
     fh = np.where(ok, xh / den, np.inf)
+    return (fm, fh) if split else fm + fh
+
+
+def trace_defect(ctx, tensor) -> np.ndarray:
+    """``|delta tau_b|`` per column ``b = j + d k`` of the computed map, plus its evaluation rounding.
+
+    ``delta tau_b = sum_j' S'^{jk}_{j'j'} - delta_jk`` is the trace defect of the computed map
+    ``S'`` on ``|j><k|``.  The exact maps (38), (45), (54)-(56) are trace preserving (Kraus form,
+    Appendix B), so ``1^T dS = delta tau^T`` exactly for ``dS = S' - S``.  The sum is formed in
+    the map's own arithmetic; ``d u sum_j' |S'^{jk}_{j'j'}|`` is added for its rounding (the
+    standard bound of a sum of d terms, to first order in u).
+    """
+    T = np.asarray(tensor)
+    d = T.shape[0]
+    diag = T[np.arange(d), np.arange(d)]  # [j', j, k] -> S^{jk}_{j'j'}
+    tr = diag.sum(axis=0) - np.eye(d)
+    tau = np.asarray(ctx.abs_float(tr), dtype=float) + d * ctx.eps * np.asarray(ctx.abs_float(diag), dtype=float).sum(
+        axis=0)
+    return vec_float(tau)
+
+
+def vec_float(a):
+    """Column stacking of a float (d, d) array (``[j + d k] = a[j, k]``)."""
+    return np.asarray(a).T.reshape(-1)
+
+
+def _expm1_over(w):
+    """``(exp(w) - 1) / w`` elementwise (complex, ``Re w <= 0``), 1 at w = 0, stable near 0."""
+    w = np.asarray(w, dtype=complex)
+    out = np.ones_like(w)
+    small = np.abs(w) < 1e-4
+    ws = w[small]
+    out[small] = 1 + ws / 2 + ws * ws / 6
+    wl = w[~small]
+    out[~small] = (np.exp(wl) - 1) / wl
+    return out
+
+
+def duhamel_kernel(lam, t):
+    """``phi_ij(t) = int_0^t exp(lam_i (t - s)) exp(lam_j s) ds`` (divided difference of exp).
+
+    Evaluated as ``t exp(a t) (exp(w) - 1)/w`` with ``a`` the eigenvalue of larger real part
+    and ``w = (b - a) t``, ``Re w <= 0``: no overflow, no cancellation.
+    """
+    li = lam[:, None]
+    lj = lam[None, :]
+    first = np.real(li) >= np.real(lj)
+    a = np.where(first, li, lj)
+    b = np.where(first, lj, li)
+    return t * np.exp(a * t) * _expm1_over((b - a) * t)
+
+
+def _abs_integral(lam, t):
+    """``int_0^t |exp(lam s)| ds = t (exp(Re lam t) - 1)/(Re lam t)`` (``<= min(t, 1/|Re lam|)``)."""
+    return t * np.real(_expm1_over(np.minimum(np.real(lam), 0.0) * t))
+
+
+FULL_TENSOR_MAX_BLOCK = 128
+"""Blocks of L up to this size get the full first-order response ``sum_ab |M_xab|`` (cost
+``nb^4`` per time); larger blocks the triangle inequality over modes (cost ``nb^2``)."""
+
+
+def first_order_response(spectrum, x, times, map_weight, energy_weight, tau=None, snapped=False,
+                         offdiag=None):
+    """First-order response of ``vec rho(t) = exp(L t) x`` to entrywise-bounded perturbations of L.
+
+    For a perturbation ``dL`` of the generator, Duhamel's formula gives to first order
+    ``d x(t) = int_0^t exp(L (t - s)) dL exp(L s) x ds``; with ``L = V diag(lam) V^{-1}``
+    (``W = V^{-1}``, ``c = W x``), per entry::
+
+        d x_x(t) = sum_ab dL_ab M_xab(t),
+        M_xab(t) = sum_ij V_xi W_ia phi_ij(t) V_bj c_j      (:func:`duhamel_kernel`).
+
+    If ``|dL_ab| <= B_ab`` then ``|d x_x(t)| <= sum_ab B_ab |M_xab(t)|``: this sees the actual
+    state (a perturbation acting on a small or decayed component does little) and the actual
+    decay of every mode (``|phi_ij| <= min(t, 1/|Re lam|)``-like instead of ``t``).
+
+    Two perturbations (Eq. (71): ``L = -i[H, .] + Gamma (S - I)``):
+
+    * the map, ``dL = Gamma dS`` with ``|dS_ab| <= map_weight`` for a, b in one invariant block
+      (the exact map has the same zero pattern as the computed one: the selection rules of (45)
+      and (54)-(56) are exact);
+    * the energies, ``dL_aa = -i (d eps_j - d eps_k)`` at ``a = j + d k``, bounded by
+      ``energy_weight`` (``2 delta_eps``) for ``j != k`` and 0 for the populations.
+
+    Trace preservation: the exact maps are trace preserving, so the component of ``dS y`` along
+    the stationary left eigenvector (the trace functional) is ``delta tau^T y`` (``tau``: see
+    :func:`trace_defect`), not ``map_weight * sum |y|``.  When the propagator sets the
+    stationary eigenvalue to exactly 0 (``snapped``), the constant part ``delta tau^T rho_ss``
+    (a first-order shift of that eigenvalue, growing like t) is removed as well, leaving
+    ``|rho_ss,x| Gamma sum_b tau_b int_0^t |y_b(s) - rho_ss,b| ds``.
+
+    Parameters
+    ----------
+    spectrum : FloatSpectrum
+    x : (n,) complex array
+        ``vec rho(0)`` (eigenbasis).
+    times : (T,) float array
+    map_weight : float
+        ``Gamma e`` with e the map's entry error.
+    energy_weight : float
+        ``2 delta_eps``.
+    tau : (n,) float array or None
+        ``Gamma |delta tau_b|`` (None: no trace preservation used, the stationary row is treated
+        like the others).
+    snapped : bool
+        The propagator set the stationary eigenvalue to 0.
+    offdiag : (n,) bool array
+        Positions ``j + d k`` with ``j != k``.
+
+    Returns
+    -------
+    (map_share, energy_share) : two (T,) float arrays
+        ``max_x`` of each first-order response (max-abs entry of rho(t)).
+    """
+    T = np.asarray(times, dtype=float)
+    n = len(x)
+    fm = np.zeros((len(T), n))
+    fh = np.zeros((len(T), n))
+    xc = np.asarray(x, dtype=complex)
+    for b, bk in enumerate(spectrum.blocks):
+        idx, lam, V = bk.idx, bk.lam.copy(), bk.V
+        W = bk.Vinv if bk.Vinv is not None else np.linalg.pinv(V)
+        nb = len(idx)
+        c = W @ xc[idx]
+        j0 = spectrum.j0 if b == spectrum.b0 else None
+        if j0 is not None and snapped:
+            lam[j0] = 0.0
+        Wg = W.copy()
+        use_tau = j0 is not None and tau is not None
+        if use_tau:
+            Wg[j0, :] = 0.0  # the stationary row is handled by the trace defect below
+        od = offdiag[idx].astype(float)
+        absV = np.abs(V)
+        for a_t, t in enumerate(T):
+            phi = duhamel_kernel(lam, t)
+            Bm = (phi * c[None, :]) @ V.T  # B[i, b] = sum_j phi_ij c_j V_bj
+            # energies: dL diagonal, only off-diagonal positions a: sum_a |sum_i V_xi W_ia B_ia| * w
+            Tdiag = V @ (W * Bm)
+            fh[a_t, idx] = energy_weight * (np.abs(Tdiag) @ od)
+            if map_weight > 0:
+                if nb <= FULL_TENSOR_MAX_BLOCK:
+                    K = (Wg[:, :, None] * Bm[:, None, :]).reshape(nb, nb * nb)
+                    fm[a_t, idx] = map_weight * np.abs(V @ K).sum(axis=1)
+                else:
+                    fm[a_t, idx] = map_weight * (absV @ (np.abs(Wg).sum(axis=1) * np.abs(Bm).sum(axis=1)))
+            if use_tau:
+                tb = tau[idx]
+                if snapped:  # int_0^t |y_b(s) - y_b(inf)| ds <= sum_{j != j0} |V_bj c_j| int |exp(lam_j s)|
+                    amp = np.abs(V * c[None, :])
+                    amp[:, j0] = 0.0
+                    integ = amp @ _abs_integral(lam, t)
+                else:  # int_0^t |y_b(s)| ds <= sum_j |V_bj c_j| int |exp(lam_j s)| ds
+                    integ = np.abs(V * c[None, :]) @ _abs_integral(lam, t)
+                # row j0 of W is the trace functional over 1^T v_j0: its term is
+                # V_x,j0 W_j0,a (dS y)_a summed over a = |V_x,j0 w| delta tau^T (y - y_inf)
+                fm[a_t, idx] += np.abs(V[:, j0]) * (np.abs(W[j0, :]).max() * float(tb @ integ))
+    return fm.max(axis=1), fh.max(axis=1)
+
+
+def first_order_errors(generator, times, x0, snapped=False, split=False):
+    """Map and energies shares of an evolution's error from :func:`first_order_response`.
+
+    ``map_weight = Gamma e`` (e the map's entry error), ``energy_weight = 2 delta_eps``,
+    ``tau = Gamma |delta tau|`` (:func:`trace_defect`); each share is multiplied by the Gronwall
+    factor ``1/(1 - x)`` of :func:`propagated_errors` (inf when ``x >= 1``).
+    """
+    g = generator
+    d = g.d
+    t = np.asarray(times, dtype=float)
+    Gam = float(g.Gamma_param)
+    tau = Gam * trace_defect(g.ctx, g.tensor)
+    offdiag = vec_float(~np.eye(d, dtype=bool))
+    fm, fh = first_order_response(g.spectrum(), x0, t, Gam * g.map_error, 2.0 * g.energy_error, tau, snapped,
+                                  offdiag)
+    x = t * Gam * map_norm_11(d, g.map_error) + 2.0 * t * g.energy_error
+    ok = x < 1
+    den = np.where(ok, 1 - x, 1.0)
+    fm = np.where(ok, fm / den, np.inf)
+    fh = np.where(ok, fh / den, np.inf)
     return (fm, fh) if split else fm + fh
 
 
