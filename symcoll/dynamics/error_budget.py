@@ -2,18 +2,35 @@
 
 Per time, on the largest absolute entry of rho(t) (eigenbasis):
 
-* ``map`` (**bound** when the map's entry error is a proven bound, else an **estimate**): with
-  ``e`` the map's entry error, the computed map ``S' = S + dS`` has
-  ``||dS||_{1->1} <= sqrt(d) d^2 e`` (trace norm ``<= sqrt(d)`` Frobenius, Frobenius of the
-  (d^2, d^2) matrix ``<= d^2 e``).  Duhamel's formula with the true CPTP semigroup
-  (contractive in trace norm) and Gronwall give ``||rho'(t) - rho(t)||_1 <= x/(1 - x)``,
-  ``x = Gamma t ||dS||_{1->1}`` (infinite when x >= 1), and ``max |entry| <= ||.||_1``.
+* ``map`` (**estimate**; first order in the map's entry error ``e``, itself an estimate for the
+  float64 and mpmath maps): the first-order response of the actual trajectory,
+  ``max_x sum_ab Gamma e |M_xab(t)|`` with ``M_xab(t) = int_0^t [exp(L(t-s))]_xa [exp(Ls) x]_b ds``
+  computed mode by mode from the eigen-decomposition of every invariant block
+  (:func:`first_order_response`).  It is the supremum of the first-order change of rho(t) over
+  all map errors with ``|dS_ab| <= e`` inside the blocks, so it sees the state's actual size
+  and every mode's actual decay instead of ``t``.  The row of the stationary mode (the trace
+  functional) uses the exact map's trace preservation: ``1^T dS = delta tau^T``, the computed
+  map's own trace defect (:func:`trace_defect`), and, when the propagator sets the stationary
+  eigenvalue to 0, only ``delta tau^T (y(s) - y_inf)`` remains (no growth like t).  The
+  Gronwall factor ``1/(1 - x)`` of the norm chain below is applied on top (infinite for x >= 1,
+  where first order is not trusted).
 * ``energies`` (**estimate**): the eigenvalues of H carry rounding ``delta_eps`` (estimated
-  ``4 d u max|eps_j|``); ``||[dH, .]||_{1->1} <= 2 delta_eps`` adds ``2 t delta_eps`` to x
-  above.  This is what limits float64 at t = 1e7 when coherences live that long.
+  ``4 d u max|eps_j|``); ``dL_aa = -i (d eps_j - d eps_k)`` at coherences, first-order response
+  as above with weight ``2 delta_eps`` on the coherences only.
 * ``rounding`` (**estimate**): first-order perturbation theory of the propagation method
   (:meth:`symcoll.dynamics.propagate.Propagator.propagate`), checked against the
   ``dps = 50`` path in the tests.
+
+The state-independent norm chain (used by ``Lindbladian.map_error_propagated`` without an
+initial state, and for the Gronwall factor): ``||dS||_{1->1} <= sqrt(d) d^2 e`` (trace norm
+``<= sqrt(d)`` Frobenius, Frobenius of the (d^2, d^2) matrix ``<= d^2 e``); Duhamel's formula with
+the true CPTP semigroup (contractive in trace norm) and Gronwall give ``||rho'(t) - rho(t)||_1
+<= x/(1 - x)``, ``x = Gamma t ||dS||_{1->1} + 2 t delta_eps`` (a bound when e is a bound).
+
+Measured against 30-digit references (tests/test_estimate_honesty.py, N = 2, 3, paper
+parameters): estimate / true error 50-800 for states up to t = 1e5, up to ~5e3 when L has a
+slow mode (eps = 3e-3) that errors of size e could excite but the actual map error does not;
+the norm chain was up to 6e7.
 """
 from __future__ import annotations
 

@@ -91,7 +91,9 @@ explicit inverse; larger ones the norm-wise ``1/sigma_min`` estimates."""
 
 
 def _componentwise_errors(g, Af, Ainv, xs, tr_idx, a):
-    """``(rounding, map)`` errors of the steady state, max-abs entry, through ``|A^{-1}|``.
+    """``(rounding, map)`` errors of the steady state through ``|A^{-1}|``: the 2-norm of the
+    componentwise error vectors below (the Frobenius error of rho_ss, as :class:`SteadyState`
+    documents; the largest entry is at most that).
 
     ``A x = b`` (A the bordered generator: L with its (0,0)-population row replaced by the trace
     functional).  A perturbation ``dA`` moves the solution by ``dx = -(A + dA)^{-1} dA x``, so
@@ -118,7 +120,8 @@ def _componentwise_errors(g, Af, Ainv, xs, tr_idx, a):
     ax = np.asarray(ctx.abs_float(x), dtype=float)
     absA = np.abs(Af)
     absAinv = np.abs(Ainv)
-    rounding = float(np.max(absAinv @ (r + 2 * n * u * (absA @ ax))))
+    # componentwise vectors; reported as their 2-norm: the Frobenius error of rho_ss (SteadyState)
+    rounding = float(np.linalg.norm(absAinv @ (r + 2 * n * u * (absA @ ax))))
     lab = np.empty(n, dtype=int)
     for k, idx in enumerate(g.blocks()):
         lab[idx] = k
@@ -129,7 +132,7 @@ def _componentwise_errors(g, Af, Ainv, xs, tr_idx, a):
     off[tr_idx] = False
     den = (1 - a) if a < 1 else 0.0
     v = absAinv @ (dmap + 2 * g.energy_error * off * ax)
-    mapb = float(np.max(v)) / den if den > 0 else math.inf
+    mapb = float(np.linalg.norm(v)) / den if den > 0 else math.inf
     return rounding, mapb
 
 
