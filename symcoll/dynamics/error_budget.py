@@ -284,6 +284,9 @@ def first_order_response(spectrum, x, times, map_weight, energy_weight, tau=None
 def first_order_errors(generator, times, x0, snapped=False, split=False):
     """Map and energies shares of an evolution's error from :func:`first_order_response`.
 
+    Falls back to :func:`propagated_errors` when an eigenvector matrix of L is singular or has
+    ``cond_2(V) > COND_V_MAX`` (where ``method="auto"`` switches to ``"expm"`` too).
+
     ``map_weight = Gamma e`` (e the map's entry error), ``energy_weight = 2 delta_eps``,
     ``tau = Gamma |delta tau|`` (:func:`trace_defect`); each share is multiplied by the Gronwall
     factor ``1/(1 - x)`` of :func:`propagated_errors` (inf when ``x >= 1``).
@@ -292,7 +295,12 @@ def first_order_errors(generator, times, x0, snapped=False, split=False):
     d = g.d
     t = np.asarray(times, dtype=float)
     Gam = float(g.Gamma_param)
-    tau = Gam * trace_defect(g.ctx, g.tensor)
+    spec = g.spectrum()
+    if not (spec.invertible and DynamicsTolerances.eig_is_safe(spec.condV)):
+        # near-defective L: the mode expansion is not trustworthy; the state-independent chain
+        return propagated_errors(t, Gam, map_norm_11(d, g.map_error), g.energy_error, spec, split)
+    # |delta tau_b| <= d e as well (a column sum of d entries of dS): e = 0 means no trace defect
+    tau = Gam * np.minimum(trace_defect(g.ctx, g.tensor), d * g.map_error)
     offdiag = vec_float(~np.eye(d, dtype=bool))
     fm, fh = first_order_response(g.spectrum(), x0, t, Gam * g.map_error, 2.0 * g.energy_error, tau, snapped,
                                   offdiag)
@@ -304,16 +312,34 @@ def first_order_errors(generator, times, x0, snapped=False, split=False):
     return (fm, fh) if split else fm + fh
 
 
-def evolution_budget(map_share, energies_share, rounding, map_rigorous) -> ErrorBudget:
+def evolution_budget(map_share, energies_share, rounding, map_rigorous, first_order=False) -> ErrorBudget:
     """The :class:`ErrorBudget` of an :class:`~symcoll.dynamics.Evolution`: ``map``, ``energies``
-    (the two shares of :func:`propagated_errors`) and the propagator's ``rounding`` estimate."""
+    (the two shares of :func:`first_order_errors` when ``first_order``, else of
+    :func:`propagated_errors`) and the propagator's ``rounding`` estimate.
+
+    The first-order map share is an estimate even for a map whose error is a proven bound (it
+    drops second order beyond the Gronwall factor and uses a float64 eigen-decomposition)."""
+    if first_order and map_rigorous and not np.any(np.asarray(map_share)):
+        map_part = (map_share, "bound", "the map's proven entry error is 0: no map error to propagate")
+        en_note = ("eigenvalues of H to ~4 d u max|eps_j|: first-order response to dL_aa = -i(d eps_j - d eps_k) "
+                   "on the coherences of the trajectory")
+    elif first_order:
+        map_part = (map_share, "estimate",
+                    "first-order response of the trajectory to map errors |dS_ab| <= e within the invariant "
+                    "blocks (Duhamel kernel per eigenmode; stationary row from the computed map's trace defect), "
+                    "Gronwall factor 1/(1 - Gamma t sqrt(d) d^2 e); e is the map's error "
+                    + ("bound" if map_rigorous else "estimate"))
+        en_note = ("eigenvalues of H to ~4 d u max|eps_j|: first-order response to dL_aa = -i(d eps_j - d eps_k) "
+                   "on the coherences of the trajectory")
+    else:
+        map_part = (map_share, "bound" if map_rigorous else "estimate",
+                    "map entries via ||dS||_1->1 <= sqrt(d) d^2 e, Duhamel + Gronwall; "
+                    + ("e is the map's proven bound" if map_rigorous
+                       else "e is the map's error estimate, so this is an estimate"))
+        en_note = "eigenvalues of H to ~4 d u max|eps_j|, dephasing 2 delta_eps min(t, cond(V)/gap)"
     return ErrorBudget({
-        "map": (map_share, "bound" if map_rigorous else "estimate",
-                "map entries via ||dS||_1->1 <= sqrt(d) d^2 e, Duhamel + Gronwall; "
-                + ("e is the map's proven bound" if map_rigorous
-                   else "e is the map's error estimate, so this is an estimate")),
-        "energies": (energies_share, "estimate",
-                     "eigenvalues of H to ~4 d u max|eps_j|, dephasing 2 delta_eps min(t, cond(V)/gap)"),
+        "map": map_part,
+        "energies": (energies_share, "estimate", en_note),
         "rounding": (np.asarray(rounding, dtype=float), "estimate",
                      "first-order perturbation theory of the propagation method"),
     })

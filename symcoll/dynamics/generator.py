@@ -250,12 +250,13 @@ class Lindbladian:
         states, rounding, diagnostics = propagator.propagate(x, t)
         if hermitize:
             states = hermitian_part(self.ctx, states)
-        mapb, enb = self.map_error_propagated(t, split=True, x0=to_complex(x),
-                                              snapped=bool(diagnostics.get("zero_mode_snapped")) or propagator.method == "expm")
+        # expm propagates rho(0) - rho_ss: like a snapped stationary eigenvalue, no drift of the trace
+        snapped = bool(diagnostics.get("zero_mode_snapped")) or propagator.method == "expm"
+        mapb, enb = self.map_error_propagated(t, split=True, x0=to_complex(x), snapped=snapped)
         return Evolution(
             times=t,
             states=states,
-            error=error_budget.evolution_budget(mapb, enb, rounding, self.map_error_rigorous),
+            error=error_budget.evolution_budget(mapb, enb, rounding, self.map_error_rigorous, first_order=True),
             basis=basis,
             method=propagator.method,
             diagnostics=diagnostics,
