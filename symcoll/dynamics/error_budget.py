@@ -170,17 +170,40 @@ def duhamel_kernel(lam, t):
     first = np.real(li) >= np.real(lj)
     a = np.where(first, li, lj)
     b = np.where(first, lj, li)
+    t = np.asarray(t, dtype=float)
+    if t.ndim:  # (T,) times -> (T, n, n)
+        t = t[:, None, None]
     return t * np.exp(a * t) * _expm1_over((b - a) * t)
 
 
 def _abs_integral(lam, t):
-    """``int_0^t |exp(lam s)| ds = t (exp(Re lam t) - 1)/(Re lam t)`` (``<= min(t, 1/|Re lam|)``)."""
-    return t * np.real(_expm1_over(np.minimum(np.real(lam), 0.0) * t))
+    """``int_0^t |exp(lam s)| ds = t (exp(Re lam t) - 1)/(Re lam t)`` (``<= min(t, 1/|Re lam|)``);
+    ``(T, n)`` for ``(T,)`` times ``t`` and ``(n,)`` eigenvalues."""
+    t = np.asarray(t, dtype=float)[:, None]
+    return t * np.real(_expm1_over(np.minimum(np.real(lam), 0.0)[None, :] * t))
 
 
 FULL_TENSOR_MAX_BLOCK = 128
-"""Blocks of L up to this size get the full first-order response ``sum_ab |M_xab|`` (cost
-``nb^4`` per time); larger blocks the triangle inequality over modes (cost ``nb^2``)."""
+"""Blocks of L up to this size may get the full first-order response ``sum_ab |M_xab|`` (cost
+``nb^4`` per time); larger blocks the triangle inequality over modes (cost ``nb^2`` per time,
+measured 2-3x larger on N = 2, 3)."""
+
+FULL_RESPONSE_BUDGET = 2.5e9
+"""Most ``sum nb^4 * len(times)`` spent on full responses (smallest blocks first; ~1-2 s): N = 3
+exact at 141 times fits, the many blocks of N >= 5 global maps fall back to the triangle bound."""
+
+
+def _full_blocks(spectrum, n_times):
+    """Which blocks get the full response under :data:`FULL_RESPONSE_BUDGET`."""
+    sizes = [len(bk.idx) for bk in spectrum.blocks]
+    full = [False] * len(sizes)
+    spent = 0.0
+    for b in sorted(range(len(sizes)), key=lambda k: sizes[k]):
+        cost = float(sizes[b]) ** 4 * n_times
+        if sizes[b] <= FULL_TENSOR_MAX_BLOCK and spent + cost <= FULL_RESPONSE_BUDGET:
+            full[b] = True
+            spent += cost
+    return full
 
 
 def first_order_response(spectrum, x, times, map_weight, energy_weight, tau=None, snapped=False,
@@ -241,6 +264,7 @@ def first_order_response(spectrum, x, times, map_weight, energy_weight, tau=None
     fm = np.zeros((len(T), n))
     fh = np.zeros((len(T), n))
     xc = np.asarray(x, dtype=complex)
+    full = _full_blocks(spectrum, len(T))
     for b, bk in enumerate(spectrum.blocks):
         idx, lam, V = bk.idx, bk.lam.copy(), bk.V
         W = bk.Vinv if bk.Vinv is not None else np.linalg.pinv(V)
@@ -254,30 +278,26 @@ def first_order_response(spectrum, x, times, map_weight, energy_weight, tau=None
         if use_tau:
             Wg[j0, :] = 0.0  # the stationary row is handled by the trace defect below
         od = offdiag[idx].astype(float)
-        absV = np.abs(V)
-        for a_t, t in enumerate(T):
-            phi = duhamel_kernel(lam, t)
-            Bm = (phi * c[None, :]) @ V.T  # B[i, b] = sum_j phi_ij c_j V_bj
-            # energies: dL diagonal, only off-diagonal positions a: sum_a |sum_i V_xi W_ia B_ia| * w
-            Tdiag = V @ (W * Bm)
-            fh[a_t, idx] = energy_weight * (np.abs(Tdiag) @ od)
-            if map_weight > 0:
-                if nb <= FULL_TENSOR_MAX_BLOCK:
-                    K = (Wg[:, :, None] * Bm[:, None, :]).reshape(nb, nb * nb)
+        phi = duhamel_kernel(lam, T)  # (T, nb, nb)
+        Bm = (phi * c[None, None, :]) @ V.T  # B[t, i, b] = sum_j phi_ij(t) c_j V_bj
+        # energies: dL diagonal on the coherences a: sum_a |sum_i V_xi W_ia B_ia| 2 delta_eps
+        Tdiag = V[None] @ (W[None] * Bm)
+        fh[:, idx] = energy_weight * (np.abs(Tdiag) @ od)
+        if map_weight > 0:
+            if full[b]:  # sum_ab |M_xab|, one time at a time (nb^3 memory)
+                for a_t in range(len(T)):
+                    K = (Wg[:, :, None] * Bm[a_t][:, None, :]).reshape(nb, nb * nb)
                     fm[a_t, idx] = map_weight * np.abs(V @ K).sum(axis=1)
-                else:
-                    fm[a_t, idx] = map_weight * (absV @ (np.abs(Wg).sum(axis=1) * np.abs(Bm).sum(axis=1)))
-            if use_tau:
-                tb = tau[idx]
-                if snapped:  # int_0^t |y_b(s) - y_b(inf)| ds <= sum_{j != j0} |V_bj c_j| int |exp(lam_j s)|
-                    amp = np.abs(V * c[None, :])
-                    amp[:, j0] = 0.0
-                    integ = amp @ _abs_integral(lam, t)
-                else:  # int_0^t |y_b(s)| ds <= sum_j |V_bj c_j| int |exp(lam_j s)| ds
-                    integ = np.abs(V * c[None, :]) @ _abs_integral(lam, t)
-                # row j0 of W is the trace functional over 1^T v_j0: its term is
-                # V_x,j0 W_j0,a (dS y)_a summed over a = |V_x,j0 w| delta tau^T (y - y_inf)
-                fm[a_t, idx] += np.abs(V[:, j0]) * (np.abs(W[j0, :]).max() * float(tb @ integ))
+            else:  # sum_ab |sum_i V_xi W_ia B_ib| <= sum_i |V_xi| (sum_a |W_ia|) (sum_b |B_ib|)
+                fm[:, idx] = map_weight * ((np.abs(Wg).sum(axis=1)[None, :] * np.abs(Bm).sum(axis=2)) @ np.abs(V).T)
+        if use_tau:
+            amp = np.abs(V * c[None, :])
+            if snapped:  # int_0^t |y_b(s) - y_b(inf)| ds <= sum_{j != j0} |V_bj c_j| int |exp(lam_j s)| ds
+                amp[:, j0] = 0.0
+            integ = _abs_integral(lam, T) @ amp.T  # (T, nb): int_0^t |y_b(s) (- y_b(inf))| ds
+            # row j0 of W is the trace functional over 1^T v_j0: its term is
+            # V_x,j0 W_j0,a (dS y)_a summed over a = |V_x,j0 w| delta tau^T (y - y_inf)
+            fm[:, idx] += np.outer(integ @ tau[idx], np.abs(V[:, j0]) * np.abs(W[j0, :]).max())
     return fm.max(axis=1), fh.max(axis=1)
 
 
