@@ -2,18 +2,35 @@
 
 Per time, on the largest absolute entry of rho(t) (eigenbasis):
 
-* ``map`` (**bound** when the map's entry error is a proven bound, else an **estimate**): with
-  ``e`` the map's entry error, the computed map ``S' = S + dS`` has
-  ``||dS||_{1->1} <= sqrt(d) d^2 e`` (trace norm ``<= sqrt(d)`` Frobenius, Frobenius of the
-  (d^2, d^2) matrix ``<= d^2 e``).  Duhamel's formula with the true CPTP semigroup
-  (contractive in trace norm) and Gronwall give ``||rho'(t) - rho(t)||_1 <= x/(1 - x)``,
-  ``x = Gamma t ||dS||_{1->1}`` (infinite when x >= 1), and ``max |entry| <= ||.||_1``.
+* ``map`` (**estimate**; first order in the map's entry error ``e``, itself an estimate for the
+  float64 and mpmath maps): the first-order response of the actual trajectory,
+  ``max_x sum_ab Gamma e |M_xab(t)|`` with ``M_xab(t) = int_0^t [exp(L(t-s))]_xa [exp(Ls) x]_b ds``
+  computed mode by mode from the eigen-decomposition of every invariant block
+  (:func:`first_order_response`).  It is the supremum of the first-order change of rho(t) over
+  all map errors with ``|dS_ab| <= e`` inside the blocks, so it sees the state's actual size
+  and every mode's actual decay instead of ``t``.  The row of the stationary mode (the trace
+  functional) uses the exact map's trace preservation: ``1^T dS = delta tau^T``, the computed
+  map's own trace defect (:func:`trace_defect`), and, when the propagator sets the stationary
+  eigenvalue to 0, only ``delta tau^T (y(s) - y_inf)`` remains (no growth like t).  The
+  Gronwall factor ``1/(1 - x)`` of the norm chain below is applied on top (infinite for x >= 1,
+  where first order is not trusted).
 * ``energies`` (**estimate**): the eigenvalues of H carry rounding ``delta_eps`` (estimated
-  ``4 d u max|eps_j|``); ``||[dH, .]||_{1->1} <= 2 delta_eps`` adds ``2 t delta_eps`` to x
-  above.  This is what limits float64 at t = 1e7 when coherences live that long.
+  ``4 d u max|eps_j|``); ``dL_aa = -i (d eps_j - d eps_k)`` at coherences, first-order response
+  as above with weight ``2 delta_eps`` on the coherences only.
 * ``rounding`` (**estimate**): first-order perturbation theory of the propagation method
   (:meth:`symcoll.dynamics.propagate.Propagator.propagate`), checked against the
   ``dps = 50`` path in the tests.
+
+The state-independent norm chain (used by ``Lindbladian.map_error_propagated`` without an
+initial state, and for the Gronwall factor): ``||dS||_{1->1} <= sqrt(d) d^2 e`` (trace norm
+``<= sqrt(d)`` Frobenius, Frobenius of the (d^2, d^2) matrix ``<= d^2 e``); Duhamel's formula with
+the true CPTP semigroup (contractive in trace norm) and Gronwall give ``||rho'(t) - rho(t)||_1
+<= x/(1 - x)``, ``x = Gamma t ||dS||_{1->1} + 2 t delta_eps`` (a bound when e is a bound).
+
+Measured against 30-digit references (tests/test_estimate_honesty.py, N = 2, 3, paper
+parameters): estimate / true error 50-800 for states up to t = 1e5, up to ~5e3 when L has a
+slow mode (eps = 3e-3) that errors of size e could excite but the actual map error does not;
+the norm chain was up to 6e7.
 """
 from __future__ import annotations
 
@@ -24,7 +41,8 @@ import numpy as np
 from ..budget import ErrorBudget
 from .tolerances import DynamicsTolerances
 
-__all__ = ["map_entry_error", "energy_rounding", "map_norm_11", "propagated_errors", "evolution_budget"]
+__all__ = ["map_entry_error", "energy_rounding", "map_norm_11", "propagated_errors", "trace_defect",
+           "duhamel_kernel", "first_order_response", "first_order_errors", "evolution_budget"]
 
 
 def map_entry_error(cmap):
@@ -106,16 +124,242 @@ def propagated_errors(times, Gamma, norm_11, energy_error, spectrum, split=False
     return (fm, fh) if split else fm + fh
 
 
-def evolution_budget(map_share, energies_share, rounding, map_rigorous) -> ErrorBudget:
+def trace_defect(ctx, tensor) -> np.ndarray:
+    """``|delta tau_b|`` per column ``b = j + d k`` of the computed map, plus its evaluation rounding.
+
+    ``delta tau_b = sum_j' S'^{jk}_{j'j'} - delta_jk`` is the trace defect of the computed map
+    ``S'`` on ``|j><k|``.  The exact maps (38), (45), (54)-(56) are trace preserving (Kraus form,
+    Appendix B), so ``1^T dS = delta tau^T`` exactly for ``dS = S' - S``.  The sum is formed in
+    the map's own arithmetic; ``d u sum_j' |S'^{jk}_{j'j'}|`` is added for its rounding (the
+    standard bound of a sum of d terms, to first order in u).
+    """
+    T = np.asarray(tensor)
+    d = T.shape[0]
+    diag = T[np.arange(d), np.arange(d)]  # [j', j, k] -> S^{jk}_{j'j'}
+    tr = diag.sum(axis=0) - np.eye(d)
+    tau = np.asarray(ctx.abs_float(tr), dtype=float) + d * ctx.eps * np.asarray(ctx.abs_float(diag), dtype=float).sum(
+        axis=0)
+    return vec_float(tau)
+
+
+def vec_float(a):
+    """Column stacking of a float (d, d) array (``[j + d k] = a[j, k]``)."""
+    return np.asarray(a).T.reshape(-1)
+
+
+def _expm1_over(w):
+    """``(exp(w) - 1) / w`` elementwise (complex, ``Re w <= 0``), 1 at w = 0, stable near 0."""
+    w = np.asarray(w, dtype=complex)
+    out = np.ones_like(w)
+    small = np.abs(w) < 1e-4
+    ws = w[small]
+    out[small] = 1 + ws / 2 + ws * ws / 6
+    wl = w[~small]
+    out[~small] = (np.exp(wl) - 1) / wl
+    return out
+
+
+def duhamel_kernel(lam, t):
+    """``phi_ij(t) = int_0^t exp(lam_i (t - s)) exp(lam_j s) ds`` (divided difference of exp).
+
+    Evaluated as ``t exp(a t) (exp(w) - 1)/w`` with ``a`` the eigenvalue of larger real part
+    and ``w = (b - a) t``, ``Re w <= 0``: no overflow, no cancellation.
+    """
+    li = lam[:, None]
+    lj = lam[None, :]
+    first = np.real(li) >= np.real(lj)
+    a = np.where(first, li, lj)
+    b = np.where(first, lj, li)
+    t = np.asarray(t, dtype=float)
+    if t.ndim:  # (T,) times -> (T, n, n)
+        t = t[:, None, None]
+    return t * np.exp(a * t) * _expm1_over((b - a) * t)
+
+
+def _abs_integral(lam, t):
+    """``int_0^t |exp(lam s)| ds = t (exp(Re lam t) - 1)/(Re lam t)`` (``<= min(t, 1/|Re lam|)``);
+    ``(T, n)`` for ``(T,)`` times ``t`` and ``(n,)`` eigenvalues."""
+    t = np.asarray(t, dtype=float)[:, None]
+    return t * np.real(_expm1_over(np.minimum(np.real(lam), 0.0)[None, :] * t))
+
+
+FULL_TENSOR_MAX_BLOCK = 128
+"""Blocks of L up to this size may get the full first-order response ``sum_ab |M_xab|`` (cost
+``nb^4`` per time); larger blocks the triangle inequality over modes (cost ``nb^2`` per time,
+measured 2-3x larger on N = 2, 3)."""
+
+FULL_RESPONSE_BUDGET = 2.5e9
+"""Most ``sum nb^4 * len(times)`` spent on full responses (smallest blocks first; ~1-2 s): N = 3
+exact at 141 times fits, the many blocks of N >= 5 global maps fall back to the triangle bound."""
+
+
+def _full_blocks(spectrum, n_times):
+    """Which blocks get the full response under :data:`FULL_RESPONSE_BUDGET`."""
+    sizes = [len(bk.idx) for bk in spectrum.blocks]
+    full = [False] * len(sizes)
+    spent = 0.0
+    for b in sorted(range(len(sizes)), key=lambda k: sizes[k]):
+        cost = float(sizes[b]) ** 4 * n_times
+        if sizes[b] <= FULL_TENSOR_MAX_BLOCK and spent + cost <= FULL_RESPONSE_BUDGET:
+            full[b] = True
+            spent += cost
+    return full
+
+
+def first_order_response(spectrum, x, times, map_weight, energy_weight, tau=None, snapped=False,
+                         offdiag=None):
+    """First-order response of ``vec rho(t) = exp(L t) x`` to entrywise-bounded perturbations of L.
+
+    For a perturbation ``dL`` of the generator, Duhamel's formula gives to first order
+    ``d x(t) = int_0^t exp(L (t - s)) dL exp(L s) x ds``; with ``L = V diag(lam) V^{-1}``
+    (``W = V^{-1}``, ``c = W x``), per entry::
+
+        d x_x(t) = sum_ab dL_ab M_xab(t),
+        M_xab(t) = sum_ij V_xi W_ia phi_ij(t) V_bj c_j      (:func:`duhamel_kernel`).
+
+    If ``|dL_ab| <= B_ab`` then ``|d x_x(t)| <= sum_ab B_ab |M_xab(t)|``: this sees the actual
+    state (a perturbation acting on a small or decayed component does little) and the actual
+    decay of every mode (``|phi_ij| <= min(t, 1/|Re lam|)``-like instead of ``t``).
+
+    Two perturbations (Eq. (71): ``L = -i[H, .] + Gamma (S - I)``):
+
+    * the map, ``dL = Gamma dS`` with ``|dS_ab| <= map_weight`` for a, b in one invariant block
+      (the exact map has the same zero pattern as the computed one: the selection rules of (45)
+      and (54)-(56) are exact);
+    * the energies, ``dL_aa = -i (d eps_j - d eps_k)`` at ``a = j + d k``, bounded by
+      ``energy_weight`` (``2 delta_eps``) for ``j != k`` and 0 for the populations.
+
+    Trace preservation: the exact maps are trace preserving, so the component of ``dS y`` along
+    the stationary left eigenvector (the trace functional) is ``delta tau^T y`` (``tau``: see
+    :func:`trace_defect`), not ``map_weight * sum |y|``.  When the propagator sets the
+    stationary eigenvalue to exactly 0 (``snapped``), the constant part ``delta tau^T rho_ss``
+    (a first-order shift of that eigenvalue, growing like t) is removed as well, leaving
+    ``|rho_ss,x| Gamma sum_b tau_b int_0^t |y_b(s) - rho_ss,b| ds``.
+
+    Parameters
+    ----------
+    spectrum : FloatSpectrum
+    x : (n,) complex array
+        ``vec rho(0)`` (eigenbasis).
+    times : (T,) float array
+    map_weight : float
+        ``Gamma e`` with e the map's entry error.
+    energy_weight : float
+        ``2 delta_eps``.
+    tau : (n,) float array or None
+        ``Gamma |delta tau_b|`` (None: no trace preservation used, the stationary row is treated
+        like the others).
+    snapped : bool
+        The propagator set the stationary eigenvalue to 0.
+    offdiag : (n,) bool array
+        Positions ``j + d k`` with ``j != k``.
+
+    Returns
+    -------
+    (map_share, energy_share) : two (T,) float arrays
+        ``max_x`` of each first-order response (max-abs entry of rho(t)).
+    """
+    T = np.asarray(times, dtype=float)
+    n = len(x)
+    fm = np.zeros((len(T), n))
+    fh = np.zeros((len(T), n))
+    xc = np.asarray(x, dtype=complex)
+    full = _full_blocks(spectrum, len(T))
+    for b, bk in enumerate(spectrum.blocks):
+        idx, lam, V = bk.idx, bk.lam.copy(), bk.V
+        W = bk.Vinv if bk.Vinv is not None else np.linalg.pinv(V)
+        nb = len(idx)
+        c = W @ xc[idx]
+        j0 = spectrum.j0 if b == spectrum.b0 else None
+        if j0 is not None and snapped:
+            lam[j0] = 0.0
+        Wg = W.copy()
+        use_tau = j0 is not None and tau is not None
+        if use_tau:
+            Wg[j0, :] = 0.0  # the stationary row is handled by the trace defect below
+        od = offdiag[idx].astype(float)
+        phi = duhamel_kernel(lam, T)  # (T, nb, nb)
+        Bm = (phi * c[None, None, :]) @ V.T  # B[t, i, b] = sum_j phi_ij(t) c_j V_bj
+        # energies: dL diagonal on the coherences a: sum_a |sum_i V_xi W_ia B_ia| 2 delta_eps
+        Tdiag = V[None] @ (W[None] * Bm)
+        fh[:, idx] = energy_weight * (np.abs(Tdiag) @ od)
+        if map_weight > 0:
+            if full[b]:  # sum_ab |M_xab|, one time at a time (nb^3 memory)
+                for a_t in range(len(T)):
+                    K = (Wg[:, :, None] * Bm[a_t][:, None, :]).reshape(nb, nb * nb)
+                    fm[a_t, idx] = map_weight * np.abs(V @ K).sum(axis=1)
+            else:  # sum_ab |sum_i V_xi W_ia B_ib| <= sum_i |V_xi| (sum_a |W_ia|) (sum_b |B_ib|)
+                fm[:, idx] = map_weight * ((np.abs(Wg).sum(axis=1)[None, :] * np.abs(Bm).sum(axis=2)) @ np.abs(V).T)
+        if use_tau:
+            amp = np.abs(V * c[None, :])
+            if snapped:  # int_0^t |y_b(s) - y_b(inf)| ds <= sum_{j != j0} |V_bj c_j| int |exp(lam_j s)| ds
+                amp[:, j0] = 0.0
+            integ = _abs_integral(lam, T) @ amp.T  # (T, nb): int_0^t |y_b(s) (- y_b(inf))| ds
+            # row j0 of W is the trace functional over 1^T v_j0: its term is
+            # V_x,j0 W_j0,a (dS y)_a summed over a = |V_x,j0 w| delta tau^T (y - y_inf)
+            fm[:, idx] += np.outer(integ @ tau[idx], np.abs(V[:, j0]) * np.abs(W[j0, :]).max())
+    return fm.max(axis=1), fh.max(axis=1)
+
+
+def first_order_errors(generator, times, x0, snapped=False, split=False):
+    """Map and energies shares of an evolution's error from :func:`first_order_response`.
+
+    Falls back to :func:`propagated_errors` when an eigenvector matrix of L is singular or has
+    ``cond_2(V) > COND_V_MAX`` (where ``method="auto"`` switches to ``"expm"`` too).
+
+    ``map_weight = Gamma e`` (e the map's entry error), ``energy_weight = 2 delta_eps``,
+    ``tau = Gamma |delta tau|`` (:func:`trace_defect`); each share is multiplied by the Gronwall
+    factor ``1/(1 - x)`` of :func:`propagated_errors` (inf when ``x >= 1``).
+    """
+    g = generator
+    d = g.d
+    t = np.asarray(times, dtype=float)
+    Gam = float(g.Gamma_param)
+    spec = g.spectrum()
+    if not (spec.invertible and DynamicsTolerances.eig_is_safe(spec.condV)):
+        # near-defective L: the mode expansion is not trustworthy; the state-independent chain
+        return propagated_errors(t, Gam, map_norm_11(d, g.map_error), g.energy_error, spec, split)
+    # |delta tau_b| <= d e as well (a column sum of d entries of dS): e = 0 means no trace defect
+    tau = Gam * np.minimum(trace_defect(g.ctx, g.tensor), d * g.map_error)
+    offdiag = vec_float(~np.eye(d, dtype=bool))
+    fm, fh = first_order_response(g.spectrum(), x0, t, Gam * g.map_error, 2.0 * g.energy_error, tau, snapped,
+                                  offdiag)
+    x = t * Gam * map_norm_11(d, g.map_error) + 2.0 * t * g.energy_error
+    ok = x < 1
+    den = np.where(ok, 1 - x, 1.0)
+    fm = np.where(ok, fm / den, np.inf)
+    fh = np.where(ok, fh / den, np.inf)
+    return (fm, fh) if split else fm + fh
+
+
+def evolution_budget(map_share, energies_share, rounding, map_rigorous, first_order=False) -> ErrorBudget:
     """The :class:`ErrorBudget` of an :class:`~symcoll.dynamics.Evolution`: ``map``, ``energies``
-    (the two shares of :func:`propagated_errors`) and the propagator's ``rounding`` estimate."""
+    (the two shares of :func:`first_order_errors` when ``first_order``, else of
+    :func:`propagated_errors`) and the propagator's ``rounding`` estimate.
+
+    The first-order map share is an estimate even for a map whose error is a proven bound (it
+    drops second order beyond the Gronwall factor and uses a float64 eigen-decomposition)."""
+    if first_order and map_rigorous and not np.any(np.asarray(map_share)):
+        map_part = (map_share, "bound", "the map's proven entry error is 0: no map error to propagate")
+        en_note = ("eigenvalues of H to ~4 d u max|eps_j|: first-order response to dL_aa = -i(d eps_j - d eps_k) "
+                   "on the coherences of the trajectory")
+    elif first_order:
+        map_part = (map_share, "estimate",
+                    "first-order response of the trajectory to map errors |dS_ab| <= e within the invariant "
+                    "blocks (Duhamel kernel per eigenmode; stationary row from the computed map's trace defect), "
+                    "Gronwall factor 1/(1 - Gamma t sqrt(d) d^2 e); e is the map's error "
+                    + ("bound" if map_rigorous else "estimate"))
+        en_note = ("eigenvalues of H to ~4 d u max|eps_j|: first-order response to dL_aa = -i(d eps_j - d eps_k) "
+                   "on the coherences of the trajectory")
+    else:
+        map_part = (map_share, "bound" if map_rigorous else "estimate",
+                    "map entries via ||dS||_1->1 <= sqrt(d) d^2 e, Duhamel + Gronwall; "
+                    + ("e is the map's proven bound" if map_rigorous
+                       else "e is the map's error estimate, so this is an estimate"))
+        en_note = "eigenvalues of H to ~4 d u max|eps_j|, dephasing 2 delta_eps min(t, cond(V)/gap)"
     return ErrorBudget({
-        "map": (map_share, "bound" if map_rigorous else "estimate",
-                "map entries via ||dS||_1->1 <= sqrt(d) d^2 e, Duhamel + Gronwall; "
-                + ("e is the map's proven bound" if map_rigorous
-                   else "e is the map's error estimate, so this is an estimate")),
-        "energies": (energies_share, "estimate",
-                     "eigenvalues of H to ~4 d u max|eps_j|, dephasing 2 delta_eps min(t, cond(V)/gap)"),
+        "map": map_part,
+        "energies": (energies_share, "estimate", en_note),
         "rounding": (np.asarray(rounding, dtype=float), "estimate",
                      "first-order perturbation theory of the propagation method"),
     })

@@ -202,12 +202,21 @@ class Lindbladian:
         (:func:`~symcoll.dynamics.error_budget.map_norm_11`)."""
         return error_budget.map_norm_11(self.d, self.map_error)
 
-    def map_error_propagated(self, times, split=False):
-        """Part of the per-time error from the map's error and the energies' rounding
-        (:func:`~symcoll.dynamics.error_budget.propagated_errors`); ``split=True`` returns
-        the map and energies shares."""
-        return error_budget.propagated_errors(times, self.Gamma_param, self.map_norm_11(), self.energy_error,
-                                              self.spectrum(), split)
+    def map_error_propagated(self, times, split=False, x0=None, snapped=False):
+        """Part of the per-time error from the map's error and the energies' rounding.
+
+        Without ``x0``: the state-independent norm chain
+        (:func:`~symcoll.dynamics.error_budget.propagated_errors`, ``Gamma t sqrt(d) d^2 e``).
+        With ``x0 = vec rho(0)`` (eigenbasis): the first-order response of the actual trajectory
+        (:func:`~symcoll.dynamics.error_budget.first_order_response`), times the Gronwall factor
+        ``1/(1 - x)`` of the norm chain (infinite when the chain's ``x >= 1``: first order is then
+        not trusted).  ``snapped``: the propagator set the stationary eigenvalue to 0.
+        ``split=True`` returns the map and energies shares.
+        """
+        if x0 is None:
+            return error_budget.propagated_errors(times, self.Gamma_param, self.map_norm_11(), self.energy_error,
+                                                  self.spectrum(), split)
+        return error_budget.first_order_errors(self, times, x0, snapped, split)
 
     # --------------------------------------------------------------- propagation
     def propagator(self, method="auto"):
@@ -248,11 +257,13 @@ class Lindbladian:
         states, rounding, diagnostics = propagator.propagate(x, t)
         if hermitize:
             states = hermitian_part(self.ctx, states)
-        mapb, enb = self.map_error_propagated(t, split=True)
+        # expm propagates rho(0) - rho_ss: like a snapped stationary eigenvalue, no drift of the trace
+        snapped = bool(diagnostics.get("zero_mode_snapped")) or propagator.method == "expm"
+        mapb, enb = self.map_error_propagated(t, split=True, x0=to_complex(x), snapped=snapped)
         return Evolution(
             times=t,
             states=states,
-            error=error_budget.evolution_budget(mapb, enb, rounding, self.map_error_rigorous),
+            error=error_budget.evolution_budget(mapb, enb, rounding, self.map_error_rigorous, first_order=True),
             basis=basis,
             method=propagator.method,
             diagnostics=diagnostics,

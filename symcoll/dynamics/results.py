@@ -78,11 +78,11 @@ class SteadyState(HasErrorBudget):
         ``||L rho_ss||_2`` (Frobenius of the matrix ``L rho_ss``) evaluated at working precision.
     error : ErrorBudget
         Error of the Frobenius norm of ``rho_ss`` (hence of the largest entry, and ``sqrt(d)``
-        times it for the trace norm): ``"rounding"`` (``||r|| / sigma_min``, the residual bound
-        for the exact generator with ``sigma_min`` from a float64 SVD whose own rounding is not
-        enclosed: an estimate) and ``"map"`` (``||dL||_2 / sigma_min`` with a Neumann factor: a
-        bound when the map's error is a bound, else an estimate).  ``error_estimate`` is the
-        total; ``error_bound`` is None unless every part is a bound.
+        times it for the trace norm): ``"rounding"`` and ``"map"``, both estimates, computed
+        componentwise through the inverse of the bordered generator (``|A^{-1}| (|r| + ...)``,
+        ``|A^{-1}| |dA| |x|``; :func:`symcoll.dynamics.steady._componentwise_errors`), or
+        norm-wise with ``1/sigma_min`` for n > 1024.  ``error_estimate`` is the total;
+        ``error_bound`` is None unless every part is a bound.
     sigma_min : float
         Smallest singular value of the bordered generator (L with the (0,0) row replaced by
         the trace); ``sigma_min / ||L||`` is the relative gap that certifies a unique kernel.
