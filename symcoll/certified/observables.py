@@ -11,7 +11,7 @@ turns a ball into a float pair ``(lo, hi)`` rounded outwards.
 
 Every result is an enclosure because every step is Arb ball arithmetic on balls that contain
 the true state and energies, except the trace distance, whose eigenvalue step is bounded by the
-Hoffman-Wielandt argument in :func:`trace_distance` (docs/certified_dynamics_proofs.md).
+Hoffman-Wielandt argument in :func:`trace_distance` (README_derivations.md, 'Certified dynamics').
 """
 from __future__ import annotations
 
