@@ -47,6 +47,15 @@ def _check_times(times):
     return t
 
 
+def _generator_class(cls, collision_map):
+    """A certified map (Arb balls) gets the certified generator (:mod:`symcoll.certified.dynamics`)."""
+    if getattr(collision_map, "certified", False) is True and cls is Lindbladian:
+        from ..certified.dynamics import CertifiedLindbladian
+
+        return CertifiedLindbladian
+    return cls
+
+
 class Lindbladian:
     """Generator of the Poissonian Lindblad equation (7)/(71) in the eigenbasis of H(eps).
 
@@ -80,11 +89,7 @@ class Lindbladian:
     """
 
     def __new__(cls, system=None, collision_map=None, *args, **kwargs):
-        # a certified map (Arb balls) gets the certified generator (symcoll.certified.dynamics)
-        if getattr(collision_map, "certified", False) is True and cls is Lindbladian:
-            from ..certified.dynamics import CertifiedLindbladian
-            cls = CertifiedLindbladian
-        return super().__new__(cls)
+        return super().__new__(_generator_class(cls, collision_map))
 
     def __init__(self, system, collision_map, Gamma, dps=None):
         self.system = system
