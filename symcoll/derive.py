@@ -25,9 +25,20 @@ DERIVATION_MODULES = [
 _REGISTRY: dict = {}
 
 
+#: The verdicts of a check, each with one meaning (issue 13).
+VERDICTS = ("AGREES", "MISPRINT", "DIFFERS-BY-CONVENTION", "FAIL")
+VERDICT_MEANING = {
+    "AGREES": "the derived form equals the printed one (the residual is shown)",
+    "MISPRINT": "the printed form is wrong; the correction is shown and checked equal to the derived form",
+    "DIFFERS-BY-CONVENTION": "derived and printed forms differ only by a stated convention (e.g. ladder "
+                             "normalisation); the conversion is shown and checked",
+    "FAIL": "the derivation does not reproduce a correct result: a bug in symcoll",
+}
+
+
 @dataclass
 class Check:
-    """One checked statement.
+    """One checked statement and its verdict (:data:`VERDICTS`), computed by a comparison, never typed.
 
     Attributes
     ----------
@@ -35,22 +46,40 @@ class Check:
         The paper's equation label, e.g. ``"(C4)"`` or ``"(42)-(43)"``.
     statement : str
         What is checked, in words.
-    passed : bool
-    residual : float, str or None
-        The residual (0 for an exact symbolic identity), printed.
+    verdict : str
+        One of :data:`VERDICTS`, set by :meth:`Derivation.compare` / :meth:`Derivation.check` only.
+    derived, printed, correction : SymPy expressions (or matrices) or None
+        symcoll's derived form, the paper's printed form, and (MISPRINT) the corrected printed form.
+    residual : object
+        ``simplify(derived - printed)`` (0 for AGREES), or the numeric residual of a numeric check.
     method : str
         ``"symbolic"`` or e.g. ``"numeric, 30 digits"``.
+    convention : str
+        For DIFFERS-BY-CONVENTION: the convention that maps the printed form onto the derived one.
     """
 
     equation: str
     statement: str
-    passed: bool
+    verdict: str
     residual: object = None
     method: str = "symbolic"
+    derived: object = None
+    printed: object = None
+    correction: object = None
+    convention: str = ""
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS} (got {self.verdict!r})")
+
+    @property
+    def passed(self) -> bool:
+        """True unless the verdict is FAIL (a misprint in the paper is not a failure of symcoll)."""
+        return self.verdict != "FAIL"
 
     def line(self) -> str:
         res = "" if self.residual is None else f"  residual={_fmt(self.residual)}"
-        return f"{'PASS' if self.passed else 'FAIL'}  {self.equation:<12} {self.statement} [{self.method}]{res}"
+        return f"{self.verdict:<21} {self.equation:<12} {self.statement} [{self.method}]{res}"
 
 
 def _fmt(r):
@@ -58,6 +87,19 @@ def _fmt(r):
         return f"{float(r):.3e}"
     except (TypeError, ValueError):
         return str(r)
+
+
+def _is_zero(expr, simplify):
+    """``(zero?, simplified residual)`` for a SymPy expression or matrix (or a number)."""
+    import sympy
+
+    if isinstance(expr, (int, float, complex)):
+        return expr == 0, expr
+    if hasattr(expr, "applyfunc"):  # matrix
+        r = expr.applyfunc(simplify)
+        return all(x == 0 for x in r), r
+    r = simplify(expr)
+    return r == 0 or (r.is_zero is True), r
 
 
 @dataclass
@@ -75,7 +117,53 @@ class Derivation:
         self.steps.append(str(text))
 
     def check(self, equation, statement, passed, residual=None, method="symbolic"):
-        c = Check(equation, statement, bool(passed), residual, method)
+        """A statement with no printed form to compare (an identity symcoll derives): AGREES or FAIL."""
+        c = Check(equation, statement, "AGREES" if bool(passed) else "FAIL", residual, method)
+        self.checks.append(c)
+        return c
+
+    def compare(self, equation, statement, derived, printed, *, correction=None, convention=None, to_convention=None,
+                method="symbolic", simplify=None, tol=None):
+        """Compare symcoll's ``derived`` form with the paper's ``printed`` form and record the verdict.
+
+        * ``simplify(derived - printed) == 0`` -> AGREES;
+        * else, with ``convention`` (a description) and ``to_convention`` (a function mapping the printed
+          form into symcoll's convention): ``simplify(derived - to_convention(printed)) == 0`` ->
+          DIFFERS-BY-CONVENTION;
+        * else, with ``correction`` (the corrected printed form): ``simplify(derived - correction) == 0`` ->
+          MISPRINT;
+        * else FAIL.
+
+        ``tol``: a numeric comparison instead (``|residual| <= tol`` counts as zero; say so in ``method``).
+        ``simplify`` defaults to ``sympy.simplify``.
+        """
+        import sympy
+
+        simp = simplify or sympy.simplify
+        if tol is not None:
+            def zero(x):
+                import mpmath
+
+                val = x.evalf(30) if hasattr(x, "evalf") else x
+                vals = list(val) if hasattr(val, "tolist") or hasattr(val, "shape") else [val]
+                return max((abs(complex(v)) for v in vals), default=0.0) <= tol, val
+        else:
+            def zero(x):
+                return _is_zero(x, simp)
+
+        ok, res = zero(derived - printed)
+        verdict, conv = ("AGREES", "") if ok else (None, "")
+        if verdict is None and to_convention is not None:
+            ok2, _ = zero(derived - to_convention(printed))
+            if ok2:
+                verdict, conv = "DIFFERS-BY-CONVENTION", convention or "a convention"
+        if verdict is None and correction is not None:
+            ok3, _ = zero(derived - correction)
+            if ok3:
+                verdict = "MISPRINT"
+        if verdict is None:
+            verdict = "FAIL"
+        c = Check(equation, statement, verdict, res, method, derived, printed, correction, conv)
         self.checks.append(c)
         return c
 
@@ -124,5 +212,7 @@ def run_script(name: str, verbose: bool = True) -> int:
             print(f"  step {i}: {s}")
     for c in d.checks:
         print("  " + c.line())
-    print(f"== {'PASS' if d.passed else 'FAIL'} {d.name} ({len(d.checks)} checks, {d.seconds:.2f} s)")
+    counts = {v: sum(c.verdict == v for c in d.checks) for v in VERDICTS}
+    print(f"== {d.name}: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+          + f" ({len(d.checks)} checks, {d.seconds:.2f} s)")
     return 0 if d.passed else 1

@@ -18,6 +18,9 @@ def main(args=None) -> int:
     if not names:
         print(f"no derivation matches {only!r}; known: {sorted(reg)}", file=sys.stderr)
         return 2
+    from .derive import VERDICTS
+
+    counts = dict.fromkeys(VERDICTS, 0)
     n_fail = n_checks = 0
     for name in names:
         try:
@@ -33,10 +36,12 @@ def main(args=None) -> int:
         for c in d.checks:
             print("   " + c.line())
             n_checks += 1
+            counts[c.verdict] += 1
             n_fail += not c.passed
         if not d.checks:
             print(f"FAIL  {name}: no checks recorded")
             n_fail += 1
+    print("verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
     print(f"{n_checks - n_fail if n_fail <= n_checks else 0} passed, {n_fail} failed")
     return 1 if n_fail else 0
 
