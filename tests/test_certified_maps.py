@@ -28,7 +28,7 @@ def test_single_qubit_and_pair_contain_mp_reference(kind, eps):
     N = 1 if kind == "exact" else 2
     ch = QubitChain(N, 4, eps)
     cm = collision_map(ch, BATH, CP, kind, certified=True)
-    ref = _c(collision_map(ch, BATH, CP, kind, dps=25).tensor)
+    ref = _c(collision_map(ch, BATH, CP, kind, dps=30).tensor)
     assert cm.error.rigorous and cm.error_bound is not None
     mid, rad = cm.enclosure()
     assert mid.shape == rad.shape == (ch.dim,) * 4 and mid.dtype == complex
@@ -61,7 +61,7 @@ def test_user_system_contains_mp_reference():
     sys_ = System(H)
     cp = DeltaCoupling(20, V=V)
     cm = collision_map(sys_, BATH, cp, "exact", certified=True)
-    ref = _c(collision_map(sys_, BATH, cp, "exact", dps=25).tensor)
+    ref = _c(collision_map(sys_, BATH, cp, "exact", dps=30).tensor)
     assert cm.enclosure()[1].max() < 1e-13
     assert np.all(_contained(cm, ref))
 
