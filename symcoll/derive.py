@@ -20,6 +20,7 @@ DERIVATION_MODULES = [
     "symcoll.symbolic.balance",
     "symcoll.symbolic.sumrules",
     "symcoll.symbolic.coherence",
+    "symcoll.symbolic.appendices",
 ]
 
 _REGISTRY: dict = {}
