@@ -46,20 +46,33 @@ def _run_portable(name):
 
 def run_derivations(names, jobs: int = 1):
     """Yield the finished derivations of ``names`` in the order given, each as soon as it (and all
-    before it) is done.  ``jobs > 1`` runs them in that many worker processes."""
+    before it) is done.  ``jobs > 1`` runs them in that many worker processes, submitted longest first
+    according to the seconds of the previous run (``$SYMCOLL_CACHE/verify_seconds.json``, else
+    ``./.symcoll-cache/verify_seconds.json``; a scheduling hint only, written best effort)."""
     if jobs < 1:
         raise ValueError(f"jobs must be a positive integer (got {jobs})")
     if jobs == 1 or len(names) <= 1:
+        seconds = {}
         for n in names:
-            yield run_derivation(n)
+            d = run_derivation(n)
+            seconds[n] = d.seconds
+            yield d
+        _save_seconds({**_load_seconds(), **seconds})
         return
     from concurrent.futures import ProcessPoolExecutor
 
+    last = _load_seconds()
+    # longest first (seconds of the last run; unknown ones first): shortest makespan on few workers
+    order = sorted(names, key=lambda n: -last.get(n, float("inf")))
+    seconds = {}
     with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
-        futures = [pool.submit(_run_portable, n) for n in names]
-        for n, f in zip(names, futures):
+        futures = {n: pool.submit(_run_portable, n) for n in order}
+        for n in names:
+            f = futures[n]
             try:
-                yield f.result()
+                d = f.result()
+                seconds[n] = d.seconds
+                yield d
             except Exception as exc:  # a worker that died (e.g. killed): a FAIL of that derivation
                 from .derive import Derivation
 
@@ -67,6 +80,40 @@ def run_derivations(names, jobs: int = 1):
                 d.check("(derivation)", f"the derivation ran to completion in a worker process "
                                         f"({type(exc).__name__}: {exc})", False, method="exception")
                 yield d
+    _save_seconds({**last, **seconds})
+
+
+def _seconds_file():
+    import os
+    from pathlib import Path
+
+    root = os.environ.get("SYMCOLL_CACHE")
+    return (Path(root) if root else Path.cwd() / ".symcoll-cache") / "verify_seconds.json"
+
+
+def _load_seconds() -> dict:
+    """Seconds per derivation of the last ``--jobs`` run (only used to schedule; {} if absent or unreadable)."""
+    import json
+
+    try:
+        data = json.loads(_seconds_file().read_text())
+        return {str(k): float(v) for k, v in data.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def _save_seconds(seconds: dict):
+    """Best effort: a scheduling hint, never an error of ``symcoll verify``."""
+    import json
+
+    try:
+        path = _seconds_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        from .outputs import atomic_write
+
+        atomic_write(path, lambda fh: json.dump(seconds, fh, indent=1, sort_keys=True))
+    except OSError:
+        pass
 
 
 def main(args=None) -> int:

@@ -31,6 +31,12 @@ PAPER = "/work/shared/seeds/000_03512144474b719f.txt"
 FAST = ["chain_hamiltonian", "local_map_labels"]  # two real derivations under a second each
 
 
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    """The scheduling hint of --jobs (verify_seconds.json) goes to a temporary cache, not the checkout."""
+    monkeypatch.setenv("SYMCOLL_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
 def _compact_verdicts(text):
     return [m.group(1) for m in map(_COMPACT.match, text.splitlines()) if m]
 
@@ -244,6 +250,46 @@ def test_jobs_2_gives_the_same_verdicts_as_jobs_1(capsys):
     assert lines(1) == lines(2)
 
 
+def test_jobs_schedule_longest_first_from_the_last_run(monkeypatch):
+    """The seconds of a run are saved and order the next --jobs submission (printing order unchanged)."""
+    import json
+    from pathlib import Path
+
+    from symcoll import verify
+
+    names = list(FAST)
+    got = [d.name for d in verify.run_derivations(names, jobs=1)]
+    assert got == names
+    saved = json.loads((Path(os.environ["SYMCOLL_CACHE"]) / "verify_seconds.json").read_text())
+    assert set(saved) == set(names) and all(v >= 0 for v in saved.values())
+    submitted = []
+
+    class Pool:  # records the submission order, runs in-process
+        def __init__(self, max_workers):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return False
+
+        def submit(self, fn, name):
+            submitted.append(name)
+            from concurrent.futures import Future
+
+            f = Future()
+            f.set_result(fn(name))
+            return f
+
+    import concurrent.futures
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Pool)
+    (Path(os.environ["SYMCOLL_CACHE"]) / "verify_seconds.json").write_text(json.dumps({FAST[0]: 1.0, FAST[1]: 9.0}))
+    assert [d.name for d in verify.run_derivations(names, jobs=2)] == names
+    assert submitted == [FAST[1], FAST[0]]
+
+
 # ----------------------------------------------------------------------------- coverage
 def test_expand_labels():
     assert cov.expand_labels("(C34)-(C37)") == ["(C34)", "(C35)", "(C36)", "(C37)"]
@@ -285,10 +331,15 @@ def test_every_reason_is_specific():
 
 
 @pytest.fixture(scope="module")
-def all_derivations():
+def all_derivations(tmp_path_factory):
     from symcoll.verify import run_derivations, select
 
-    return list(run_derivations(select(), jobs=2))
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SYMCOLL_CACHE", str(tmp_path_factory.mktemp("cache_all")))
+    try:
+        return list(run_derivations(select(), jobs=2))
+    finally:
+        mp.undo()
 
 
 def test_every_numbered_equation_is_checked_or_has_a_reason(all_derivations):
