@@ -4,11 +4,15 @@ A derivation is a function decorated with :func:`derivation`; it receives a
 :class:`Derivation` record, appends human-readable ``steps`` and machine-checked
 :class:`Check` results (one per equation of the paper it checks), and returns it.
 The derivation logic lives in the package (so an installed symcoll can verify
-itself); ``derivations/<name>.py`` are thin runners around :func:`run_script`.
+itself); ``derivations/<name>.py`` are worked examples that print it with
+:func:`print_derivation` (derived form, printed form, their simplified difference and the
+computed verdict for every check).  :func:`run_derivation` runs one derivation by name (a crash
+or an empty derivation becomes a FAIL check); ``symcoll verify`` (:mod:`symcoll.verify`) runs them all.
 """
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -187,6 +191,8 @@ def derivation(name: str, equations, title: str = ""):
 
         run.__name__ = func.__name__
         run.__doc__ = func.__doc__
+        run.equations = list(equations)  # declared (what the derivation claims); coverage uses the Checks
+        run.title = title or (func.__doc__ or "").strip().split("\n")[0]
         _REGISTRY[name] = run
         return run
 
@@ -200,20 +206,216 @@ def registry() -> dict:
     return dict(_REGISTRY)
 
 
-def run_script(name: str, verbose: bool = True) -> int:
-    """Run one derivation as a script: print its steps and checks, return the exit status."""
+# ----------------------------------------------------------------------------- running and printing
+def run_derivation(name: str) -> Derivation:
+    """Run the registered derivation ``name`` and return its finished :class:`Derivation`.
+
+    Never raises for a failing derivation: an exception inside it becomes one FAIL :class:`Check`
+    (equation ``"(derivation)"``, the exception in the statement), and a derivation that records no
+    check gets one FAIL check saying so -- both verdicts are computed by :meth:`Derivation.check`
+    from what happened, not typed.  An unknown ``name`` is a ValueError listing the known names.
+    """
     reg = registry()
     if name not in reg:
-        print(f"unknown derivation {name!r}; known: {sorted(reg)}", file=sys.stderr)
-        return 2
-    d = reg[name]()
-    print(f"== {d.name}: {d.title}  (equations {', '.join(d.equations)})")
-    if verbose:
-        for i, s in enumerate(d.steps, 1):
-            print(f"  step {i}: {s}")
+        raise ValueError(f"unknown derivation {name!r}; known derivations: {', '.join(reg)}")
+    run = reg[name]
+    t0 = time.perf_counter()
+    try:
+        d = run()
+    except Exception as exc:  # a crashing derivation is a FAIL (a bug in symcoll), reported with its cause
+        d = Derivation(name, list(getattr(run, "equations", [])), getattr(run, "title", ""))
+        d.seconds = time.perf_counter() - t0
+        d.check("(derivation)", f"the derivation ran to completion (it raised {type(exc).__name__}: {exc})",
+                False, method="exception")
+        return d
+    if not d.checks:
+        d.check("(derivation)", "the derivation recorded at least one check (it recorded none)", False,
+                method="protocol")
+    return d
+
+
+def verdict_counts(checks) -> dict:
+    """``{verdict: count}`` over ``checks``, in the order of :data:`VERDICTS` (zeros included)."""
+    counts = dict.fromkeys(VERDICTS, 0)
+    for c in checks:
+        counts[c.verdict] += 1
+    return counts
+
+
+def format_counts(counts) -> str:
+    """``'12 AGREES, 1 MISPRINT, 0 DIFFERS-BY-CONVENTION, 0 FAIL'``."""
+    return ", ".join(f"{n} {v}" for v, n in counts.items())
+
+
+@dataclass
+class Rendered:
+    """A form already rendered as text (plain/pretty and LaTeX): what a worker process sends back when a
+    SymPy/mpmath object cannot be pickled (see :func:`portable`)."""
+
+    text: str
+    latex: str
+
+    def __str__(self):
+        return self.text
+
+
+def _number(x):
+    """A Python/NumPy/mpmath real or complex number as a SymPy number (exact value kept), else None."""
+    import numbers
+
+    import sympy
+
+    if isinstance(x, bool):
+        return None
+    if isinstance(x, numbers.Number) and not isinstance(x, sympy.Basic):
+        if isinstance(x, numbers.Integral):
+            return sympy.Integer(int(x))
+        if isinstance(x, numbers.Real):
+            return sympy.Float(float(x))
+        z = complex(x)
+        return sympy.Float(z.real) + sympy.I * sympy.Float(z.imag)
+    mod = type(x).__module__ or ""
+    if mod.startswith("mpmath"):
+        import mpmath
+
+        re_ = sympy.Float(mpmath.nstr(x.real, 20), 20)
+        if getattr(x, "imag", 0) != 0:
+            return re_ + sympy.I * sympy.Float(mpmath.nstr(x.imag, 20), 20)
+        return re_
+    if mod.startswith("numpy") and getattr(x, "shape", None) == ():
+        return _number(x.item())
+    return None
+
+
+def format_form(obj, latex: bool = False, unicode: bool = False) -> str:
+    """``obj`` (a SymPy expression or matrix, a number, a string, a :class:`Rendered`) as text.
+
+    ``latex=False``: ``sympy.pretty`` (ASCII unless ``unicode``); ``latex=True``: ``sympy.latex``.
+    Floats (numeric residuals) are shown with 4 significant digits.
+    """
+    import sympy
+
+    if obj is None:
+        return ""
+    if isinstance(obj, Rendered):
+        return obj.latex if latex else obj.text
+    if isinstance(obj, str):
+        return obj if not latex else r"\text{" + obj.replace("_", r"\_").replace("^", r"\^{}") + "}"
+    num = _number(obj)
+    if num is not None:
+        obj = num
+    if isinstance(obj, sympy.Basic):
+        obj = obj.xreplace({f: sympy.Float(f, 4) for f in obj.atoms(sympy.Float)})
+    elif hasattr(obj, "applyfunc"):
+        obj = obj.applyfunc(lambda e: e.xreplace({f: sympy.Float(f, 4) for f in e.atoms(sympy.Float)}))
+    try:
+        return sympy.latex(obj) if latex else sympy.pretty(obj, use_unicode=unicode)
+    except Exception:  # an object SymPy cannot print: its str
+        return str(obj)
+
+
+_FORM_FIELDS = ("residual", "derived", "printed", "correction")
+
+
+def portable(d: Derivation) -> Derivation:
+    """``d`` with every form picklable (for worker processes): mpmath/NumPy numbers become SymPy numbers;
+    a form that still cannot be pickled is replaced by its :class:`Rendered` text and LaTeX."""
+    import pickle
+
     for c in d.checks:
-        print("  " + c.line())
-    counts = {v: sum(c.verdict == v for c in d.checks) for v in VERDICTS}
-    print(f"== {d.name}: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n)
-          + f" ({len(d.checks)} checks, {d.seconds:.2f} s)")
-    return 0 if d.passed else 1
+        for f in _FORM_FIELDS:
+            v = getattr(c, f)
+            num = _number(v)
+            if num is not None:
+                v = num
+            try:
+                pickle.dumps(v)
+            except Exception:
+                v = Rendered(format_form(v), format_form(v, latex=True))
+            setattr(c, f, v)
+    return d
+
+
+def _indent(text, prefix="        "):
+    return "\n".join(prefix + line for line in str(text).splitlines())
+
+
+def print_derivation(name_or_derivation, argv=None, file=None) -> int:
+    """Print a derivation as a worked example and return its exit status (1 only if a check FAILed).
+
+    Parameters
+    ----------
+    name_or_derivation : str or Derivation
+        A registered derivation's name (it is run, see :func:`run_derivation`) or a finished
+        :class:`Derivation`.
+    argv : list of str, optional
+        Options, as for a script: ``--latex`` (forms in LaTeX instead of ``sympy.pretty``),
+        ``--unicode`` (pretty printing with Unicode; default ASCII for plain terminals),
+        ``--no-steps`` (omit the steps).  Default ``sys.argv[1:]``.
+    file : file object, optional
+        Where to print (default ``sys.stdout``).
+
+    Printed: the title and equations, the steps, then for every :class:`Check` its equation and
+    statement, the derived form, the printed form, the correction (MISPRINT) or the convention
+    (DIFFERS-BY-CONVENTION), the simplified difference (residual), the method, and the line
+    ``verdict: <VERDICT>`` (the Check's own verdict, never another string); finally the count per verdict.
+
+    Returns
+    -------
+    int
+        1 if a check's verdict is FAIL, else 0 (MISPRINT and DIFFERS-BY-CONVENTION are not failures
+        of symcoll); 2 for an unknown derivation name (the known names are printed on stderr).
+    """
+    import argparse
+
+    out = file or sys.stdout
+    p = argparse.ArgumentParser(prog=os.path.basename(sys.argv[0]) if argv is None else "derivation",
+                                description="Run and print a symcoll derivation (derived vs printed forms).")
+    p.add_argument("--latex", action="store_true", help="print the forms in LaTeX (default: sympy.pretty)")
+    p.add_argument("--unicode", action="store_true", help="pretty printing with Unicode (default: ASCII)")
+    p.add_argument("--no-steps", dest="steps", action="store_false", help="do not print the steps")
+    opts = p.parse_args(sys.argv[1:] if argv is None else list(argv))
+    if isinstance(name_or_derivation, Derivation):
+        d = name_or_derivation
+    else:
+        try:
+            d = run_derivation(str(name_or_derivation))
+        except ValueError as exc:
+            print(f"symcoll: error: {exc}", file=sys.stderr)
+            return 2
+
+    def form(label, obj):
+        if obj is None:
+            return
+        text = format_form(obj, latex=opts.latex, unicode=opts.unicode)
+        if "\n" in text or len(text) > 60:
+            print(f"    {label}:", file=out)
+            print(_indent(text), file=out)
+        else:
+            print(f"    {label}: {text}", file=out)
+
+    print(f"== {d.name}: {d.title}", file=out)
+    if d.equations:
+        print(f"   paper equations: {', '.join(d.equations)}", file=out)
+    if opts.steps:
+        for i, s in enumerate(d.steps, 1):
+            print(f"   step {i}: {s}", file=out)
+    for i, c in enumerate(d.checks, 1):
+        print(f"-- check {i}/{len(d.checks)}  {c.equation}: {c.statement}", file=out)
+        form("derived", c.derived)
+        form("printed", c.printed)
+        if c.correction is not None:
+            form("correction (the printed form corrected)", c.correction)
+        if c.convention:
+            print(f"    convention: {c.convention}", file=out)
+        form("difference (simplified derived - printed)" if c.printed is not None else "residual", c.residual)
+        print(f"    method: {c.method}", file=out)
+        print(f"    verdict: {c.verdict}", file=out)
+    counts = verdict_counts(d.checks)
+    print(f"== {d.name}: {format_counts(counts)} ({len(d.checks)} checks, {d.seconds:.2f} s)", file=out)
+    return 1 if counts["FAIL"] else 0
+
+
+def run_script(name: str, argv=None) -> int:
+    """Alias of :func:`print_derivation` kept for old scripts (``sys.exit(run_script(name))``)."""
+    return print_derivation(name, argv)

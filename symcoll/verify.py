@@ -1,49 +1,226 @@
-"""``symcoll verify``: run every registered derivation, one PASS/FAIL line per checked equation.
+"""``symcoll verify``: run the registered derivations and print every check with its computed verdict.
 
-The derivations cover Eqs. (30), (35), (38)-(43), (47), (50)-(68) and Appendix C (C1)-(C39);
-see README_derivations.md for the map equation -> script -> result.
+Verdicts (:data:`symcoll.derive.VERDICTS`): AGREES, MISPRINT, DIFFERS-BY-CONVENTION, FAIL; every
+verdict printed is the ``verdict`` of a :class:`~symcoll.derive.Check` (a crashing derivation
+becomes a FAIL check, see :func:`symcoll.derive.run_derivation`).  Exit status 1 only if a check
+FAILed, 0 otherwise (misprints of the paper are not failures of symcoll), 2 for bad options.
+
+Options: ``--only NAME`` (repeatable or comma-separated), ``--jobs N`` (derivations in N worker
+processes, printed in registry order), ``-v`` (each derivation as a worked example, see
+:func:`symcoll.derive.print_derivation`), ``--latex`` (with ``-v``: forms in LaTeX),
+``--coverage`` (the table of :mod:`symcoll.coverage`), ``--report FILE.md`` (every check with
+its derived and printed forms in LaTeX, verdict and evidence; the coverage table; the counts per
+verdict; the seconds per derivation; written atomically).
+
+Which equations are checked is not stated here: it is read from the Checks (``--coverage``).
 """
 from __future__ import annotations
 
+import io
 import sys
+import time
 
-from .derive import registry
+from .derive import (VERDICT_MEANING, VERDICTS, format_counts, format_form, portable, print_derivation,
+                     registry, run_derivation, verdict_counts)
+
+
+def select(only=None) -> list:
+    """Names of the derivations to run, in registry order: all, or those named in ``only``
+    (a list of names, each possibly comma-separated).  Unknown names: ValueError listing the known ones."""
+    names = list(registry())
+    if not only:
+        return names
+    wanted = [n.strip() for item in ([only] if isinstance(only, str) else only) for n in str(item).split(",")]
+    wanted = [n for n in wanted if n]
+    unknown = [n for n in wanted if n not in names]
+    if unknown or not wanted:
+        raise ValueError(f"--only: unknown derivation {', '.join(map(repr, unknown)) or repr('')}; "
+                         f"known derivations: {', '.join(names)}")
+    return [n for n in names if n in wanted]
+
+
+def _run_portable(name):
+    """Worker-process entry: run one derivation and make its forms picklable."""
+    return portable(run_derivation(name))
+
+
+def run_derivations(names, jobs: int = 1):
+    """Yield the finished derivations of ``names`` in the order given, each as soon as it (and all
+    before it) is done.  ``jobs > 1`` runs them in that many worker processes, submitted longest first
+    according to the seconds of the previous run (``$SYMCOLL_CACHE/verify_seconds.json``, else
+    ``./.symcoll-cache/verify_seconds.json``; a scheduling hint only, written best effort)."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be a positive integer (got {jobs})")
+    if jobs == 1 or len(names) <= 1:
+        seconds = {}
+        for n in names:
+            d = run_derivation(n)
+            seconds[n] = d.seconds
+            yield d
+        _save_seconds({**_load_seconds(), **seconds})
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    last = _load_seconds()
+    # longest first (seconds of the last run; unknown ones first): shortest makespan on few workers
+    order = sorted(names, key=lambda n: -last.get(n, float("inf")))
+    seconds = {}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
+        futures = {n: pool.submit(_run_portable, n) for n in order}
+        for n in names:
+            f = futures[n]
+            try:
+                d = f.result()
+                seconds[n] = d.seconds
+                yield d
+            except Exception as exc:  # a worker that died (e.g. killed): a FAIL of that derivation
+                from .derive import Derivation
+
+                d = Derivation(n, [], "")
+                d.check("(derivation)", f"the derivation ran to completion in a worker process "
+                                        f"({type(exc).__name__}: {exc})", False, method="exception")
+                yield d
+    _save_seconds({**last, **seconds})
+
+
+def _seconds_file():
+    import os
+    from pathlib import Path
+
+    root = os.environ.get("SYMCOLL_CACHE")
+    return (Path(root) if root else Path.cwd() / ".symcoll-cache") / "verify_seconds.json"
+
+
+def _load_seconds() -> dict:
+    """Seconds per derivation of the last ``--jobs`` run (only used to schedule; {} if absent or unreadable)."""
+    import json
+
+    try:
+        data = json.loads(_seconds_file().read_text())
+        return {str(k): float(v) for k, v in data.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def _save_seconds(seconds: dict):
+    """Best effort: a scheduling hint, never an error of ``symcoll verify``."""
+    import json
+
+    try:
+        path = _seconds_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        from .outputs import atomic_write
+
+        atomic_write(path, lambda fh: json.dump(seconds, fh, indent=1, sort_keys=True))
+    except OSError:
+        pass
 
 
 def main(args=None) -> int:
     verbose = bool(getattr(args, "verbose", False))
-    only = getattr(args, "only", None)
-    reg = registry()
-    names = [n for n in reg if only is None or only in n]
-    if not names:
-        print(f"no derivation matches {only!r}; known: {sorted(reg)}", file=sys.stderr)
-        return 2
-    from .derive import VERDICTS
+    latex = bool(getattr(args, "latex", False))
+    jobs = int(getattr(args, "jobs", 1) or 1)
+    report = getattr(args, "report", None)
+    show_coverage = bool(getattr(args, "coverage", False))
+    names = select(getattr(args, "only", None))
+    if report is not None:
+        from .outputs import check_output_file
 
-    counts = dict.fromkeys(VERDICTS, 0)
-    n_fail = n_checks = 0
-    for name in names:
-        try:
-            d = reg[name]()
-        except Exception as exc:  # a crashing derivation is a FAIL, reported with its cause
-            print(f"FAIL  {name}: derivation raised {type(exc).__name__}: {exc}")
-            n_fail += 1
+        check_output_file(report, "--report")
+
+    t0 = time.perf_counter()
+    done = []
+    for d in run_derivations(names, jobs):
+        done.append(d)
+        if verbose:
+            print_derivation(d, ["--latex"] if latex else [])
             continue
         print(f"-- {d.name}: {d.title} ({d.seconds:.1f} s)")
-        if verbose:
-            for s in d.steps:
-                print(f"     . {s}")
         for c in d.checks:
             print("   " + c.line())
-            n_checks += 1
-            counts[c.verdict] += 1
-            n_fail += not c.passed
-        if not d.checks:
-            print(f"FAIL  {name}: no checks recorded")
-            n_fail += 1
-    print("verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
-    print(f"{n_checks - n_fail if n_fail <= n_checks else 0} passed, {n_fail} failed")
-    return 1 if n_fail else 0
+        sys.stdout.flush()
+    wall = time.perf_counter() - t0
+
+    counts = verdict_counts(c for d in done for c in d.checks)
+    if show_coverage or report is not None:
+        from . import coverage as cov
+
+        rows = cov.coverage(done)
+    if show_coverage:
+        print()
+        print(cov.format_table(rows))
+        if len(names) < len(registry()):
+            print("(coverage of the derivations run only: --only was given)")
+    print("time per derivation (s): " + ", ".join(f"{d.name} {d.seconds:.1f}" for d in done)
+          + f"; sum {sum(d.seconds for d in done):.1f}, wall {wall:.1f} with --jobs {jobs}")
+    if report is not None:
+        from .outputs import atomic_write
+
+        text = report_markdown(done, rows, counts, wall=wall, jobs=jobs, partial=len(names) < len(registry()))
+        atomic_write(report, lambda fh: fh.write(text))
+        print(f"report written to {report}")
+    print("verdicts: " + format_counts(counts))
+    return 1 if counts["FAIL"] else 0
+
+
+def _latex_block(obj):
+    text = format_form(obj, latex=True)
+    return f"$$\n{text}\n$$" if text else ""
+
+
+def report_markdown(derivations, rows, counts, wall=None, jobs=1, partial=False) -> str:
+    """The ``--report`` document (Markdown with LaTeX): checks grouped by derivation, coverage, counts."""
+    from . import coverage as cov
+
+    out = io.StringIO()
+    w = out.write
+    w("# symcoll verify: derivations of the paper, derived vs printed forms\n\n")
+    w("Generated by `symcoll verify --report`; every verdict below is the verdict of a computed check.\n\n")
+    w("Verdicts: " + "; ".join(f"**{v}**: {m}" for v, m in VERDICT_MEANING.items()) + ".\n\n")
+    w("## Count per verdict\n\n| verdict | checks |\n|---|---|\n")
+    for v in VERDICTS:
+        w(f"| {v} | {counts[v]} |\n")
+    w(f"\n{sum(counts.values())} checks in {len(derivations)} derivations.\n\n")
+    w("## Checks by derivation\n\n")
+    for d in derivations:
+        w(f"### `{d.name}`: {d.title}\n\n")
+        if d.equations:
+            w(f"Declared equations: {', '.join(d.equations)}.  Time: {d.seconds:.2f} s.  "
+              f"Counts: {format_counts(verdict_counts(d.checks))}.\n\n")
+        if d.steps:
+            w("Steps:\n\n" + "".join(f"{i}. {s}\n" for i, s in enumerate(d.steps, 1)) + "\n")
+        for i, c in enumerate(d.checks, 1):
+            w(f"#### {i}. {c.equation} -- {c.verdict}\n\n")
+            w(f"*Statement:* {c.statement}\n\n")
+            if c.derived is not None:
+                w("*Derived (symcoll):*\n\n" + _latex_block(c.derived) + "\n\n")
+            if c.printed is not None:
+                w("*Printed (paper):*\n\n" + _latex_block(c.printed) + "\n\n")
+            if c.correction is not None:
+                w("*Correction (the printed form corrected, checked equal to the derived form):*\n\n"
+                  + _latex_block(c.correction) + "\n\n")
+            if c.convention:
+                w(f"*Convention:* {c.convention}\n\n")
+            label = "Simplified difference derived - printed" if c.printed is not None else "Residual"
+            if c.residual is not None:
+                w(f"*Evidence:* method {c.method}; {label.lower()}:\n\n" + _latex_block(c.residual) + "\n\n")
+            else:
+                w(f"*Evidence:* method {c.method}.\n\n")
+            w(f"*Verdict:* **{c.verdict}**\n\n")
+    w("## Coverage of the paper's numbered equations\n\n")
+    if partial:
+        w("(Only some derivations were run (--only): the table covers those.)\n\n")
+    w(cov.format_table(rows, markdown=True) + "\n\n")
+    others = cov.other_labels(derivations)
+    if others:
+        w("Checks under other labels: " + ", ".join(others) + ".\n\n")
+    w("## Time per derivation\n\n| derivation | seconds |\n|---|---|\n")
+    for d in derivations:
+        w(f"| {d.name} | {d.seconds:.2f} |\n")
+    if wall is not None:
+        w(f"\nWall time {wall:.1f} s with --jobs {jobs} (sum of the derivations "
+          f"{sum(d.seconds for d in derivations):.1f} s).\n")
+    return out.getvalue()
 
 
 if __name__ == "__main__":  # pragma: no cover
