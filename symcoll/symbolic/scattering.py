@@ -139,6 +139,8 @@ def matching_solution(ks, V, j, direction=+1, jump=None):
     eqs += list(dpsi - (2 * m * g / hbar**2 if jump is None else jump) * V * t)
     A, b = sp.linear_eq_to_matrix(eqs, list(t) + list(r))
     x = A.LUsolve(b)
+    if not (A.free_symbols or b.free_symbols):  # exact numbers: evaluate the nested Gaussian-rational arithmetic
+        x = x.applyfunc(sp.expand)
     return x[:d, :], x[d:, :]
 
 
