@@ -1,7 +1,52 @@
-"""Derivation script: runs the registered derivation 'local_map_labels' (see README_derivations.md)."""
+"""(50), (51), (53), (60): the local s-matrix parametrisation and its labels.
+
+Physics: (50) writes the eps -> 0 s-matrix as a 2x2 matrix on qubit 1 with a_+ at the upper right; with
+the paper's sigma_+ = sigma_x + i sigma_y = 2|1><0| that matrix is in Appendix C order (|1>, |0>).
+Expanding it in sigma_pm needs the factor 1/2 that (51) omits (the 1/4 of (53) is consistent with it);
+its upper-left entry is the s1 = 1 amplitude 1/(1 + c_+^2) of (C27), labelled a_0, whereas (60) attaches
+a_1 to s1 = 1 (labels swapped); and the text after (51) writes Delta_{j'j'} for Delta_{j'j}.
+
+Code: symcoll.symbolic.scattering.block_smatrix_k, c_pm_E; symcoll.symbolic.chain.h_loc; checks:
+registered derivation 'local_map_labels' (derive_local_labels).
+Run: python derivations/local_map_labels.py [--latex]
+"""
 import sys
 
-from symcoll.derive import run_script
+import sympy as sp
+
+try:
+    from symcoll.derive import print_derivation
+except ImportError:  # minimal fallback until the protocol's print_derivation is merged (the lead removes it)
+    def print_derivation(name, argv=None):
+        from symcoll.derive import registry
+
+        fmt = sp.latex if "--latex" in (sys.argv[1:] if argv is None else argv) else sp.pretty
+        d = registry()[name]()
+        print(f"== {d.name}: {d.title}")
+        for i, s in enumerate(d.steps, 1):
+            print(f"  step {i}: {s}")
+        for c in d.checks:
+            print(f"\n{c.equation}  {c.statement}  [{c.method}]")
+            for label, x in (("derived", c.derived), ("printed", c.printed), ("correction", c.correction),
+                             ("difference", c.residual)):
+                if x is not None:
+                    print(f"  {label}:\n    " + fmt(x).replace("\n", "\n    "))
+            print(f"  verdict: {c.verdict}" + (f" ({c.convention})" if c.convention else ""))
+        return 0 if d.passed else 1
+
+from symcoll.symbolic import scattering as ss
+
+
+def main(argv=None):
+    sig_p = ss.SX_APPC + sp.I * ss.SY_APPC
+    print("paper's sigma_+ = sigma_x + i sigma_y in Appendix C order (|1>, |0>):")
+    sp.pprint(sig_p)
+    a0, a1, ap, am = sp.symbols("a_0 a_1 a_+ a_-")
+    print("\n(50):")
+    sp.pprint(sp.Matrix([[a0, ap], [am, a1]]))
+    print()
+    return print_derivation("local_map_labels", argv)
+
 
 if __name__ == "__main__":
-    sys.exit(run_script("local_map_labels"))
+    sys.exit(main())
