@@ -13,25 +13,7 @@ import sys
 
 import sympy as sp
 
-try:
-    from symcoll.derive import print_derivation
-except ImportError:  # minimal fallback until the protocol's print_derivation is merged (the lead removes it)
-    def print_derivation(name, argv=None):
-        from symcoll.derive import registry
-
-        fmt = sp.latex if "--latex" in (sys.argv[1:] if argv is None else argv) else sp.pretty
-        d = registry()[name]()
-        print(f"== {d.name}: {d.title}")
-        for i, s in enumerate(d.steps, 1):
-            print(f"  step {i}: {s}")
-        for c in d.checks:
-            print(f"\n{c.equation}  {c.statement}  [{c.method}]")
-            for label, x in (("derived", c.derived), ("printed", c.printed), ("correction", c.correction),
-                             ("difference", c.residual)):
-                if x is not None:
-                    print(f"  {label}:\n    " + fmt(x).replace("\n", "\n    "))
-            print(f"  verdict: {c.verdict}" + (f" ({c.convention})" if c.convention else ""))
-        return 0 if d.passed else 1
+from symcoll.derive import print_derivation
 
 from symcoll.symbolic import chain as sc
 

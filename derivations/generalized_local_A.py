@@ -33,28 +33,7 @@ import sympy as sp
 
 from symcoll.symbolic import appendices as A
 
-try:
-    from symcoll.derive import print_derivation
-except ImportError:  # fallback until the protocol's printer is merged
-    from symcoll.derive import VERDICTS, registry
-
-    def print_derivation(name_or_derivation, argv=None):
-        argv = sys.argv[1:] if argv is None else argv
-        fmt = sp.latex if "--latex" in argv else sp.pretty
-        d = registry()[name_or_derivation]() if isinstance(name_or_derivation, str) else name_or_derivation
-        print(f"== {d.name}: {d.title}  (equations {', '.join(d.equations)})")
-        for i, s in enumerate(d.steps, 1):
-            print(f"  step {i}: {s}")
-        for c in d.checks:
-            print(f"\n[{c.verdict}] {c.equation} {c.statement} [{c.method}]")
-            for label, obj in (("derived", c.derived), ("printed", c.printed), ("correction", c.correction),
-                               ("derived - printed", c.residual)):
-                if obj is not None:
-                    print(f"  {label}:\n" + "\n".join("    " + ln for ln in fmt(obj).splitlines()))
-        counts = {v: sum(c.verdict == v for c in d.checks) for v in VERDICTS}
-        print(f"\n== {d.name}: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n)
-              + f" ({len(d.checks)} checks, {d.seconds:.2f} s)")
-        return 0 if d.passed else 1
+from symcoll.derive import print_derivation
 
 
 def main(argv=None):
