@@ -46,6 +46,14 @@ _GEN = "a general statement about arbitrary CPTP maps / Lindblad equations (Secs
 
 #: Equations not checked by a derivation, each with the specific reason.
 NOT_CHECKABLE = {
+    # added when the appendix and scattering derivations were merged (issue 13)
+    "(A6)": "a definition (the class of generalized local operators); it is the hypothesis of the (A7) checks of "
+            "generalized_local_A, which derive its local-basis form",
+    "(B1)": "a definition (the diagonalisation of rho_U); the hypothesis of the (B2)-(B3) checks of "
+            "kraus_outgoing_energy_B -- and (41) admits no such positive mixture (README_derivations, item 14)",
+    "(C19)": "a definition (the incident wave e^{-i k_j x}|j>); its decomposition (C20) is checked in "
+             "eigenbasis_amplitudes_C23",
+    "(C29)": "printed empty: an equation number with no content (README_derivations, item 4)",
     # Sec. II
     "(1)": "a definition: the Kraus representation of a CPTP map",
     "(2)": "a definition: the outcome probability p_l of a Kraus measurement",
