@@ -93,7 +93,7 @@ def test_registered_derivations_pass():
     from symcoll.derive import registry
 
     reg = registry()
-    for name in ("detailed_balance", "trace_preservation"):
+    for name in ("detailed_balance", "trace_preservation", "hermiticity_39"):
         assert name in reg
 
 
@@ -114,3 +114,33 @@ def test_maps_module_exact_entries_within_their_error_bound():
         worst = max(worst, abs(complex(v) - block[a, b]))
     assert worst <= bound
     assert bound < 1e-10
+
+
+def test_43_last_term_is_a_misprint():
+    from symcoll.derive import Derivation
+
+    r = balance.misprint_43_numeric()
+    c = Derivation("t", []).compare("(43)", "t", r["lhs"], r["printed"], correction=r["corrected"], tol=r["tol"])
+    assert c.verdict == "MISPRINT"
+    assert abs(complex(r["lhs"] - r["printed"])) > 1e-3
+
+
+def test_39_symbolic_and_a_wrong_substitution_fails():
+    from symcoll.derive import Derivation
+
+    r = balance.hermiticity_substitution()
+    d = Derivation("t", [])
+    assert d.compare("(39)", "t", r["transformed"], r["integrand38"],
+                     simplify=lambda e: sp.simplify(sp.expand(e))).verdict == "AGREES"
+    p, q, m, Djj, Dkk, ej, ek, s1, s2, rho = r["symbols"]
+    swapped = r["integrand38"].subs(Djj, Dkk)  # a wrong pi(p) / energies
+    assert d.compare("(39)", "t", r["transformed"], swapped,
+                     simplify=lambda e: sp.simplify(sp.expand(e))).verdict == "FAIL"
+    for _, mapped, pinf in r["limits"]:
+        assert sp.simplify(mapped - pinf) == 0
+
+
+def test_39_numeric_one_qubit():
+    num, tol = balance.hermiticity_numeric()
+    assert all(abs(complex(a - cb)) < tol for _, a, cb, _ in num)
+    assert max(abs(complex(a - b)) for _, a, _, b in num) > 1e-6  # the conjugation matters

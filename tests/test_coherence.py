@@ -16,7 +16,7 @@ def test_band_perturbation_exact_first_order(N, lams):
 
 
 def test_coherence_sum_is_order_eps_and_rho1_finite():
-    runs, slopes = co.coherence_sweep(("1e-4", "1e-7"))
+    runs, slopes = co.coherence_sweep(("1e-4", "1e-7"), dps=30)
     assert abs(slopes[0] - 1) < 1e-2
     # rho^(1) = -i X/Delta is O(1) and the same at both eps (an O(1/eps) coherence would change by 1e3)
     a, b = (r["rho1"] for r in runs)
@@ -51,3 +51,36 @@ def test_stationary_numeric_N2_and_nonthermal_state_fails():
     rho = [[w[i] if i == k else mp.mpf(0) for k in range(4)] for i in range(4)]
     out = L.apply(rho)
     assert max(abs(out[i, i] - w[i]) for i in range(4)) > 1e-3
+
+
+def test_52_53_reduction_agrees_and_detects_a_missing_quarter():
+    der, pri = co.eps_limit_52(2)
+    assert all(sp.expand(der[k] - pri[k]) == 0 for k in der)
+    # the printed (53) without its 1/4 (i.e. with the printed (51), no 1/2) does not match
+    w = sp.Symbol("w")
+    bad = [k for k in der if pri[k] != 0 and sp.expand(der[k] - 4 * pri[k]) != 0]
+    assert bad and any(sp.expand(der[k]).has(sp.Symbol("a_p")) for k in bad)
+
+
+@pytest.mark.parametrize("N", [2, 3])
+def test_61_62_local_form_of_58_59(N):
+    k = co.kraus_local(N)
+    assert k["local_m"] == k["printed61"]
+    assert k["local_p"] == k["printed62"]
+    assert k["local_m"] != k["printed62"].T  # decay and excitation are not confused
+
+
+def test_kraus_completeness_and_dissipator():
+    for comp, diss in co.kraus_completeness().values():
+        assert comp == sp.eye(2)
+        assert diss == sp.zeros(2, 2)
+
+
+def test_new_derivations_have_no_fail_and_the_range_misprint():
+    from symcoll.derive import registry
+
+    reg = registry()
+    d = reg["local_kraus_58_61"]()
+    assert [c.verdict for c in d.checks].count("MISPRINT") == 1
+    assert not any(c.verdict == "FAIL" for c in d.checks)
+    assert all(c.verdict == "AGREES" for c in reg["eps_limit_52"]().checks)

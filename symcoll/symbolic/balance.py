@@ -21,6 +21,7 @@ from functools import lru_cache
 import sympy as sp
 
 from ..derive import derivation
+from ..model import QubitChain
 from ..oracles import quad38 as q38
 
 
@@ -88,6 +89,27 @@ def detailed_balance_closed_form():
     return out
 
 
+def _f(x, digits=35):
+    """An mpmath number as a SymPy number (for the Check records)."""
+    im = getattr(x, "imag", 0)
+    return sp.Float(getattr(x, "real", x), digits) + (sp.I * sp.Float(im, digits) if im else 0)
+
+
+def misprint_43_numeric(h="4", g="50", m="0.1", beta="0.1", sigma_p="0.5", dps=20):
+    """The last term of (43) as printed and as corrected, on the exact map (38) of ONE qubit.
+
+    j = 0 (energy 0), j' = 1 (energy h), Delta_{j'j} = h.  Returns SymPy numbers: ``lhs`` =
+    S^{jj}_{j'j'} = S^{00}_{11}, ``printed`` = e^{-beta h} S^{j'j'}_{jj'} = e^{-beta h} S^{11}_{01} (a coherence
+    output), ``corrected`` = e^{-beta h} S^{11}_{00}; entries by :class:`symcoll.oracles.quad38.Quad38`.
+    """
+    q = q38.Quad38(QubitChain(1, h, "0"), g, m, beta, sigma_p, dps)
+    w = q.mp.exp(-q.beta * (q.e[1] - q.e[0]))
+    lhs = q.entry(1, 1, 0, 0)[0]
+    printed = w * q.entry(0, 1, 1, 1)[0]
+    corrected = w * q.entry(0, 0, 1, 1)[0]
+    return dict(lhs=_f(lhs), printed=_f(printed), corrected=_f(corrected), tol=q.mp.mpf(10) ** (6 - dps))
+
+
 @derivation("detailed_balance", equations=["(40)", "(42)", "(43)", "(30)"],
             title="Detailed balance (42)-(43) => (30) from s_{j'j} = s_{jj'} and mu_eff (40)")
 def derive_detailed_balance(d):
@@ -98,27 +120,120 @@ def derive_detailed_balance(d):
            "rho_U(p, p) = mu_eff(p) (40): only the DIAGONAL of rho_U enters.")
     d.step("substitute p = sqrt(p'^2 + 2 m Delta_{j'j}), dp = p' dp'/p; "
            "p^2/2m + eps_j = p'^2/2m + eps_j'; e^{-beta p^2/2m} = e^{-beta(p'^2/2m + Delta_{j'j})}.")
-    d.check("(43)", "transformed integrand of (42) == printed integrand of (43) for arbitrary F",
-            r["difference"] == 0, r["difference"])
+    d.compare("(43)", "integrand of (42) after p = sqrt(p'^2 + 2m Delta_{j'j}) (Jacobian included) vs the printed "
+              "integrand of (43), arbitrary F = |s_{j'j}|^2 = |s_{jj'}|^2", r["transformed"], r["target43"],
+              simplify=lambda e: sp.simplify(sp.powsimp(sp.expand(e), combine="exp")))
     for sign, (mapped, expected) in r["limits"].items():
-        d.check("(43)", f"lower limit p^inf_{{j'j}} -> p^inf_{{jj'}} for Delta_{{j'j}} {'>' if sign > 0 else '<'} 0"
-                f" ({mapped} == {expected})", sp.simplify(mapped - expected) == 0, 0)
+        d.compare("(43)", f"lower limit: image of p^inf_{{j'j}} vs the printed p^inf_{{jj'}}, Delta_{{j'j}} "
+                  f"{'>' if sign > 0 else '<'} 0", mapped, expected)
     d.step("with s_{j'j} = s_{jj'} the p'-integral is (42) with j <-> j', i.e. S^{j'j'}_{jj}; the printed "
-           "last term of (43) reads S^{j'j'}_{jj'} (subscript jj') where S^{j'j'}_{jj} is meant.")
+           "last term of (43) reads S^{j'j'}_{jj'} (output jj', a coherence).")
     cf = detailed_balance_closed_form()
     for sign, (lhs, rhs) in cf.items():
-        diff = sp.simplify(lhs - rhs)
-        d.check("(43)", f"closed form F = E e^(-aE), Delta {'>' if sign > 0 else '<'} 0: "
-                "S^{jj}_{j'j'} == e^{-beta Delta} S^{j'j'}_{jj}", diff == 0, diff)
+        d.compare("(43)", f"closed form F = E e^(-aE), Delta {'>' if sign > 0 else '<'} 0: "
+                  "S^{jj}_{j'j'} vs e^{-beta Delta} S^{j'j'}_{jj} (both integrated by SymPy)", lhs, rhs)
+    m43 = misprint_43_numeric()
+    d.compare("(43)", "last term, one qubit, exact map (38): S^{00}_{11} vs printed e^{-beta h} S^{j'j'}_{jj'} = "
+              "e^{-beta h} S^{11}_{01}; correction e^{-beta h} S^{11}_{00}", m43["lhs"], m43["printed"],
+              correction=m43["corrected"], tol=m43["tol"], method="numeric, 20 digits, mpmath.quad")
     # numeric: exact s-matrices of a 2-qubit chain, 30 digits
     num = q38.detailed_balance_numeric()
-    d.check("(42)", "micro-reversibility max|s_{j'j} - s_{jj'}| on the quadrature nodes",
+    d.check("(42)", "micro-reversibility max|s_{j'j} - s_{jj'}| on sample energies",
             num["symmetry"] < num["tol"], num["symmetry"], "numeric, 30 digits")
     d.check("(30)", f"max_jj' |S^jj_j'j' - e^(-beta Delta_j'j) S^j'j'_jj| / S over {num['pairs']} pairs "
             f"(N=2, eps={num['eps']}, alpha=+-)", num["residual"] < num["tol"], num["residual"],
             "numeric, 30 digits, mpmath.quad")
     d.step(f"numeric (30): largest relative residual {float(num['residual']):.2e} "
            f"(quad error estimate {float(num['quad_err']):.1e}).")
+    return d
+
+
+# ----------------------------------------------------------------------------- (39)
+@lru_cache(maxsize=None)
+def hermiticity_substitution():
+    """(39) from (38): conj(S^{kj}_{k'j'}) after the change of variable p = pi(p') (Eq. (38), text after (39)).
+
+    Symbols: ``delta = Delta_{j'j} - Delta_{k'k}``; undefined functions ``s1(E) = s^(alpha)_{j'j}(E)``,
+    ``s2(E) = s^(alpha)_{k'k}(E)`` and a Hermitian ``rho_U(p, q)`` (``rho_U(p, q)^* = rho_U(q, p)``).
+
+    Returns a dict: ``integrand38`` (of S^{jk}_{j'k'} in q), ``transformed`` (of conj(S^{kj}_{k'j'}) after
+    p = sqrt(q^2 - 2 m delta), Jacobian included), ``limits`` (image of the lower limit of S^{kj}_{k'j'}
+    vs p_inf of S^{jk}_{j'k'}, for a set of orderings of 0, Delta_{j'j}, delta).
+    """
+    p, q, m = sp.symbols("p q m", positive=True)
+    Djj, Dkk, ej, ek = sp.symbols("Delta_j'j Delta_k'k epsilon_j epsilon_k", real=True)
+    s1, s2, rho = sp.Function("s_j'j"), sp.Function("s_k'k"), sp.Function("rho_U")
+    delta = Djj - Dkk
+    ejp, ekp = ej + Djj, ek + Dkk
+
+    def E(x):
+        return x**2 / (2 * m)
+
+    def pi(x, dl):
+        return sp.sqrt(x**2 - 2 * m * dl)
+
+    # (38) for S^{jk}_{j'k'} in the variable q
+    integrand38 = rho(q, pi(q, delta)) * sp.sqrt(q / pi(q, delta)) * s1(E(q) + ej) * sp.conjugate(
+        s2(E(q) - Djj + ekp))
+    # (38) for S^{kj}_{k'j'} (j <-> k, j' <-> k'): delta -> -delta, first s is s_{k'k}
+    integrand_kj = rho(p, pi(p, -delta)) * sp.sqrt(p / pi(p, -delta)) * s2(E(p) + ek) * sp.conjugate(
+        s1(E(p) - Dkk + ejp))
+    conj = sp.conjugate(integrand_kj)
+    conj = conj.replace(lambda e: isinstance(e, sp.conjugate) and e.args[0].func == rho,
+                        lambda e: rho(e.args[0].args[1], e.args[0].args[0]))  # Hermiticity of rho_U
+    p_of_q = pi(q, delta)
+    transformed = conj.subs(p, p_of_q) * sp.diff(p_of_q, q)
+    transformed = transformed.subs(sp.sqrt(q**2 - 2 * m * delta) ** 2, q**2 - 2 * m * delta)
+    # lower limits: p_inf^2 = 2m max{0, D, D - D'} for both tensors; q^2 = p^2 + 2 m delta
+    limits = []
+    for Dv, Dkv in ((1, 3), (3, 1), (-2, 1), (1, -2), (-1, -3), (2, 2)):
+        pinf_kj2 = 2 * m * max(0, Dkv, Dkv - Dv)
+        pinf_jk2 = 2 * m * max(0, Dv, Dv - Dkv)
+        limits.append(((Dv, Dkv), sp.sqrt(pinf_kj2 + 2 * m * (Dv - Dkv)), sp.sqrt(pinf_jk2)))
+    return dict(integrand38=integrand38, transformed=transformed, limits=limits,
+                symbols=(p, q, m, Djj, Dkk, ej, ek, s1, s2, rho))
+
+
+def hermiticity_numeric(h="4", g="50", m="0.1", beta="0.1", sigma_p="0.5", dps=20,
+                        entries=((1, 0, 0, 1), (0, 1, 0, 1), (1, 1, 0, 1))):
+    """(39) on the exact map (38) of one qubit: ``S^{jk}_{j'k'}`` and ``conj(S^{kj}_{k'j'})`` by
+    :class:`symcoll.oracles.quad38.Quad38` for ``entries`` = (j', k', j, k).
+
+    Returns a list of ``((j', k', j, k), S^{jk}_{j'k'}, conj(S^{kj}_{k'j'}), S^{kj}_{k'j'})`` (SymPy numbers)
+    and the tolerance.
+    """
+    q = q38.Quad38(QubitChain(1, h, "0"), g, m, beta, sigma_p, dps)
+    out = []
+    for jp, kp, j, k in entries:
+        a = q.entry(jp, kp, j, k)[0]
+        b = q.entry(kp, jp, k, j)[0]
+        out.append(((jp, kp, j, k), _f(a), _f(q.mp.conj(b)), _f(b)))
+    return out, q.mp.mpf(10) ** (6 - dps)
+
+
+@derivation("hermiticity_39", equations=["(37)", "(38)", "(39)", "(41)"],
+            title="(39) S^{jk}_{j'k'} = conj(S^{kj}_{k'j'}) from (38) by the change of variable p' = pi(p)")
+def derive_hermiticity(d):
+    """(39) S^{jk}_{j'k'} = conj(S^{kj}_{k'j'}) from (38) by the change of variable p' = pi(p)."""
+    r = hermiticity_substitution()
+    d.step("(38) for S^{kj}_{k'j'} (exchange j <-> k, j' <-> k'): delta = Delta_{j'j} - Delta_{k'k} changes sign, "
+           "pi_kj(p) = sqrt(p^2 + 2 m delta); conjugate it and use rho_U(p, q)^* = rho_U(q, p) (a density matrix "
+           "is Hermitian; (41) is real and symmetric).")
+    d.step("substitute p = pi(q) = sqrt(q^2 - 2 m delta): pi_kj(p) = q, dp = q dq / p, so sqrt(p/q) dp = sqrt(q/p) dq; "
+           "E_p + eps_k = E_q - Delta_{j'j} + eps_k' and E_p - Delta_{k'k} + eps_j' = E_q + eps_j.")
+    d.compare("(39)", "integrand of conj(S^{kj}_{k'j'}) after p = pi(q) vs the integrand (38) of S^{jk}_{j'k'} "
+              "(arbitrary s-matrices and Hermitian rho_U)", r["transformed"], r["integrand38"],
+              simplify=lambda e: sp.simplify(sp.expand(e)))
+    for (Dv, Dkv), mapped, pinf in r["limits"]:
+        d.compare("(39)", f"lower limit: image of p_inf of S^kj_k'j' vs p_inf of S^jk_j'k' for Delta_j'j = {Dv}, "
+                  f"Delta_k'k = {Dkv} (units of the energy scale)", mapped, pinf)
+    num, tol = hermiticity_numeric()
+    for (jp, kp, j, k), a, cb, b in num:
+        d.compare("(39)", f"one qubit, exact map (38): S^{{{j}{k}}}_{{{jp}{kp}}} vs conj(S^{{{k}{j}}}_{{{kp}{jp}}})",
+                  a, cb, tol=tol, method="numeric, 20 digits, mpmath.quad")
+    worst = max(abs(complex(a - b)) for _, a, _, b in num)
+    d.check("(39)", "control: without the conjugation the entries differ (max |S^jk_j'k' - S^kj_k'j'| > 1e-6)",
+            worst > 1e-6, worst, "numeric, 20 digits")
     return d
 
 
