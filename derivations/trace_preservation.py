@@ -8,10 +8,7 @@ import sys
 
 import sympy as sp
 
-try:
-    from symcoll.derive import print_derivation
-except ImportError:  # fallback until the protocol helper lands; removed on merge
-    from _print_fallback import print_derivation
+from symcoll.derive import print_derivation
 
 
 def main(argv=None):
