@@ -65,7 +65,6 @@ NOT_CHECKABLE = {
            "-i[H, rho] + Gamma(S - I)rho in tests/test_dynamics.py::test_superoperator_is_eq71_entrywise (numeric)",
     "(8)": "an approximation to first order in Delta t (the '~' of sqrt(1 - Gamma Delta t)), an interpretation of (7)",
     # Sec. III
-    "(9)": "a definition: the eigenbasis of H (symcoll's convention: ascending energies, DESIGN.md)",
     "(10)": "a definition: generalized local operators (used in Appendix A, (A6)-(A7))",
     "(11)": "a definition: strictly local operators",
     "(12)": "a definition: the repeated-interaction Hamiltonian (not the collisional model symcoll implements)",
@@ -94,11 +93,6 @@ NOT_CHECKABLE = {
     "(33)": "first order of the perturbative expansion of a general Lindblad equation, " + _GEN,
     "(34)": "the diagonal of (33), a rate equation for general L_l, " + _GEN,
     # Sec. V
-    "(36)": "a definition: the total Hamiltonian of unit and system",
-    "(37)": "quoted from Ref. [22] (the scattering-theory map in the dp dp'' form), not derived in the paper; "
-            "symcoll implements the reduced form (38)",
-    "(41)": "a model choice (the Gaussian incident state quoted from Ref. [25]); only its diagonal (40) enters the "
-            "identities checked (trace_preservation uses rho_U(p, p) = mu_eff(p))",
     "(44)": "a definition: the narrow-packet limit of rho_U(p, pi(p))",
     "(45)": "not checked by a derivation: (38) with (44) substituted; symcoll implements it as the global map "
             "(symcoll.maps, kind='global'), tested numerically (tests/test_dynamics.py::test_global_map_no_coherences)",
@@ -109,14 +103,6 @@ NOT_CHECKABLE = {
     "(49)": "an approximation ('S ~ 0 if ... of order h'), a consequence of the assumption (48), not an identity",
     "(50)": "a modelling assumption (a local s-matrix); its bookkeeping is checked under the labels (51), (53), "
             "(60) by local_map_labels",
-    "(57)": "not checked by a derivation check of its own: the diagonal Kraus family of the local map; its labels "
-            "a_0/a_1 are checked under (60) (local_map_labels) and the map it generates under (54) and (66)-(68)",
-    "(59)": "not checked by a derivation check of its own: the raising Kraus family; its threshold sqrt(2mh) is "
-            "checked under (55) (momentum_form_C32) and its factor 1/2 under (53) (local_map_labels)",
-    "(62)": "not checked by a derivation check of its own: the local-basis raising entry; same content as (59) with "
-            "(A7), threshold checked under (55)",
-    "(63)": "the main-text statement of (66) with the tensor indices printed swapped (README_derivations.md, "
-            "'Discrepancies found (issue 3)'); the corrected statement is checked as (66) by sum_rule_C39",
     "(69)": "a definition: the exact Lindblad equation (the same generator as (7)/(71))",
     "(70)": "an asymptotic statement in Gamma (o(Gamma)); tested numerically (D/Gamma -> const, i.e. O(Gamma), "
             "README_derivations.md 'Discrepancies found (issue 5)') in "
@@ -130,13 +116,6 @@ NOT_CHECKABLE = {
     "(75)": "a definition: the effective inverse temperature (tested in "
             "tests/test_observables.py::test_beta_eff_eq75_of_gibbs_is_beta)",
     # Appendix C
-    "(C9)": "a definition: the energy range (inequality) in which both channels are open",
-    "(C15)": "not checked under its own label: it is (C6) written with the wave numbers of (C10)-(C12); (C6) is "
-             "checked by one_qubit_smatrix and (C25) by block_smatrix_eps0",
-    "(C26)": "not checked under its own label: the block form of the N-qubit s-matrix, whose entries are checked "
-             "as (C24), (C27), (C28) by block_smatrix_eps0",
-    "(C30)": "not checked under its own label: the eps = 0 map in local form, whose momentum form is checked as "
-             "(C31)-(C32) by momentum_form_C32 and whose consequences (C34)-(C39) by sum_rule_C39",
 }
 
 _LABEL = re.compile(r"\(([ABC]?)(\d+)\)")
