@@ -287,6 +287,10 @@ def _number(x):
     return None
 
 
+MAX_SHOWN_ENTRIES = 64
+"""Matrices with more entries are summarised (shape, nonzero count) by :func:`format_form`."""
+
+
 def format_form(obj, latex: bool = False, unicode: bool = False) -> str:
     """``obj`` (a SymPy expression or matrix, a number, a string, a :class:`Rendered`) as text.
 
@@ -304,6 +308,11 @@ def format_form(obj, latex: bool = False, unicode: bool = False) -> str:
     num = _number(obj)
     if num is not None:
         obj = num
+    if hasattr(obj, "shape") and len(getattr(obj, "shape", ())) == 2 and obj.shape[0] * obj.shape[1] > MAX_SHOWN_ENTRIES:
+        # a large matrix (e.g. all 4096 entries of an N = 3 tensor) is summarised, not pretty-printed
+        nz = sum(1 for x in obj if x != 0)
+        what = f"{obj.shape[0]} x {obj.shape[1]} matrix, {nz} nonzero entries"
+        return r"\text{" + what + "}" if latex else f"<{what}; shown in full only up to {MAX_SHOWN_ENTRIES} entries>"
     if isinstance(obj, sympy.Basic):
         obj = obj.xreplace({f: sympy.Float(f, 4) for f in obj.atoms(sympy.Float)})
     elif hasattr(obj, "applyfunc"):

@@ -40,12 +40,25 @@ def test_scripts_exist():
     assert len(SCRIPTS) >= 10, SCRIPTS
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
-def test_script_runs_and_prints_computed_verdicts(script):
+def _run(script):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                OPENBLAS_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=300)
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """Every script run once, two at a time (each is a fresh interpreter; the machine has 2 cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(SCRIPTS, pool.map(_run, SCRIPTS)))
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
+def test_script_runs_and_prints_computed_verdicts(script, runs):
+    proc = runs[script]
     verdicts = verdict_lines(proc.stdout)
     assert proc.returncode == 0, f"{script.name} exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     assert verdicts, f"{script.name} printed no verdict line:\n{proc.stdout[-2000:]}"
