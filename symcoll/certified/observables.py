@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from ..observables import _index  # one check of an eigen-index for both number types
 from flint import acb, acb_mat, arb
 
 from .dynamics import CertifiedEvolution, CertifiedSteadyState, workprec
@@ -80,12 +82,6 @@ def _energies(state, energies):
     return [e if isinstance(e, arb) else arb(float(e)) for e in energies]
 
 
-def _index(name, j, d):
-    if isinstance(j, bool) or not isinstance(j, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer eigen-index (got {j!r})")
-    if not 0 <= j < d:
-        raise ValueError(f"{name} must be in 0..{d - 1} (got {j})")
-    return int(j)
 
 
 def _out(values, single):
