@@ -1,18 +1,11 @@
-"""``symcoll verify``: run the registered derivations and print every check with its computed verdict.
+"""``symcoll verify``: run every registered derivation and print one computed verdict per checked equation.
 
-Verdicts (:data:`symcoll.derive.VERDICTS`): AGREES, MISPRINT, DIFFERS-BY-CONVENTION, FAIL; every
-verdict printed is the ``verdict`` of a :class:`~symcoll.derive.Check` (a crashing derivation
-becomes a FAIL check, see :func:`symcoll.derive.run_derivation`).  Exit status 1 only if a check
-FAILed, 0 otherwise (misprints of the paper are not failures of symcoll), 2 for bad options.
-
-Options: ``--only NAME`` (repeatable or comma-separated), ``--jobs N`` (derivations in N worker
-processes, printed in registry order), ``-v`` (each derivation as a worked example, see
-:func:`symcoll.derive.print_derivation`), ``--latex`` (with ``-v``: forms in LaTeX),
-``--coverage`` (the table of :mod:`symcoll.coverage`), ``--report FILE.md`` (every check with
-its derived and printed forms in LaTeX, verdict and evidence; the coverage table; the counts per
-verdict; the seconds per derivation; written atomically).
-
-Which equations are checked is not stated here: it is read from the Checks (``--coverage``).
+The derivations (``symcoll/symbolic/*.py``) check the paper's Eqs. (9)-(75) of Secs. II-VI and
+Appendices A (A1)-(A7), B (B1)-(B3) and C (C1)-(C39) against symcoll's own derivations: each check
+compares a derived with a printed form and records AGREES, MISPRINT (with the checked
+correction), DIFFERS-BY-CONVENTION or FAIL (:mod:`symcoll.derive`).  ``symcoll verify --coverage``
+lists every numbered equation with the checks that cover it or the reason it is not checkable
+(:mod:`symcoll.coverage`); README_derivations.md maps equation -> script -> result.
 """
 from __future__ import annotations
 
