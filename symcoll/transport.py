@@ -224,8 +224,8 @@ def heat_flows(lindbladian, rho=None, rho_error=0.0):
         em, rig = _entry_error(m)
         Hs, hs_err = scattering_hamiltonian(sysm, fam)
         g = float(g)
-        for X, xe, vals, parts in ((H, lindbladian.energy_error, Jv, Jp), (Hs, hs_err, Qv, Qp),
-                                   (H - Hs, hs_err + lindbladian.energy_error, Wv, Wp)):
+        he = max(lindbladian.energy_error, _U * float(np.max(np.abs(e))))  # + float64 conversion
+        for X, xe, vals, parts in ((H, he, Jv, Jp), (Hs, hs_err, Qv, Qp), (H - Hs, hs_err + he, Wv, Wp)):
             v, p = _flow(g, T, X, xe, rho_m, rho_err, em, rig)
             vals.append(v)
             parts.append(p)

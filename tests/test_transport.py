@@ -173,3 +173,27 @@ def test_bad_inputs(chain2, hot_cold):
         heat_flows(Lindbladian(chain2, [m1, TensorMap(m2.tensor, chain2)], [1.0, 1.0]))
     with pytest.raises(ValueError, match=r"rho must have shape"):
         heat_flows(Lindbladian(chain2, [m1, m2], [1.0, 1.0]), np.eye(2) / 2)
+
+
+def test_entropy_rate_of_a_given_state(chain2, hot_cold):
+    """dS/dt = -Tr[L(rho) log rho] against the finite difference of S(rho(t)) = -Tr rho log rho
+    along the evolution (second-order one-sided difference, dt = 1e-4); Spohn's inequality:
+    sigma >= 0 for a state far from stationary (global maps fix the Gibbs state of H(eps))."""
+    L = Lindbladian(chain2, hot_cold["global"], [1.0, 0.5])
+    rho0 = np.diag([0.4, 0.3, 0.2, 0.1]).astype(complex)
+    rho0[0, 3] = rho0[3, 0] = 0.05
+    rho0[1, 2], rho0[2, 1] = 0.03j, -0.03j
+    dt = 1e-4
+    ev = L.evolve(rho0, [0.0, dt, 2 * dt])
+
+    def S(r):
+        w = np.linalg.eigvalsh(np.asarray(r, dtype=complex))
+        return -float(np.sum(w * np.log(w)))
+
+    fd = (-3 * S(ev.states[0]) + 4 * S(ev.states[1]) - S(ev.states[2])) / (2 * dt)
+    hf = heat_flows(L, rho0)
+    assert float(hf.dSdt) == pytest.approx(fd, rel=1e-6, abs=1e-8)
+    assert abs(float(hf.dSdt)) > 1e-3
+    assert float(hf.sigma) > hf.sigma.error.total
+    with pytest.raises(ValueError, match=r"full rank"):
+        heat_flows(L, np.diag([1.0, 0, 0, 0]))
