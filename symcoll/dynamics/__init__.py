@@ -16,6 +16,10 @@ Modules, one idea each
 
 :mod:`~symcoll.dynamics.generator`
     :class:`Lindbladian`: validation, the superoperator (71), ``evolve`` and ``steady_state``.
+:mod:`~symcoll.dynamics.reservoirs`
+    Several reservoirs: ``Lindbladian(system, [S_1, ...], [Gamma_1, ...])`` gives
+    ``sum_i Gamma_i (S_i - I)`` through one effective map ``S_eff = sum_i (Gamma_i/Gamma) S_i``
+    (:class:`~symcoll.dynamics.reservoirs.CombinedMap`); heat flows in :mod:`symcoll.transport`.
 :mod:`~symcoll.dynamics.spectrum`
     Invariant blocks of L (the global map (45) and the local map (54)-(56) only couple
     entries with equal (band) Bohr frequencies: N = 3 gives 23 and 7 blocks, N = 6 global

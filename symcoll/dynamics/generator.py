@@ -15,6 +15,7 @@ from . import error_budget
 from ._arrays import hermitian_part, in_context, to_complex
 from .propagate import PROPAGATORS, check_method, method_for
 from .refine import refine
+from .reservoirs import combine_reservoirs
 from .results import Evolution
 from .spectrum import FloatSpectrum, invariant_blocks
 from .steady import steady_state
@@ -65,12 +66,13 @@ class Lindbladian:
     ----------
     system : System or QubitChain
         Provides H(eps) and its eigenbasis (:mod:`symcoll.conventions`).
-    collision_map : CollisionMap-like
-        Object with ``tensor`` (d, d, d, d) ``[j', k', j, k] = S^{jk}_{j'k'}`` in the
+    collision_map : CollisionMap-like, or a list of them (several reservoirs)
+        A list ``[S_1, ...]`` with rates ``Gamma = [Gamma_1, ...]`` gives
+        ``sum_i Gamma_i (S_i - I)`` (:mod:`~symcoll.dynamics.reservoirs`; ``.maps``, ``.rates``). Object with ``tensor`` (d, d, d, d) ``[j', k', j, k] = S^{jk}_{j'k'}`` in the
         eigenbasis of ``system``, ``error`` (an ErrorBudget; or a float ``error_bound``), the
         ``system`` it was built for, and optionally ``kind``, ``dps``, ``eigensystem``.
-    Gamma : float
-        Collision rate, ``Gamma >= 0`` (finite).
+    Gamma : float or list of floats
+        Collision rate(s), each ``>= 0`` (finite).
     dps : int or None
         Working precision: ``None`` uses the map's (float64 for a float map); an integer
         >= 15 runs the mpmath path (a float map is converted exactly).
@@ -92,6 +94,7 @@ class Lindbladian:
         return super().__new__(_generator_class(cls, collision_map))
 
     def __init__(self, system, collision_map, Gamma, dps=None):
+        collision_map, Gamma, self.maps, self.rates = combine_reservoirs(system, collision_map, Gamma, dps)
         self.system = system
         self.map = collision_map
         self.Gamma_param = _check_gamma(Gamma)
