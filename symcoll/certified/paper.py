@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import intervals as iv
 from ._arb import acb, arb, precision
+from .observables import _balls, trace_distance_to_gibbs
 
 __all__ = ["run_one_certified", "certified_references", "honesty_ratio", "DEFAULT_STATE_TARGET"]
 
@@ -32,18 +33,6 @@ EXACT_MAP_DPS, EXACT_MAP_TOL = 40, 1e-32
 
 DEFAULT_STATE_TARGET = 1e-9
 """Target radius of the certified states (issue #12: radius <= 1e-9 at t = 1e5)."""
-
-
-def _ball(m, r):
-    return arb(float(m), float(r))
-
-
-def _state_balls(mid, rad):
-    """Arb balls ``rho[t][i][j]`` (acb) of an enclosure ``(mid, rad)``; ``|true - mid| <= rad`` is a disk,
-    contained in the box with real and imaginary radii ``rad``."""
-    T, d, _ = mid.shape
-    return [[[acb(_ball(mid[t, i, j].real, rad[t, i, j]), _ball(mid[t, i, j].imag, rad[t, i, j]))
-              for j in range(d)] for i in range(d)] for t in range(T)]
 
 
 def _jsonable(x):
@@ -72,16 +61,16 @@ def _undefined(shape):
 
 
 def observables_from_balls(rho, bands, energies):
-    """Intervals of the Sec. VI E observables from ball states ``rho[t][i][j]`` (eigenbasis, ascending energies).
+    """Intervals of the Sec. VI E observables from ball states ``rho[t]`` (acb_mat, eigenbasis, ascending energies).
 
     Returns a dict of :class:`Interval` (NaN endpoints where a quantity is not defined: a ratio
     whose denominator ball contains 0, a log of a ball that is not positive).
     """
     T = len(rho)
-    d = len(rho[0])
+    d = rho[0].nrows()
     bands = np.asarray(bands)
     nb = int(bands.max()) + 1
-    pops = [[rho[t][i][i].real for i in range(d)] for t in range(T)]
+    pops = [[rho[t][i, i].real for i in range(d)] for t in range(T)]
     P = iv.from_arb([x for row in pops for x in row])
     P = iv.Interval(P.lo.reshape(T, d), P.hi.reshape(T, d))
     bp = [[sum((pops[t][i] for i in range(d) if bands[i] == n), arb(0)) for n in range(nb)] for t in range(T)]
@@ -102,7 +91,7 @@ def observables_from_balls(rho, bands, energies):
         else:
             be_lo.append(np.nan), be_hi.append(np.nan)
         if d >= 4:
-            c = iv.from_arb(abs(rho[t][2][3]))
+            c = iv.from_arb(abs(rho[t][2, 3]))
             c_lo.append(float(c.lo)), c_hi.append(float(c.hi))
     return {
         "populations": P, "band_populations": BP,
@@ -214,21 +203,12 @@ def run_one_certified(chain, bath, coupling, Gamma, kind, times, float_run=None,
     es = cmap.ball_eigensystem
     bands = np.asarray(chain.eigensystem().bands)
     with precision(max(cmap.dps, 20)):
-        obs = observables_from_balls(_state_balls(mid, rad), bands, es.energies)
-        sobs = (observables_from_balls(_state_balls(smid[None], srad[None]), bands, es.energies) if ss is not None
+        obs = observables_from_balls(_balls((mid, rad))[0], bands, es.energies)
+        sobs = (observables_from_balls(_balls((smid, srad))[0], bands, es.energies) if ss is not None
                 else None)
-        refs = certified_references(chain, bath.beta)
-        g = refs["gibbs_populations"]
-        # trace distance to Gibbs (72): the Gibbs state is diagonal in the eigenbasis; for the
-        # Hermitian difference D, |TD(D) - TD(D_mid)| <= ||D - D_mid||_1 / 2 <= d * ||rad||_F / 2 (norms),
-        # and TD(D_mid) itself is computed from an eigen-decomposition in float64 (rounding ~1e-15 d)
         if ss is not None:
-            Dm = smid - np.diag(g.mid)
-            ev_m = np.linalg.eigvalsh((Dm + Dm.conj().T) / 2)
-            td_mid = 0.5 * float(np.sum(np.abs(ev_m)))
-            d = chain.dim
-            slack = 0.5 * d * (float(np.sqrt(np.sum(srad ** 2))) + float(np.max(g.rad))) + 1e-13 * d
-            td = iv.Interval(max(0.0, td_mid - slack), td_mid + slack)
+            # trace distance (72), proven (Hoffman-Wielandt around a float64 eigh, certified.observables)
+            td = iv.from_arb(trace_distance_to_gibbs((smid, srad), bath.beta, energies=es.energies))
         else:
             td = _undefined(())
     same, inter = sum_rule_intervals(cmap, bands, bath.beta, chain.h)
