@@ -35,6 +35,13 @@ import threading
 from ._version import __version__
 
 
+def _evolve_h(text):
+    """``--h`` of ``symcoll evolve``: one number, or a comma-separated list (one h per site; :func:`symcoll.evolve.parse_h`)."""
+    from .evolve import parse_h
+
+    return parse_h(text)
+
+
 def _positive_int(text):
     v = int(text)
     if v < 1:
@@ -161,11 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     eps0 = P["eps"][0]
     for name, flag, kind, meta, default in (
-            ("N", "--N", _positive_int, "N", P["N"]), ("h", "--h", float, "H", P["h"]),
+            ("N", "--N", _positive_int, "N", P["N"]), ("h", "--h", _evolve_h, "H", P["h"]),
             ("eps", "--eps", float, "EPS", eps0), ("beta", "--beta", float, "BETA", P["beta"]),
             ("m", "--m", float, "M", P["m"]), ("g", "--g", float, "G", P["g"]),
             ("sigma_p", "--sigma-p", float, "SIGMA_P", P["sigma_p"]), ("Gamma", "--Gamma", float, "GAMMA", P["Gamma"])):
         meaning = "inter-qubit coupling eps of (64)" if name == "eps" else _paper_meaning(name)
+        if name == "h":
+            meaning += "; or one value per site, comma-separated (a detuned chain, e.g. --h 4,4.5)"
         pe.add_argument(flag, dest=name, type=kind, default=default, metavar=meta,
                         help=f"{meaning} (default: {_fmt(default)}, the paper's)")
     pe.add_argument("--site", type=_positive_int, default=1,

@@ -249,3 +249,23 @@ def test_detuned_refusals_are_clear():
     with pytest.raises(ValueError, match="built for"):
         check_map_system(QubitChain(2, 4.0, 0.1), cm)
     assert ch.describe()["h_sites"] == [4.0, 4.5]
+
+
+def test_evolve_h_list_option():
+    import argparse
+
+    from symcoll.evolve import parse_h
+
+    assert parse_h("4") == 4.0 and parse_h("4, 4.5") == [4.0, 4.5]
+    with pytest.raises(argparse.ArgumentTypeError, match="--h must be a number or a comma-separated list"):
+        parse_h("4,x")
+
+
+def test_evolve_cli_detuned_runs_and_names_h(capsys):
+    from symcoll.cli import main
+
+    assert main(["evolve", "--N", "2", "--h", "4,4.5", "--eps", "0.1", "--map", "global", "--times", "0,10"]) == 0
+    out = capsys.readouterr().out
+    assert "h=[4.0, 4.5]" in out
+    assert main(["evolve", "--N", "3", "--h", "4,4.5"]) == 2
+    assert "--h must be one value or a sequence of N = 3 values" in capsys.readouterr().err
