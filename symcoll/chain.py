@@ -1,8 +1,9 @@
 """The qubit chain of Eqs. (47) and (64): ``H(eps) = H_loc + eps H_int``, built lazily.
 
 :class:`QubitChain` stores only its parameters and the hopping pairs; dense matrices and the
-eigenbasis (built band by band from ``[H_loc, H_int] = 0``, exact to rounding for every eps)
-are made on demand, with their memory and time estimated first and refused above
+eigenbasis (built band by band: for a uniform chain from ``[H_loc, H_int] = 0``, exact to rounding for
+every eps; for a detuned chain, one h per site, by diagonalising each band block
+``diag(sum_i h_i s_i) + eps H_int|band``) are made on demand, with their memory and time estimated first and refused above
 :data:`DENSE_MEMORY_LIMIT`.  Re-exported by :mod:`symcoll.model`.
 """
 from __future__ import annotations
@@ -195,8 +196,8 @@ class QubitChain(System):
         """Yield ``(n, idx, block)`` for n = 0..N: the local indices with n excitations (ascending)
         and ``H_int[np.ix_(idx, idx)]``, built from the hopping pairs (no ``d x d`` matrix).
 
-        ``H_int`` conserves the excitation number (``[H_loc, H_int] = 0``), so every
-        hopping pair lies inside one band.
+        ``H_int`` conserves the excitation number (it moves excitations between neighbours; for a
+        uniform chain also ``[H_loc, H_int] = 0``), so every hopping pair lies inside one band.
         """
         nexc = cv.excitation_numbers(self.N)
         rows, cols = self._hopping_pairs()
