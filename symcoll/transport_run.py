@@ -602,6 +602,8 @@ def write_report(run, claims, path, command):
 
 
 _COLORS = {"exact": "C0", "global": "C1", "local": "C2"}
+#: Line style and width per kind (exact and local often coincide: exact drawn thick, local dashed on top).
+_LINES = {"exact": ("-", 3.0), "global": ("-", 1.5), "local": ("--", 1.5)}
 
 
 def make_figures(run, out_dir):
@@ -625,7 +627,7 @@ def make_figures(run, out_dir):
         J = np.array([r["J"]["value"][0] for r in rs])
         err = np.array([r["J"]["error_estimate"][0] for r in rs])
         c = _COLORS[kind]
-        ax.plot(e, np.abs(J), "-", color=c, label=kind)
+        ax.plot(e, np.abs(J), _LINES[kind][0], lw=_LINES[kind][1], color=c, label=kind)
         ax.errorbar(e[J > 0], J[J > 0], yerr=err[J > 0], fmt="o", color=c, ms=4, capsize=2)
         if np.any(J <= 0):
             ax.plot(e[J <= 0], np.maximum(np.abs(J[J <= 0]), 1e-300), "o", mfc="none", color=c, ms=6)
@@ -666,8 +668,8 @@ def make_figures(run, out_dir):
         for kind, rs in run.grid.items():
             prof = rs[k]["profile"]
             sites = np.arange(1, len(prof["n"]) + 1)
-            ax.errorbar(sites, prof["n"], yerr=prof["n_error_estimate"], fmt="o-", color=_COLORS[kind], label=kind,
-                        ms=4, capsize=2)
+            ax.errorbar(sites, prof["n"], yerr=prof["n_error_estimate"], fmt="o" + _LINES[kind][0],
+                        lw=_LINES[kind][1], color=_COLORS[kind], label=kind, ms=4, capsize=2)
         ax.axhline(run.reference_n["hot"], color="r", ls=":", lw=1, label="isolated qubit at beta_hot")
         ax.axhline(run.reference_n["cold"], color="b", ls=":", lw=1, label="isolated qubit at beta_cold")
         ax.set_title(f"eps = {run.eps[k]:.3g}", fontsize=9)
