@@ -424,7 +424,8 @@ def claim_equal_temperatures(run):
             resolved = [r for r in rs if abs(r["J"]["value"][0]) > r["J"]["error_estimate"][0]]
             rows.append(f"exact: max |J_hot| / err = {worst:.3g}, max |J_hot| = {jmax:.2e}; resolved (above its "
                         f"error) at {len(resolved)} of {len(rs)} eps"
-                        + (": " + ", ".join(f"eps={r['eps']:.2g} J_hot={r['J']['value'][0]:.2e}" for r in resolved[:5])
+                        + (": " + ", ".join(f"eps={r['eps']:.2g} rates={r['rates']} J_hot={r['J']['value'][0]:.2e} +- "
+                                             f"{r['J']['error_estimate'][0]:.1e}" for r in resolved[:8])
                            if resolved else ""))
             if resolved:
                 notes = ("Finding: the exact map (38) drives a current between two baths at the same temperature "
