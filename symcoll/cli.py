@@ -10,7 +10,9 @@ Commands (each implemented in its own module, imported lazily so that
   (AGREES, MISPRINT, DIFFERS-BY-CONVENTION, FAIL), ``--report`` and ``--coverage`` (:mod:`symcoll.verify`);
 * ``kernels`` -- write the lambdified kernels as an importable module;
 * ``evolve``  -- one run of the Lindblad equation (71) for any chain, initial state and
-  bombarded site, its JSON optionally written to a file (:mod:`symcoll.evolve`).
+  bombarded site, its JSON optionally written to a file (:mod:`symcoll.evolve`);
+* ``transport`` -- heat transport between a hot and a cold bath, with checked claims
+  (:mod:`symcoll.transport_run`; exit status 1 if a numerical-consistency claim fails).
 
 Every option's help text says what it means and its default (the model's defaults are read
 from :data:`symcoll.parameters.PARAMETERS`, with where the paper states each).  The helpers
@@ -205,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("--out", default=None, metavar="FILE",
                     help="also write the run's JSON to FILE, atomically; checked before computing "
                          "(default: no file)")
+    from .transport_run import add_parser as _add_transport
+
+    _add_transport(sub)
     return p
 
 
@@ -284,6 +289,8 @@ def _command(name):
         from .paper import main as run
     elif name == "evolve":
         from .evolve import main as run
+    elif name == "transport":
+        from .transport_run import main as run
     else:  # pragma: no cover - argparse rejects unknown commands
         raise ValueError(f"unknown command {name}")
     return run
