@@ -499,8 +499,14 @@ def run_point(task, params, times=None, blas_threads=1):
 
 # ----------------------------------------------------------------------------- store
 def _definition(task, grid, fixed, times):
+    import functools
+
     if isinstance(task, str):
         tname = task
+    elif isinstance(task, functools.partial):
+        f = task.func
+        tname = (f"{getattr(f, '__module__', '?')}:{getattr(f, '__qualname__', repr(f))}"
+                 f"(*{task.args!r}, **{dict(sorted(task.keywords.items()))!r})")
     else:
         tname = f"{getattr(task, '__module__', '?')}:{getattr(task, '__qualname__', repr(task))}"
     return {"task": tname, "grid": grid, "fixed": fixed,
