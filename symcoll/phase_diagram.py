@@ -10,12 +10,12 @@
       ``|d lambda| <= cond_2(V) ||dL||_2`` with ``||dL||_2 <= Gamma d^2 e + 2 delta_E + n u ||L||_F``
       (``e`` the map's entry error, ``delta_E`` the energies' rounding, ``u`` the unit roundoff),
       and ``relaxation_time_error = |d lambda| / gap^2`` (first order).
-    * plateau: the ratio r(t) (74) from ``|0..0>`` on a log time grid (``PLATEAU_TIMES``, 10 per
+    * plateau: the ratio r(t) (74) from ``|0..0>`` on a log time grid (``PLATEAU_TIMES``, 4 per
       decade) is *on the local-thermal plateau* when ``|r - r_loc| <= PLATEAU_THETA |r_G - r_loc|``
       (r_loc, r_G: the local-thermal (73) and Gibbs (72) ratios).  ``plateau_start`` and
       ``plateau_end`` are the first and last grid times of the first such run of times;
       ``plateau_duration = end - start`` (NaN when there is no plateau).  They are resolved to the
-      grid spacing: a factor ``10**0.1`` in time, stated as ``plateau_*_error`` (the grid step, an
+      grid spacing: a factor ``10**0.25`` in time, stated as ``plateau_*_error`` (the grid step, an
       estimate of the resolution, not of the arithmetic, which is far smaller).
     * Zeno line: the boundary of the region where the plateau exists (contour of ``duration > 0``):
       across it the relaxation time and the time the local-thermal state is reached meet, i.e. the
@@ -45,8 +45,10 @@ import numpy as np
 
 __all__ = ["PRESETS", "phase_diagram", "task_relaxation", "spectral_gap_dense", "plot", "main"]
 
-#: Times of the plateau search (10 per decade, 1e-2 .. 1e10).
-PLATEAU_TIMES = np.logspace(-2, 10, 121)
+#: Times of the plateau search (4 per decade, 1e-2 .. 1e10: the first-order error budget of the
+#: evolution costs about 25 ms per time at N = 3, so the grid is kept coarse).
+PLATEAU_PER_DECADE = 4
+PLATEAU_TIMES = np.logspace(-2, 10, 12 * PLATEAU_PER_DECADE + 1)
 #: Fraction of |r_G - r_loc| within which the band ratio is "on the local-thermal plateau".
 PLATEAU_THETA = 0.1
 
@@ -103,7 +105,7 @@ def task_relaxation(model):
         while j + 1 < len(on) and on[j + 1]:
             j += 1
         start, end = float(PLATEAU_TIMES[i]), float(PLATEAU_TIMES[j])
-    step = 10 ** 0.1 - 1
+    step = 10 ** (1 / PLATEAU_PER_DECADE) - 1
     t_relax = 1.0 / gap if gap > 0 else math.inf
     return {
         "relaxation_time": t_relax,
@@ -149,6 +151,15 @@ def phase_diagram(preset, out_dir, grid=None, fixed=None, client=None, scheduler
     return res, png
 
 
+def _edges(v):
+    """Cell edges of log-spaced centres ``v`` (geometric midpoints; one value: a factor 2 either side)."""
+    v = np.asarray(v, dtype=float)
+    if len(v) == 1:
+        return np.array([v[0] / 2, v[0] * 2])
+    mid = np.sqrt(v[:-1] * v[1:])
+    return np.concatenate([[v[0] ** 2 / mid[0]], mid, [v[-1] ** 2 / mid[-1]]])
+
+
 def _log10(a):
     a = np.asarray(a, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -170,7 +181,7 @@ def plot(preset, ds, path):
         for ax, (name, label) in zip(axs, (("relaxation_time", "log10 relaxation time 1/gap of (71)"),
                                            ("plateau_duration", "log10 duration of the local-thermal plateau"))):
             Z = _log10(ds[name].values).T  # rows: Gamma
-            m = ax.pcolormesh(eps, G, Z, shading="nearest")
+            m = ax.pcolormesh(_edges(eps), _edges(G), Z, shading="flat")
             fig.colorbar(m, ax=ax, label=label)
             has = np.isfinite(np.asarray(dur, dtype=float)).astype(float).T
             if 0 < has.sum() < has.size:
@@ -200,7 +211,7 @@ def plot(preset, ds, path):
             dims = list(sub["status"].dims)
             if dims.index("eps") > dims.index(yname):
                 Z = Z.T
-            m = ax.pcolormesh(eps, yv, Z.T, shading="nearest")
+            m = ax.pcolormesh(_edges(eps), _edges(yv), Z.T, shading="flat")
             fig.colorbar(m, ax=ax, label=label)
             ax.set_xscale("log")
             ax.set_yscale("log")

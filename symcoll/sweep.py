@@ -547,8 +547,9 @@ def _differences(old, new):
     return "; ".join(diffs)
 
 
-def _prepare_store(path, definition, grid, attrs):
-    """Create the store (coordinates, status, error_message, seconds) or check an existing one."""
+def _prepare_store(path, definition, grid, attrs, create=True):
+    """Check an existing store (returns False), or create it (coordinates, status, error_message,
+    seconds; returns True; with ``create=False`` only check that it can be created)."""
     import dask.array as da
     import xarray as xr
 
@@ -569,6 +570,8 @@ def _prepare_store(path, definition, grid, attrs):
         raise ValueError(f"out {path!r}: the directory {parent!r} does not exist")
     if not os.access(parent, os.W_OK):
         raise ValueError(f"out {path!r}: the directory {parent!r} is not writable")
+    if not create:
+        return True
     names = list(grid)
     shape = tuple(len(grid[n]) for n in names)
     chunks = (1,) * len(shape)
@@ -803,23 +806,28 @@ def sweep(grid, task="stationary", *, out, fixed=None, times=None, client=None, 
         "definition": _canon(definition),
         "command": command or "symcoll.sweep.sweep(...)",
     }
-    _prepare_store(out, definition, grid, attrs)
-    group = _open_group(out)
-    store_attrs = dict(group.attrs)
-    status = np.asarray(group["status"][...])
-    known = {k: (tuple(group[k].attrs.get("_ARRAY_DIMENSIONS", []))[len(grid):], group[k].shape[len(grid):])
-             for k in group.array_keys() if k not in grid and k not in ("status", "error_message", "seconds")}
-    todo = [(idx, pt) for idx, pt in points if status[idx] != _STATUS_DONE]
+    new_store = _prepare_store(out, definition, grid, attrs, create=False)
+    if new_store:
+        todo = points
+    else:
+        status = np.asarray(_open_group(out)["status"][...])
+        todo = [(idx, pt) for idx, pt in points if status[idx] != _STATUS_DONE]
     skipped = len(points) - len(todo)
     t0 = time.perf_counter()
     done = failed = 0
     busy = 0.0
     nworkers = 1
     if todo:
-        cl, owned = _connect(client, scheduler, workers, connect_timeout)
+        cl, owned = _connect(client, scheduler, workers, connect_timeout)  # before the store is created
         try:
             from distributed import as_completed
 
+            if new_store:
+                _prepare_store(out, definition, grid, attrs)
+            group = _open_group(out)
+            store_attrs = dict(group.attrs)
+            known = {k: (tuple(group[k].attrs.get("_ARRAY_DIMENSIONS", []))[len(grid):], group[k].shape[len(grid):])
+                     for k in group.array_keys() if k not in grid and k not in ("status", "error_message", "seconds")}
             nworkers = _n_workers(cl)
             t0 = time.perf_counter()
             futs = {}

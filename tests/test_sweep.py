@@ -162,7 +162,7 @@ def test_resume_computes_nothing(client, tmp_path):
     assert (r1.done, r1.skipped, r1.failed) == (6, 0, 0)
     assert len(count.read_text().splitlines()) == 6
     ds = xr.open_zarr(r1.path)
-    assert ds["square"].sel(eps=0.3, Gamma=2.0).item() == 0.3 * 0.3
+    assert float(ds["square"].sel(eps=0.3, Gamma=2.0)) == 0.3 * 0.3
     assert ds["vec"].dims == ("eps", "Gamma", "k")
     r2 = sweep(grid, task, **kw)
     assert (r2.done, r2.skipped, r2.failed) == (0, 6, 0)
@@ -250,6 +250,7 @@ def test_bad_inputs(client, tmp_path):
     with pytest.raises(ValueError, match="scheduler tcp://127.0.0.1:9: cannot connect within 2 s"):
         sweep({"eps": [0.1]}, out=out, scheduler="tcp://127.0.0.1:9", connect_timeout=2)
     assert time.perf_counter() - t0 < 15
+    assert not os.path.exists(out)  # no store is left behind by a sweep that could not start
     with pytest.raises(ValueError, match="scheduler must be an address"):
         sweep({"eps": [0.1]}, out=out, scheduler="not an address")
     # an existing store of another sweep definition is refused, not overwritten
