@@ -616,6 +616,24 @@ def _ensure_variables(path, grid, variables, known, attrs):
     return True
 
 
+class _Arrays:
+    """The arrays of a group, each opened once (opening reads and parses its metadata)."""
+
+    def __init__(self, group):
+        self.group = group
+        self.attrs = group.attrs
+        self._cache = {}
+
+    def __getitem__(self, name):
+        a = self._cache.get(name)
+        if a is None:
+            a = self._cache[name] = self.group[name]
+        return a
+
+    def array_keys(self):
+        return self.group.array_keys()
+
+
 def _open_group(path):
     """The store's root group for writing, read from the store itself (not its consolidated metadata,
     which does not list variables added since it was opened)."""
@@ -824,7 +842,7 @@ def sweep(grid, task="stationary", *, out, fixed=None, times=None, client=None, 
 
             if new_store:
                 _prepare_store(out, definition, grid, attrs)
-            group = _open_group(out)
+            group = _Arrays(_open_group(out))
             store_attrs = dict(group.attrs)
             known = {k: (tuple(group[k].attrs.get("_ARRAY_DIMENSIONS", []))[len(grid):], group[k].shape[len(grid):])
                      for k in group.array_keys() if k not in grid and k not in ("status", "error_message", "seconds")}
@@ -846,7 +864,7 @@ def sweep(grid, task="stationary", *, out, fixed=None, times=None, client=None, 
                     if res["ok"]:
                         try:
                             if _ensure_variables(out, grid, res["variables"], known, store_attrs):
-                                group = _open_group(out)
+                                group = _Arrays(_open_group(out))
                             _write_point(group, idx, res, known, grid)
                         except _ShapeMismatch as exc:
                             res = {"ok": False, "error": f"ValueError: {exc}", "seconds": res["seconds"]}
