@@ -14,10 +14,12 @@
       decade) is *on the local-thermal plateau* when ``|r - r_loc| <= PLATEAU_THETA |r_G - r_loc|``
       (r_loc, r_G: the local-thermal (73) and Gibbs (72) ratios).  ``plateau_start`` and
       ``plateau_end`` are the first and last grid times of the first such run of times;
-      ``plateau_duration = end - start`` (NaN when there is no plateau).  They are resolved to the
+      ``plateau_duration = end - start`` (NaN when the ratio never comes that close; 0 when it does
+      at a single grid time only: a crossing, not a plateau).  They are resolved to the
       grid spacing: a factor ``10**0.25`` in time, stated as ``plateau_*_error`` (the grid step, an
       estimate of the resolution, not of the arithmetic, which is far smaller).
-    * Zeno line: the boundary of the region where the plateau exists (contour of ``duration > 0``):
+    * Zeno line: the boundary of the region where the plateau exists (contour of ``duration > 0``,
+      at cell centres):
       across it the relaxation time and the time the local-thermal state is reached meet, i.e. the
       plateau shrinks to nothing; on its plateau side (small eps, large Gamma) the collisions
       freeze the intra-band hopping (quantum Zeno effect) and the relaxation time grows like
@@ -183,10 +185,11 @@ def plot(preset, ds, path):
             Z = _log10(ds[name].values).T  # rows: Gamma
             m = ax.pcolormesh(_edges(eps), _edges(G), Z, shading="flat")
             fig.colorbar(m, ax=ax, label=label)
-            has = np.isfinite(np.asarray(dur, dtype=float)).astype(float).T
+            with np.errstate(invalid="ignore"):
+                has = (np.asarray(dur, dtype=float) > 0).astype(float).T  # a single grid time is a crossing
             if 0 < has.sum() < has.size:
                 cs = ax.contour(eps, G, has, levels=[0.5], colors="w", linewidths=2)
-                ax.clabel(cs, fmt={0.5: "Zeno line"}, fontsize=8)
+                ax.clabel(cs, fmt={0.5: "Zeno line"}, fontsize=8, inline=False)
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_xlabel("eps (inter-qubit coupling, (64))")
