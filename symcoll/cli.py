@@ -13,6 +13,8 @@ Commands (each implemented in its own module, imported lazily so that
   bombarded site, its JSON optionally written to a file (:mod:`symcoll.evolve`);
 * ``transport`` -- heat transport between a hot and a cold bath, with checked claims
   (:mod:`symcoll.transport_run`; exit status 1 if a numerical-consistency claim fails).
+* ``sweep``, ``phase-diagram`` -- parameter grids on Dask, results in a zarr store
+  (:mod:`symcoll.sweep`, :mod:`symcoll.phase_diagram`).
 
 Every option's help text says what it means and its default (the model's defaults are read
 from :data:`symcoll.parameters.PARAMETERS`, with where the paper states each).  The helpers
@@ -210,7 +212,57 @@ def build_parser() -> argparse.ArgumentParser:
     from .transport_run import add_parser as _add_transport
 
     _add_transport(sub)
+    _add_sweep_parsers(sub)
     return p
+
+
+def _add_sweep_parsers(sub):
+    """``symcoll sweep`` and ``symcoll phase-diagram`` (:mod:`symcoll.sweep`, :mod:`symcoll.phase_diagram`)."""
+    def cluster_options(q):
+        q.add_argument("--scheduler", default=None, metavar="ADDR",
+                       help="address of an existing Dask scheduler, tcp://host:port (default: a local cluster)")
+        q.add_argument("--workers", type=_positive_int, default=None, metavar="K",
+                       help="worker processes of the local cluster, one BLAS thread each (default: one per core)")
+        q.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                       help="seconds to wait for --scheduler (default: 10)")
+        q.add_argument("--progress", action="store_true", help="progress bar even when stderr is not a terminal")
+
+    ps = sub.add_parser(
+        "sweep", help="a parameter grid as Dask tasks, results in a zarr store (resumable)",
+        description="Run a task at every point of a parameter grid on a Dask cluster and write an xarray Dataset "
+        "to a zarr store, point by point; re-running on the same store skips finished points. The last line is "
+        "'points: D done, S skipped, F failed; wall W s; efficiency E' (E = compute time / (wall x workers)).")
+    ps.add_argument("--grid", action="append", metavar="NAME=SPEC",
+                    help="a swept parameter (repeatable): NAME=v1,v2,... or NAME=start:stop:COUNT (linear) or "
+                         "NAME=start:stop:COUNTlog; NAME among N, h, eps, beta, m, g, sigma_p, Gamma, site, ladder, "
+                         "kind, tol, beta_hot, beta_cold, gamma_hot, gamma_cold, site_hot, site_cold (required)")
+    ps.add_argument("--set", action="append", metavar="NAME=VALUE",
+                    help="a fixed parameter (repeatable) (default: the paper's values, Sec. VI E)")
+    ps.add_argument("--task", choices=["stationary", "evolve", "transport"], default="stationary",
+                    help="stationary: steady state of (71) and its observables; evolve: rho(t) from |0..0> at "
+                         "--times; transport: two reservoirs and heat_flows (default: stationary)")
+    ps.add_argument("--times", default=None, metavar="TIMES",
+                    help="times of --task evolve: 't1,t2,...' or 'start:stop:count' (log-spaced) (default: none)")
+    ps.add_argument("--out", required=True, metavar="STORE.zarr",
+                    help="zarr store (created, or resumed when it holds the same sweep; never overwritten) (required)")
+    cluster_options(ps)
+
+    pd = sub.add_parser(
+        "phase-diagram", help="preset sweeps with PNG heatmaps: (a) relaxation time and local-thermal plateau, "
+                              "(b) trace distance to Gibbs, (c) heat current",
+        description="Preset sweeps and their figures (see symcoll.phase_diagram). The store and the PNG go to "
+        "--out; the last line is the sweep's summary line.")
+    pd.add_argument("--preset", choices=["a", "b", "c"], required=True,
+                    help="a: relaxation time 1/gap of (71) and local-thermal plateau over (eps, Gamma), exact map; "
+                         "b: stationary trace distance to Gibbs (72) over (eps, sigma_p), exact vs local; "
+                         "c: heat current over (eps, beta_c - beta_h), three maps (required)")
+    pd.add_argument("--out", default="symcoll-phase", metavar="DIR",
+                    help="output directory for phase_<preset>.zarr and phase_<preset>.png (default: ./symcoll-phase)")
+    pd.add_argument("--grid", action="append", metavar="NAME=SPEC",
+                    help="replace one axis of the preset's grid (same syntax as symcoll sweep) (default: the preset's)")
+    pd.add_argument("--set", action="append", metavar="NAME=VALUE",
+                    help="a fixed parameter (default: the paper's values, N = 3)")
+    cluster_options(pd)
 
 
 def _paper_meaning(name):
@@ -291,6 +343,10 @@ def _command(name):
         from .evolve import main as run
     elif name == "transport":
         from .transport_run import main as run
+    elif name == "sweep":
+        from .sweep import main as run
+    elif name == "phase-diagram":
+        from .phase_diagram import main as run
     else:  # pragma: no cover - argparse rejects unknown commands
         raise ValueError(f"unknown command {name}")
     return run
