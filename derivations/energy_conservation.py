@@ -1,6 +1,6 @@
 """Energy conservation of the scattering: the particles lose Tr[H_scatt (S - I) rho] per collision (issue 14).
 
-Physics: (17)/(C1) give every open channel l the wave number k_l = sqrt(2m(E - eps_l)), so a particle entering
+Physics: (C1) (K = sqrt(2m(E - H))) and (B3) give every open channel l the wave number k_l = sqrt(2m(E - eps_l)), so a particle entering
 channel j with kinetic energy E_p leaves channel j' with E_p + eps_j - eps_j' (eps_l: levels of H_scatt, H(eps) for
 the exact (38) and global (45) maps, H(0) for the local map (54)-(56)).  The outgoing energy density of (38) with
 k' = j' (the (B2)-(B3) reading) weighted by that kinetic energy, plus flux unitarity (C1)-(C2) pointwise in p, give

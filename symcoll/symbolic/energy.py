@@ -10,7 +10,7 @@ Derivation registered here (run by ``symcoll verify``; script ``derivations/ener
 
 Proof (hbar = 1; channels ``l`` with levels ``eps_l`` of ``H_scatt``):
 
-1. (17)/(C1): at total energy E the wave number of channel l is ``k_l = sqrt(2m(E - eps_l))``,
+1. (C1) (``K = sqrt(2m(E - H))``) and (B3): at total energy E the wave number of channel l is ``k_l = sqrt(2m(E - eps_l))``,
    so ``k_l^2/2m + eps_l = E`` in every open channel: a particle entering channel j with
    momentum p (``E = E_p + eps_j``) leaves channel j' with kinetic energy
    ``E_out = E_p + eps_j - eps_j'``; closed channels carry no outgoing flux (s = 0).
@@ -50,7 +50,7 @@ __all__ = ["channel_energies", "population_identity", "coherence_identity", "kin
 
 @lru_cache(maxsize=None)
 def channel_energies(d=3):
-    """(17)/(C1): ``k_l^2/2m + eps_l - E`` for ``k_l = sqrt(2m(E - eps_l))`` (open channels) and the
+    """(C1)/(B3): ``k_l^2/2m + eps_l - E`` for ``k_l = sqrt(2m(E - eps_l))`` (open channels) and the
     kinetic energy lost in ``j -> j'``, ``E_p - E_out`` with ``E_out = k_j'^2/2m`` at ``E = E_p + eps_j``.
 
     Returns ``dict(residuals=[...], loss={(j', j): expr}, Delta={(j', j): eps_j' - eps_j})``.
@@ -118,7 +118,7 @@ def kinetic_energy_loss(q, j, k):
     ``<K_in> - <K_out>`` with ``<K_in> = delta_jk int mu_eff E_p dp`` (by quadrature, not 1/beta) and
     ``<K_out> = int dp rho_U(p, pi) sqrt(p/pi) sum_{j', alpha} s_j'j(E) s_j'k(E)^* (E - eps_j')``,
     ``E = E_p + eps_j``, ``pi = sqrt(p^2 - 2m(eps_k - eps_j))`` ((38) with k' = j', weighted by the
-    outgoing kinetic energy of channel j' from (17)/(C1)); s-matrix columns from ``q.s_col``.
+    outgoing kinetic energy of channel j' from (C1)/(B3)); s-matrix columns from ``q.s_col``.
 
     Parameters
     ----------
@@ -197,18 +197,19 @@ def _f(x, digits=25):
     return sp.Float(getattr(x, "real", x), digits) + (sp.I * sp.Float(im, digits) if im else 0)
 
 
-@derivation("energy_conservation", equations=["(17)", "(38)", "(40)", "(45)", "(C1)", "(C2)", "(B3)"],
+@derivation("energy_conservation", equations=["(C1)", "(C2)", "(B3)", "(38)", "(40)", "(42)", "(45)"],
             title="Scattering conserves kinetic energy + H_scatt: the particles lose Tr[H_scatt (S - I) rho]")
 def derive_energy_conservation(d):
     """Scattering conserves kinetic energy + H_scatt: the particles lose Tr[H_scatt (S - I) rho]."""
     ce = channel_energies(3)
-    d.step("(17)/(C1): at total energy E channel l has k_l = sqrt(2m(E - eps_l)) (K of (C1)), i.e. "
+    d.step("(C1): at total energy E channel l has k_l = sqrt(2m(E - eps_l)) (K = sqrt(2m(E - H)) of (C1)), i.e. "
            "k_l^2/2m + eps_l = E in every open channel; eps_l are the levels of H_scatt (H(eps) for (38), (45); "
-           "H(0) for (54)-(56), whose s-matrices are the eps = 0 ones of (C9)-(C28)).")
+           "H(0) for (54)-(56), whose s-matrices are the eps = 0 ones of (C9)-(C28)); (B3) evaluates s_j'j at "
+           "E_out + eps_j' with E_out the outgoing kinetic energy, the same statement.")
     for l, r in enumerate(ce["residuals"]):
         d.check("(C1)", f"channel {l}: k_{l}^2/2m + eps_{l} - E = 0 with k_{l} = sqrt(2m(E - eps_{l}))", r == 0, r)
     worst = sp.simplify(sum(abs(sp.simplify(ce["loss"][key] - ce["Delta"][key])) for key in ce["loss"]))
-    d.compare("(17)", "kinetic energy lost in j -> j' at E = E_p + eps_j: E_p - k_j'^2/2m = Delta_j'j = eps_j' - "
+    d.compare("(B3)", "kinetic energy lost in j -> j' at E = E_p + eps_j: E_p - k_j'^2/2m = Delta_j'j = eps_j' - "
               "eps_j (all 9 pairs, d = 3)", sp.Matrix([ce["loss"][(jp, j)] for j in range(3) for jp in range(3)]),
               sp.Matrix([ce["Delta"][(jp, j)] for j in range(3) for jp in range(3)]))
     d.step(f"(sum of |differences| above: {worst})")
