@@ -322,3 +322,45 @@ def test_flow_budgets_against_30_digit_evaluation(kind):
     err = abs(float(sigma - mpmath.mpf(float(hf.sigma))))
     assert err <= hf.sigma.error.total and hf.sigma.error.total <= 1e6 * max(err, 1e-16)
     assert float(hf.sigma) > 1e3 * hf.sigma.error.total
+
+
+# ----------------------------------------------------------------------------- bad inputs (issue 14, "Done when")
+def test_bad_inputs_of_several_reservoirs():
+    """The cases of the issue not already in tests/test_transport.py: a site outside the chain, a
+    TensorMap for another system, an iterator of maps, a rate array with a single map, a certified map
+    in a list (refused, naming the limitation); a 1-D object array of maps is a list of maps."""
+    from symcoll.dynamics import TensorMap
+
+    ch = QubitChain(2, H, 0.1)
+    m1, m2 = _map(ch, "global", BETA_HOT, 1), _map(ch, "global", BETA_COLD, 2)
+    for site in (3, 0):
+        with pytest.raises(ValueError, match=r"site must be in 1\.\.N"):
+            _map(ch, "global", BETA_HOT, site)
+    with pytest.raises(ValueError, match=r"maps\[1\] was built for QubitChain\(N=2, h=4\.0, eps=0\.2"):
+        Lindbladian(ch, [m1, TensorMap(m2.tensor, QubitChain(2, H, 0.2))], [1.0, 1.0])
+    with pytest.raises(ValueError, match=r"maps\[1\] was built for QubitChain\(N=2, h=3\.0"):
+        Lindbladian(ch, [m1, _map(QubitChain(2, 3.0, 0.1), "global", BETA_COLD, 2)], [1.0, 1.0])
+    with pytest.raises(TypeError, match=r"collision_map must be one collision map or a list/tuple of maps"):
+        Lindbladian(ch, (m for m in (m1, m2)), [1.0, 1.0])
+    with pytest.raises(TypeError, match=r"Gamma must be a single rate"):
+        Lindbladian(ch, m1, np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"maps\[1\] must have a \.tensor attribute"):
+        Lindbladian(ch, [m1, np.asarray(m2.tensor)], [1.0, 1.0])
+    with pytest.raises(TypeError, match=r"Gamma\[1\] must be a real number"):
+        Lindbladian(ch, [m1, m2], [1.0, 2j])
+    L = Lindbladian(ch, np.array([m1, m2], dtype=object), [1.0, 0.5])
+    assert L.maps == [m1, m2] and L.rates == [1.0, 0.5]
+
+
+class _FakeCertified:
+    """Stands for a certified map in the refusal test (the check reads ``.certified`` first)."""
+
+    certified = True
+
+
+def test_certified_map_in_a_list_is_refused_by_name():
+    ch = QubitChain(2, H, 0.1)
+    m1 = _map(ch, "global", BETA_HOT, 1)
+    with pytest.raises(NotImplementedError, match=r"maps\[1\] is a certified map: several reservoirs are not yet "
+                                                  r"supported by the certified generator"):
+        Lindbladian(ch, [m1, _FakeCertified()], [1.0, 1.0])
