@@ -10,7 +10,9 @@ Commands (each implemented in its own module, imported lazily so that
   (AGREES, MISPRINT, DIFFERS-BY-CONVENTION, FAIL), ``--report`` and ``--coverage`` (:mod:`symcoll.verify`);
 * ``kernels`` -- write the lambdified kernels as an importable module;
 * ``evolve``  -- one run of the Lindblad equation (71) for any chain, initial state and
-  bombarded site, its JSON optionally written to a file (:mod:`symcoll.evolve`).
+  bombarded site, its JSON optionally written to a file (:mod:`symcoll.evolve`);
+* ``transport`` -- heat transport between a hot and a cold bath, with checked claims
+  (:mod:`symcoll.transport_run`; exit status 1 if a numerical-consistency claim fails).
 
 Every option's help text says what it means and its default (the model's defaults are read
 from :data:`symcoll.parameters.PARAMETERS`, with where the paper states each).  The helpers
@@ -33,6 +35,13 @@ import sys
 import threading
 
 from ._version import __version__
+
+
+def _evolve_h(text):
+    """``--h`` of ``symcoll evolve``: one number, or a comma-separated list (one h per site; :func:`symcoll.evolve.parse_h`)."""
+    from .evolve import parse_h
+
+    return parse_h(text)
 
 
 def _positive_int(text):
@@ -161,11 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     eps0 = P["eps"][0]
     for name, flag, kind, meta, default in (
-            ("N", "--N", _positive_int, "N", P["N"]), ("h", "--h", float, "H", P["h"]),
+            ("N", "--N", _positive_int, "N", P["N"]), ("h", "--h", _evolve_h, "H", P["h"]),
             ("eps", "--eps", float, "EPS", eps0), ("beta", "--beta", float, "BETA", P["beta"]),
             ("m", "--m", float, "M", P["m"]), ("g", "--g", float, "G", P["g"]),
             ("sigma_p", "--sigma-p", float, "SIGMA_P", P["sigma_p"]), ("Gamma", "--Gamma", float, "GAMMA", P["Gamma"])):
         meaning = "inter-qubit coupling eps of (64)" if name == "eps" else _paper_meaning(name)
+        if name == "h":
+            meaning += "; or one value per site, comma-separated (a detuned chain, e.g. --h 4,4.5)"
         pe.add_argument(flag, dest=name, type=kind, default=default, metavar=meta,
                         help=f"{meaning} (default: {_fmt(default)}, the paper's)")
     pe.add_argument("--site", type=_positive_int, default=1,
@@ -196,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("--out", default=None, metavar="FILE",
                     help="also write the run's JSON to FILE, atomically; checked before computing "
                          "(default: no file)")
+    from .transport_run import add_parser as _add_transport
+
+    _add_transport(sub)
     return p
 
 
@@ -275,6 +289,8 @@ def _command(name):
         from .paper import main as run
     elif name == "evolve":
         from .evolve import main as run
+    elif name == "transport":
+        from .transport_run import main as run
     else:  # pragma: no cover - argparse rejects unknown commands
         raise ValueError(f"unknown command {name}")
     return run

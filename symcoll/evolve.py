@@ -54,6 +54,27 @@ class EvolveJob:
     initial_state: dict
 
 
+def parse_h(text):
+    """``--h``: ``"4"`` -> 4.0 (uniform chain), ``"4,4.5"`` -> [4.0, 4.5] (one h per site, a detuned chain).
+
+    The values themselves (length N, > 0) are checked by :class:`~symcoll.model.QubitChain`.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        A value that is not a number (the message names ``--h``).
+    """
+    import argparse
+
+    parts = [x.strip() for x in str(text).split(",")]
+    try:
+        vals = [float(x) for x in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--h must be a number or a comma-separated list of numbers, one per site (got {text!r})") from None
+    return vals[0] if len(vals) == 1 else vals
+
+
 def initial_state(chain, init="ground", beta=None, state=None, basis="eigen"):
     """The initial state of ``symcoll evolve``: ``(rho0, basis, description)``.
 

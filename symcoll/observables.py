@@ -207,20 +207,20 @@ def local_thermal_state(system, beta, dps=None, site=1):
     """Local thermal state (73) for any N, in the eigenbasis of H(eps).
 
     The bombarded qubit (``site``, 1-based; qubit 1 in the paper) thermalised at beta with
-    respect to h, the others in ``|0>``:
+    respect to its energy h (``h_site`` for a detuned chain), the others in ``|0>``:
     ``rho_loc = (exp(-beta h) |10..0><10..0| + |0..0><0..0|) / Z_loc``, ``Z_loc = 1 + exp(-beta h)``
     (local basis, shown for ``site=1``), then ``U^dagger rho_loc U`` with the eigenvectors of
     H(eps).  It is the stationary state of the eps = 0 dynamics from ``|0..0>`` (text after (73)).
     """
     _real_param("beta", beta, positive=True)
-    if not hasattr(system, "N") or not hasattr(system, "h"):
+    if not hasattr(system, "N") or not hasattr(system, "h_sites"):
         raise ValueError("local_thermal_state needs a QubitChain (qubit energy h and N)")
     if isinstance(site, bool) or not isinstance(site, (int, np.integer)):
         raise TypeError(f"site must be an integer qubit index (1-based) (got {site!r})")
     if not 1 <= site <= system.N:
         raise ValueError(f"site must be in 1..N = 1..{system.N} (got {site})")
     ctx = get_context(dps)
-    b, h = to_ctx(ctx, beta), to_ctx(ctx, system.h)
+    b, h = to_ctx(ctx, beta), to_ctx(ctx, system.site_h(site))  # the bombarded qubit's h (detuned chains)
     d = 2**system.N
     x = ctx.exp(-b * h)
     rl = ctx.zeros((d, d), complex=True)

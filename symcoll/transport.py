@@ -43,6 +43,11 @@ parts small:
   ``(S - I) rho`` they multiply;
 * ``rounding``: ``2 d^2 u Gamma sum |X'| |S| |rho|`` (float64 evaluation, first order in u).
 
+Profiles (:func:`excitation_profile`): the excitation ``<n_i> = Tr[n_i rho]`` of every site,
+``n_i = (sigma_z^(i) + I)/2`` (Eq. (47): ``H_loc = sum_i h_i n_i``), and the *local temperature*
+``T_i`` that gives ``<n_i>`` to an isolated qubit of energy ``h_i`` in a Gibbs state,
+``n = 1/(exp(h/T) + 1)``, i.e. ``T_i = h_i / ln((1 - n_i)/n_i)`` (:func:`local_temperature`).
+
 References: Eqs. (7), (38), (45), (47), (54)-(56), (64), (71)/(72) of the paper.
 """
 from __future__ import annotations
@@ -51,7 +56,8 @@ import numpy as np
 
 from .budget import ErrorBudget
 
-__all__ = ["HeatFlows", "FlowArray", "heat_flows", "scattering_hamiltonian"]
+__all__ = ["HeatFlows", "FlowArray", "heat_flows", "scattering_hamiltonian", "Profile", "excitation_profile",
+           "local_temperature", "site_energies"]
 
 _U = float(np.finfo(float).eps)
 
@@ -242,3 +248,180 @@ def heat_flows(lindbladian, rho=None, rho_error=0.0):
             parts[f"flows_{k}"] = (float(np.sum(b * np.asarray(p.value))), p.kind, "sum_i beta_i x " + p.note)
         out[name] = FlowArray(dS - float(np.sum(b * np.asarray(F))), ErrorBudget(parts))
     return HeatFlows(J=J, Q=Q, W=W, beta=b, kinds=fams, rates=[float(g) for g in lindbladian.rates], **out)
+
+
+# ----------------------------------------------------------------------------- profiles
+def site_energies(system):
+    """On-site energies ``h_i`` (i = 1..N) of a chain: ``system.h_sites`` where the chain has
+    per-site energies (a detuned chain), else ``N`` copies of ``system.h`` (Eq. (64))."""
+    N = int(system.N)
+    hs = getattr(system, "h_sites", None)
+    if hs is None:
+        return np.full(N, float(system.h))
+    hs = np.array([float(x) for x in hs], dtype=float)
+    if hs.shape != (N,):
+        raise ValueError(f"system.h_sites must have N = {N} entries (got {hs.shape})")
+    return hs
+
+
+def local_temperature(n, h):
+    """Temperature that gives excitation ``n`` to an isolated qubit of energy ``h`` (k_B = 1).
+
+    A qubit ``h (sigma_z + I)/2`` in the Gibbs state at temperature T has
+    ``n = 1/(exp(h/T) + 1)`` (Fermi function); inverting, ``T = h / ln((1 - n)/n)``.
+    No NaN is ever returned; the cases are explicit:
+
+    * ``0 < n < 1/2``: ``T > 0`` (finite);
+    * ``n = 1/2``: ``T = +inf`` (infinite temperature);
+    * ``1/2 < n < 1``: ``T < 0`` (population inversion: a negative temperature);
+    * ``n <= 0``: ``T = 0.0`` (ground state); ``n >= 1``: ``T = -0.0`` (fully inverted, the
+      limit from negative temperatures).
+
+    Parameters
+    ----------
+    n, h : float or array (broadcast); ``h > 0``.
+
+    Returns
+    -------
+    float array of the broadcast shape.
+
+    Examples
+    --------
+    >>> float(local_temperature(1 / (np.exp(4.0 / 10.0) + 1), 4.0))  # doctest: +ELLIPSIS
+    10.0...
+    >>> local_temperature([0.5, 0.0, 1.0], 4.0).tolist()
+    [inf, 0.0, -0.0]
+    """
+    n, h = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(h, dtype=float))
+    if np.any(~(h > 0)):
+        raise ValueError(f"h must be > 0 (got {h.tolist()})")
+    if np.any(np.isnan(n)):
+        raise ValueError("n must not be NaN")
+    out = np.empty(n.shape)
+    inside = (n > 0) & (n < 1) & (n != 0.5)
+    out[inside] = h[inside] / np.log((1 - n[inside]) / n[inside])
+    out[n == 0.5] = np.inf
+    out[n <= 0] = 0.0
+    out[n >= 1] = -0.0
+    return out
+
+
+class Profile:
+    """Result of :func:`excitation_profile` along the chain (site i = 1..N is entry i - 1).
+
+    Attributes
+    ----------
+    n : FlowArray (N,)
+        ``<n_i>`` with ``.error`` (an ErrorBudget).
+    T : float array (N,)
+        Local temperatures :func:`local_temperature` (``inf`` / negative where ``n >= 1/2``).
+    T_error : float array (N,)
+        First-order propagation of ``n``'s error total, ``|dT/dn| err_n`` with
+        ``dT/dn = h / (n (1 - n) ln^2((1 - n)/n))``; ``inf`` where ``n +- err_n`` reaches 0 or 1/2
+        (T is then not resolved).  An estimate (first order), whatever the kind of ``n``'s error.
+    h : float array (N,)
+        The on-site energies used (:func:`site_energies`).
+    """
+
+    def __init__(self, n, T, T_error, h):
+        self.n, self.T, self.T_error, self.h = n, T, T_error, h
+
+    def __repr__(self):
+        return f"Profile(n={np.asarray(self.n).tolist()}, T={self.T.tolist()})"
+
+    def to_dict(self) -> dict:
+        """JSON-ready (infinite temperatures as the strings ``"inf"``/``"-inf"``)."""
+        def num(x):
+            x = float(x)
+            return x if np.isfinite(x) else str(x)
+
+        return {"n": np.asarray(self.n, dtype=float).tolist(), "n_error_estimate": np.asarray(
+                    self.n.error.total, dtype=float).tolist(), "n_error": _jsonable_budget(self.n.error),
+                "T": [num(x) for x in self.T], "T_error_estimate": [num(x) for x in self.T_error],
+                "h": self.h.tolist(),
+                "T_formula": "T_i = h_i / ln((1 - n_i)/n_i): the temperature of an isolated qubit of energy h_i "
+                             "with excitation n_i; inf at n = 1/2, negative above"}
+
+
+def _jsonable_budget(budget):
+    d = budget.to_dict()
+
+    def conv(x):
+        if isinstance(x, dict):
+            return {k: conv(v) for k, v in x.items()}
+        if isinstance(x, np.ndarray):
+            return x.tolist()
+        if isinstance(x, (np.floating, np.integer)):
+            return x.item()
+        return x
+
+    return conv(d)
+
+
+def excitation_profile(lindbladian_or_system, rho, rho_error=0.0):
+    """Excitation ``<n_i>`` and local temperature of every site i = 1..N.
+
+    ``n_i = (sigma_z^(i) + I)/2`` (Eq. (47), qubit 1 the most significant bit of the local
+    basis) is rotated into the eigenbasis of H(eps), ``n_i' = U^dagger n_i U`` with
+    ``U = system.eigensystem().vectors``, and ``<n_i> = Re Tr[n_i' rho]``.
+
+    Parameters
+    ----------
+    lindbladian_or_system : Lindbladian or QubitChain
+        The chain (a Lindbladian's ``.system``).
+    rho : (d, d) array
+        State in the eigenbasis of H(eps), e.g. ``lindbladian.steady_state().state``.
+    rho_error : float
+        Frobenius-norm error of ``rho`` (e.g. the steady state's ``error.total``).
+
+    Returns
+    -------
+    Profile
+        ``n`` with its ErrorBudget: ``state`` = ``||n_i'||_F rho_error`` (Cauchy-Schwarz,
+        ``|Tr[A delta]| <= ||A||_F ||delta||_F``: a bound if ``rho_error`` is one, reported as an
+        estimate as the steady state's error is), ``rounding`` = ``4 d^2 u sum|rho|`` (float64
+        rotation and trace, first order in u: an estimate); ``T`` and ``T_error`` as in
+        :class:`Profile`.
+
+    Raises
+    ------
+    ValueError
+        A system without sites (no ``N``), a rho of the wrong shape, a negative ``rho_error``.
+    """
+    from . import conventions as cv
+
+    system = getattr(lindbladian_or_system, "system", lindbladian_or_system)
+    if not hasattr(system, "N") or not hasattr(system, "eigensystem"):
+        raise ValueError("excitation_profile needs a chain (QubitChain) or a Lindbladian of one "
+                         f"(got {type(system).__name__})")
+    N, d = int(system.N), int(system.dim)
+    rho_m = _c128(rho)
+    if rho_m.shape != (d, d):
+        raise ValueError(f"rho must have shape ({d}, {d}) (got {rho_m.shape})")
+    rho_error = float(rho_error)
+    if not (np.isfinite(rho_error) and rho_error >= 0):
+        raise ValueError(f"rho_error must be a finite float >= 0 (got {rho_error!r})")
+    U = _c128(system.eigensystem().vectors)
+    hs = site_energies(system)
+    n_one = np.diag([0.0, 1.0])  # (sigma_z + I)/2 in the order (|0>, |1>)
+    vals, fro = [], []
+    for i in range(1, N + 1):
+        Ni = U.conj().T @ cv.site_operator(n_one, i, N) @ U
+        vals.append(float(np.real(np.sum(Ni.T * rho_m))))
+        fro.append(float(np.linalg.norm(Ni)))
+    vals, fro = np.array(vals), np.array(fro)
+    budget = ErrorBudget({
+        "state": (fro * rho_error, "estimate", "||n_i'||_F x rho's Frobenius error (Cauchy-Schwarz)"),
+        "rounding": (np.full(N, 4 * d * d * _U * float(np.abs(rho_m).sum())), "estimate",
+                     "float64 rotation U^dagger n_i U and trace, 4 d^2 u sum|rho| (first order in u)"),
+    })
+    n = FlowArray(vals, budget)
+    T = local_temperature(vals, hs)
+    err = np.asarray(budget.total, dtype=float)
+    lo, hi = vals - err, vals + err
+    resolved = (lo > 0) & (hi < 1) & ((hi < 0.5) | (lo > 0.5))
+    T_err = np.full(N, np.inf)
+    v = vals[resolved]
+    dTdn = hs[resolved] / (v * (1 - v) * np.log((1 - v) / v) ** 2)
+    T_err[resolved] = np.abs(dTdn) * err[resolved]
+    return Profile(n, T, T_err, hs)

@@ -132,6 +132,10 @@ def ball_eigensystem(system) -> BallEigensystem:
         a multiple eigenvalue), or a precision too low to order the levels.
     """
     if isinstance(system, QubitChain):
+        if not system.uniform:
+            raise ValueError(
+                f"ball_eigensystem supports uniform chains only (one h), not the detuned {system.name}: the "
+                "band energies are enclosed from the exact n h + eps lambda (issue 14)")
         return _chain_eigensystem(system)
     H = np.asarray(system.hamiltonian())
     if np.iscomplexobj(H):

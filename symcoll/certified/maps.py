@@ -625,6 +625,7 @@ def _check_inputs(system, bath, coupling, kind, dps, tol):
         raise ValueError("sigma_p = 0 is the narrow-packet limit (44): use kind='global' (or sigma_p > 0)")
     if kind == "local" and not isinstance(system, QubitChain):
         raise ValueError("kind='local' needs a QubitChain (it uses H(0) = H_loc)")
+    _refuse_detuned(system)
     if system.dim > 16:
         raise ValueError(f"certified maps are limited to d <= 16 (N <= 4; got d = {system.dim}): the ball "
                          "accumulation costs O(d^4) per node in Python")
@@ -632,6 +633,15 @@ def _check_inputs(system, bath, coupling, kind, dps, tol):
         raise ValueError(f"tol must be a float in (0, 1e-3] (got {tol!r})")
     if tol is not None and tol < 10.0 ** (-(dps - 3)):
         raise ValueError(f"tol={tol:.1e} is below what dps={dps} digits can reach (>= 1e-{dps - 3}); raise dps")
+
+
+def _refuse_detuned(system):
+    """Certified maps need a uniform chain: their exact SymPy energies are ``n h + eps lambda`` (issue 14)."""
+    if isinstance(system, QubitChain) and not system.uniform:
+        raise ValueError(
+            f"certified maps support uniform chains only (one h), not the detuned {system.name}: their "
+            "eigensystem is proven from the exact energies n h + eps lambda, which a detuned chain does not have; "
+            "use certified=False (float64 or dps=...) for detuned chains")
 
 
 def certified_collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, progress=None) -> CertifiedMap:

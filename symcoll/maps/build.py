@@ -235,9 +235,17 @@ def _collision_map_compact(system, bath, coupling, kind, dps, tol, interp=False,
     d = system.dim
     coupling.operator(system)  # validates site <= N
     need = memory.check_local_site_memory(d, dps)  # S_1, U and the temporaries of .apply
-    h = to_ctx(ctx, system.h)
-    e1 = ctx.array([h * 0, h])
-    bp = ctx.array([h * n for n in range(system.N + 1)])
+    if system.uniform:
+        h = to_ctx(ctx, system.h)
+        e1 = ctx.array([h * 0, h])
+        bp = ctx.array([h * n for n in range(system.N + 1)])
+    else:
+        # detuned chain: S_1 is the one-qubit map of the coupled site, energies 0 and h_site; the
+        # other sites only shift the total energy and drop out (see _LocalSite), so the panels
+        # are those of the site qubit itself
+        h = to_ctx(ctx, system.site_h(coupling.site))
+        e1 = ctx.array([h * 0, h])
+        bp = e1
     V1 = ctx.array(np.array([[0.0, 1.0], [1.0, 0.0]]))
     classes, _ = _bohr_classes(ctx, e1, "Delta^(0)_{j'j} = Delta^(0)_{k'k}")
     flat, parts, info = _integrate(ctx, e1, V1, bath, coupling.g, tol, True, classes, bp_energies=bp,

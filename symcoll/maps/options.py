@@ -97,7 +97,9 @@ def _setup(system, bath, coupling, kind, dps, tol, check_memory=True, scattering
     if kind in ("exact", "global"):
         scat_sys, es_s = system, es
     else:
-        scat_sys = QubitChain(system.N, system.h, 0, ladder=system.ladder)
+        # H(0) = H_loc with the chain's own site energies (per site for a detuned chain)
+        h0 = system.h if system.uniform else list(system.h_sites)
+        scat_sys = QubitChain(system.N, h0, 0, ladder=system.ladder)
         es_s = scat_sys.eigensystem(dps)
     V_eig = to_eigenbasis(ctx, coupling.operator(scat_sys), es_s.vectors)
     return ctx, tol, es, es_s, V_eig

@@ -334,3 +334,125 @@ def _np_eigs(M):
     import numpy as np
 
     return np.linalg.eigvalsh(np.array(M.tolist(), dtype=float))
+
+
+# ----------------------------------------------------------------------------- detuned chains (issue 14)
+def site_energies(N: int) -> list:
+    """Symbols ``h_1, ..., h_N`` (positive): one qubit energy per site of a detuned chain."""
+    _check_N(N)
+    return list(sp.symbols(f"h_1:{N + 1}", positive=True))
+
+
+def h_loc_detuned(N: int, hs=None) -> sp.ImmutableSparseMatrix:
+    """``H_loc = sum_i h_i (sigma_z^(i) + I)/2`` (Eq. (47) with one energy per site), diagonal in the local basis.
+
+    Entry of ``|s_1 ... s_N>``: ``sum_i h_i s_i`` (qubit 1 the most significant bit).  ``hs``
+    defaults to :func:`site_energies`; ``hs = [h] * N`` gives :func:`h_loc`.
+    """
+    _check_N(N)
+    hs = site_energies(N) if hs is None else list(hs)
+    if len(hs) != N:
+        raise ValueError(f"hs must have N = {N} entries (got {len(hs)})")
+    d = 2**N
+    ent = {}
+    for i in range(d):
+        v = sum((hs[q] for q in range(N) if (i >> (N - 1 - q)) & 1), sp.Integer(0))
+        if v != 0:
+            ent[(i, i)] = v
+    return sp.ImmutableSparseMatrix(d, d, ent)
+
+
+def h_loc_detuned_from_paulis(N: int, hs=None) -> sp.Matrix:
+    """``sum_i h_i (sigma_z^(i) + I)/2`` from Kronecker products (independent of :func:`h_loc_detuned`)."""
+    _check_N(N)
+    hs = site_energies(N) if hs is None else list(hs)
+    sz = sp.diag(-1, 1)  # order (|0>, |1>)
+    total = sp.zeros(2**N, 2**N)
+    for i in range(N):
+        ops = [sp.eye(2)] * N
+        ops[i] = (sz + sp.eye(2)) / 2
+        term = ops[0]
+        for o in ops[1:]:
+            term = sp.kronecker_product(term, o)
+        total += hs[i] * term
+    return total
+
+
+def hamiltonian_detuned(N: int, hs=None, eps_sym=eps, ladder: str = "paper") -> sp.Matrix:
+    """``H(eps) = sum_i h_i (sigma_z^(i) + I)/2 + eps H_int`` (Eqs. (47), (64) with per-site h)."""
+    return sp.Matrix(h_loc_detuned(N, hs)) + eps_sym * sp.Matrix(h_int(N, ladder))
+
+
+def detuned_two_qubit_energies(ladder: str = "paper", h1=None, h2=None, eps_sym=eps) -> list:
+    """Closed-form spectrum of two detuned qubits: ``0``, ``(h1+h2)/2 -+ sqrt(((h1-h2)/2)^2 + (t eps)^2)``, ``h1+h2``.
+
+    ``t = f**2`` is the hopping amplitude of (64): 4 for the paper's ladder ``sigma_pm = sigma_x pm
+    i sigma_y``, 1 for unit ladders (derived in :func:`derive_detuned_chain`).  Order: band 0, the
+    two band-1 levels (lower first), band 2 (not sorted by energy: for ``t eps`` large the lower
+    band-1 level is negative).
+    """
+    if h1 is None or h2 is None:
+        h1, h2 = site_energies(2)
+    t = hopping(ladder)
+    r = sp.sqrt(((h1 - h2) / 2) ** 2 + (t * eps_sym) ** 2)
+    return [sp.Integer(0), (h1 + h2) / 2 - r, (h1 + h2) / 2 + r, h1 + h2]
+
+
+@derivation("detuned_chain", equations=["(47)", "(64)"])
+def derive_detuned_chain(d):
+    """Detuned chain (issue 14): H_loc = sum_i h_i (sigma_z^(i)+1)/2; two-qubit spectrum; [H_loc, H_int] != 0, n conserved."""
+    d.step("H_loc with one energy per site: the entry of |s_1..s_N> is sum_i h_i s_i (bit rule), compared with the "
+           "Kronecker build sum_i h_i (sigma_z^(i) + I)/2, sigma_z = diag(-1, 1) in the order (|0>, |1>)")
+    for N in (1, 2, 3):
+        d.compare("(47)", f"N={N}: bit-rule H_loc = sum_i h_i (sigma_z^(i) + I)/2 (Kronecker products)",
+                  sp.Matrix(h_loc_detuned(N)), h_loc_detuned_from_paulis(N))
+    for N in (2, 3):
+        hs = site_energies(N)
+        Hl, Hi = sp.Matrix(h_loc_detuned(N)), sp.Matrix(h_int(N))
+        comm = Hl * Hi - Hi * Hl
+        # [D, A]_{ab} = (D_aa - D_bb) A_ab for diagonal D: built entry by entry as the expected form
+        expect = sp.Matrix(2**N, 2**N, lambda a, b: (Hl[a, a] - Hl[b, b]) * Hi[a, b])
+        d.compare("(64)", f"N={N}: [H_loc, H_int]_ab = (E_a - E_b) (H_int)_ab, nonzero for detuned sites",
+                  comm, expect)
+        d.check("(64)", f"N={N}: [H_loc, H_int] != 0 for generic h_i and = 0 when every h_i = h",
+                not comm.is_zero_matrix and comm.subs({x: h for x in hs}).is_zero_matrix)
+        nop = sp.diag(*[_popcount(i) for i in range(2**N)])
+        d.check("(64)", f"N={N}: the excitation number n = sum_i (sigma_z^(i) + 1)/2 commutes with H_loc and "
+                        "H_int (bands survive detuning)",
+                (nop * Hl - Hl * nop).is_zero_matrix and (nop * Hi - Hi * nop).is_zero_matrix)
+    h1, h2 = site_energies(2)
+    x = sp.Symbol("x")
+    for ladder in ("paper", "unit"):
+        t = hopping(ladder)
+        H = hamiltonian_detuned(2, [h1, h2], eps, ladder)
+        idx = band_indices(2, 1)  # |01> (energy h2), |10> (energy h1)
+        B = sp.Matrix(2, 2, lambda a, b: H[idx[a], idx[b]])
+        d.compare("(64)", f"{ladder} ladder: band-1 block [[h2, t eps], [t eps, h1]] with t = f^2 = {t} "
+                          "(sigma_+^(1) sigma_-^(2) |01> = f^2 |10>)",
+                  B, sp.Matrix([[h2, t * eps], [t * eps, h1]]))
+        E = detuned_two_qubit_energies(ladder, h1, h2)
+        d.compare("(64)", f"{ladder} ladder: det(x - band-1 block) = (x - E_-)(x - E_+), "
+                          f"E_pm = (h1+h2)/2 pm sqrt(((h1-h2)/2)^2 + ({t} eps)^2)",
+                  sp.expand(B.charpoly(x).as_expr()), sp.expand((x - E[1]) * (x - E[2])))
+        d.compare("(64)", f"{ladder} ladder: bands 0 and 2 are 1x1: energies 0 and h1 + h2",
+                  sp.Matrix([H[0, 0], H[3, 3]]), sp.Matrix([E[0], E[3]]))
+        d.compare("(64)", f"{ladder} ladder: h1 = h2 = h gives the uniform n h + eps lambda, lambda = -+{t}",
+                  sp.Matrix([sp.simplify(e.subs({h1: h, h2: h})) for e in E[1:3]]),
+                  sp.Matrix([h - t * eps, h + t * eps]))
+    # numeric: symcoll.QubitChain at 30 digits against the closed form
+    import mpmath
+
+    from ..model import QubitChain
+
+    worst = 0
+    for ladder in ("paper", "unit"):
+        for hv, ev in (((4.0, 4.5), 0.1), ((1.0, 3.0), 0.7), ((4.5, 4.0), 1e-6)):
+            es = QubitChain(2, list(hv), ev, ladder=ladder).eigensystem(30)
+            subs = {h1: sp.Float(hv[0], 40), h2: sp.Float(hv[1], 40), eps: sp.Float(ev, 40)}
+            closed = sorted(sp.N(e.subs(subs), 40) for e in detuned_two_qubit_energies(ladder, h1, h2))
+            with mpmath.workdps(40):
+                worst = max(worst, max(abs(mpmath.mpf(str(c)) - es.energies[i]) for i, c in enumerate(closed)))
+    d.check("(64)", "QubitChain(2, h=[h1, h2], eps).eigensystem(30) equals the closed form (both ladders, "
+                    "h = (4, 4.5), (1, 3), (4.5, 4); eps = 0.1, 0.7, 1e-6)", worst < mpmath.mpf(10) ** -27,
+            float(worst), "numeric, 30 digits")
+    return d
