@@ -25,6 +25,7 @@ DERIVATION_MODULES = [
     "symcoll.symbolic.sumrules",
     "symcoll.symbolic.coherence",
     "symcoll.symbolic.appendices",
+    "symcoll.symbolic.energy",
 ]
 
 _REGISTRY: dict = {}

@@ -103,15 +103,21 @@ def combine_reservoirs(system, collision_map, Gamma, dps):
     Raises
     ------
     TypeError
-        A list of maps with a scalar ``Gamma`` (or the reverse), a map without ``.tensor``.
+        A list of maps with a scalar ``Gamma`` (or the reverse), a map without ``.tensor``, an
+        iterator of maps that is not a list/tuple (a 1-D object array of maps is accepted).
     ValueError
         Mismatched lengths, an empty list, a bad rate, maps of different dimension, maps of
         different ``dps`` (with ``dps=None``), or a map built for another system.
     NotImplementedError
         A certified map in a list (the certified generator takes one map).
     """
+    if isinstance(collision_map, np.ndarray) and collision_map.dtype == object and collision_map.ndim == 1:
+        collision_map = list(collision_map)  # a 1-D object array of maps is a list of maps
+    if not _is_list(collision_map) and not hasattr(collision_map, "tensor") and hasattr(collision_map, "__iter__"):
+        raise TypeError(f"collision_map must be one collision map or a list/tuple of maps "
+                        f"(got {type(collision_map).__name__}; pass list(...) for an iterator)")
     if not _is_list(collision_map):
-        if _is_list(Gamma):
+        if _is_list(Gamma) or (isinstance(Gamma, np.ndarray) and Gamma.ndim > 0):
             raise TypeError("Gamma must be a single rate when collision_map is a single map "
                             "(give a list of maps for a list of rates)")
         return collision_map, Gamma, [collision_map], [Gamma]
