@@ -225,6 +225,9 @@ def heat_flows(lindbladian, rho=None, rho_error=0.0):
     for i, (m, g) in enumerate(zip(lindbladian.maps, lindbladian.rates)):
         fam = _kind_family(m, i)
         fams.append(fam)
+        if getattr(m, "bath", None) is None:
+            raise ValueError(f"maps[{i}] has no bath: heat_flows needs each map's bath (its beta) for the "
+                             "entropy production; build it with collision_map or set .bath")
         betas.append(float(m.bath.beta))
         T = _c128(m.tensor)
         em, rig = _entry_error(m)
