@@ -1,7 +1,7 @@
 """Benchmarks of the exact map (38), issue 16: solved engine (before) vs FastExactEngine (after).
 
 Run with ``OPENBLAS_NUM_THREADS=1 python -m pytest --run-benchmarks tests/benchmarks/test_bench_exact_map.py``
-(``-k "not N6"`` to skip the minutes-long N = 6 cases).  Paper parameters (Sec. VI E), eps = 0.1, tol 1e-12.
+(``-k "not 6-"`` to skip the minutes-long N = 6 cases).  Paper parameters (Sec. VI E), eps = 0.1, tol 1e-12.
 Each case runs one round under :mod:`tracemalloc` and records the traced peak next to the up-front
 estimate (:func:`symcoll.maps.memory.estimate_memory`) in ``benchmark.extra_info``; every case asserts
 the map's error estimate, so a fast but wrong build cannot pass.
