@@ -90,3 +90,14 @@ def test_exact_N7_refused_up_front_with_the_number():
 def test_interpolate_mpmath_refused():
     with pytest.raises(ValueError, match="float64 only"):
         collision_map(QubitChain(2, H, 0.1), BATH, COUPLING, kind="exact", smatrix="interpolate", dps=20)
+
+
+def test_exact_h0_interpolated_equals_solved():
+    """(38) with H(0) in the scattering (degenerate levels snapped), rotated to H(eps): same engine."""
+    ch = QubitChain(3, H, 0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Si = collision_map(ch, BATH, COUPLING, kind="exact_h0", smatrix="interpolate")
+        Ss = collision_map(ch, BATH, COUPLING, kind="exact_h0", smatrix="solve")
+    assert Si.info["smatrix"] == "interpolate"
+    assert float(np.max(np.abs(Si.tensor - Ss.tensor))) <= Si.error_estimate + Ss.error_estimate
