@@ -209,7 +209,7 @@ def _newton_pole(e, mgV, m, hbar, opened, closed, Tb, lo, hi, maxit=60):
 
 
 class _Panel:
-    __slots__ = ("a", "b", "sl", "sr", "level", "rows", "n", "vals", "est", "depth", "released")
+    __slots__ = ("a", "b", "sl", "sr", "level", "rows", "n", "vals", "est", "est_z", "depth", "released")
 
     def __init__(self, a, b, sl, sr, level, depth=0):
         self.a, self.b, self.sl, self.sr = a, b, sl, sr
@@ -218,6 +218,7 @@ class _Panel:
         self.n = 0
         self.vals = None  # (n_rows, n + 1, d): rows of X at the Chebyshev points
         self.est = 0.0
+        self.est_z = 0.0  # unscaled-in-l row error (exact map (38), see RowInterpolant._build)
         self.depth = depth
         self.released = False
 
@@ -371,7 +372,12 @@ class RowInterpolant:
             B = _bary_matrix(tm, n)
             approx = np.matmul(B[None], vals)  # (r, q, l)
             scale = Kh[:, rows].T[:, :, None] * Kh[None, :, :]  # (r, q, l): sqrt(Re K_j' Re K_l)
-            est = 2.0 * float(np.max(np.abs(approx - vm) * scale)) if rows.size else 0.0
+            err = np.abs(approx - vm)
+            est = 2.0 * float(np.max(err * scale)) if rows.size else 0.0
+            # the exact map (38) reads Z = sqrt(Re K_j') X_j'l on open channels l (no sqrt(Re K_l)):
+            # its error estimate, same sampling (twice the largest error at the check midpoints)
+            zscale = Kh[:, rows].T[:, :, None] * (Kh[None, :, :] > 0)
+            est_z = 2.0 * float(np.max(err * zscale)) if rows.size else 0.0
             amax = float(np.max(np.abs(vm) * scale)) if rows.size else 0.0
             # rounding plateau (measured noise of the direct solves: ~2 eps, N = 6), or the
             # conditioning-driven noise next to a resonance pole (bisection cannot reduce either)
@@ -390,7 +396,7 @@ class RowInterpolant:
                 self.unresolved += 1
                 break  # accepted unresolved; its estimate still enters entry_error
             return self._bisect(p)
-        p.rows, p.n, p.vals, p.est = rows, n, vals, est
+        p.rows, p.n, p.vals, p.est, p.est_z = rows, n, vals, est, est_z
         self.built += 1
         self.max_degree = max(self.max_degree, n)
         self.live_bytes += vals.nbytes
@@ -424,10 +430,12 @@ class RowInterpolant:
                 p.released = True
 
     # -- queries -------------------------------------------------------------------------
-    def rows_at(self, a, u, jps):
+    def rows_at(self, a, u, jps, err=None):
         """``x[n, r, l] = X(a + u_n + eps_{jps[r]})_{jps[r], l}``: rows at the nodes of an E-panel.
 
         ``a`` is the panel start in the outgoing kinetic energy, ``u`` the node offsets.
+        ``err``: optional ``(n, len(jps))`` float array, filled with the ``est_z`` of the panel each
+        row is read from (estimate of ``max_l sqrt(Re K_j') |X_interp - X|_{j'l}`` over open l).
         """
         d = self.d
         n = len(u)
@@ -453,7 +461,7 @@ class RowInterpolant:
                 p = lst[int(k)]
                 if p.vals is None:  # first query (or queried again after release): build
                     if self._build(p)[0] is not p:  # bisected: redo the lookup with the new panels
-                        return self.rows_at(a, u, jps)
+                        return self.rows_at(a, u, jps, err)
                 nn, rr = np.nonzero(which == k)
                 oq = o[nn, rr]
                 lo = p.a - self.levels[i]
@@ -463,6 +471,8 @@ class RowInterpolant:
                 B[rpos, nn] = _bary_matrix(tau, p.n)
                 vals = p.vals[np.searchsorted(p.rows, jps[rsel[ur]])]  # (R_p, n + 1, d)
                 x[:, rsel[ur], :] += np.matmul(B, vals).transpose(1, 0, 2)
+                if err is not None:
+                    err[nn, rsel[rr]] = p.est_z
         return x
 
     # -- error ---------------------------------------------------------------------------

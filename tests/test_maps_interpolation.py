@@ -136,7 +136,6 @@ def test_auto_choice():
 
 
 @pytest.mark.parametrize("kw,msg", [
-    (dict(kind="exact", smatrix="interpolate"), "kinds 'global' and 'local' only"),
     (dict(kind="global", smatrix="interpolate", dps=20), "float64 only"),
     (dict(kind="global", smatrix="chebyshev"), "smatrix must be one of"),
 ])

@@ -76,12 +76,14 @@ def collision_map(system, bath, coupling, kind="exact", dps=None, tol=None, stor
         :data:`MAX_BYTES` and N <= 6, compact otherwise (global/local only).
     smatrix : {"auto", "solve", "interpolate"}
         ``"solve"``: the rows of s^(+-) (C1)-(C2) are solved for at every quadrature node (d
-        solves of size d per node).  ``"interpolate"`` (float64, kinds "global" and "local"):
+        solves of size d per node).  ``"interpolate"`` (float64; every kind, for the exact kinds
+        with :class:`symcoll.maps.exact_fast.FastExactEngine`, issue 16):
         they are read off piecewise Chebyshev interpolants of ``(K(T) + i m g V)^{-1}`` in the
         total energy T, tabulated once between the levels of H
         (:mod:`symcoll.interpolation`); the interpolation error enters ``error_parts`` as
         ``"interpolation"`` (an estimate checked against direct solves).  ``"auto"``:
-        interpolate when allowed and ``d >= INTERPOLATE_AUTO_MIN_DIM`` (32).
+        interpolate when allowed and ``d >= INTERPOLATE_AUTO_MIN_DIM`` (32), for kind "exact" from
+        ``d >= EXACT_INTERPOLATE_AUTO_MIN_DIM`` (16).
     progress : None, True or callable
         Progress of the quadrature: a callable receives the fraction (0..1] of the integration
         range done; ``True`` draws a tqdm bar on stderr; None (default) reports nothing.

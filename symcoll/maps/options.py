@@ -17,7 +17,8 @@ from ..numeric import WASTED_DIGITS_WARN, Tolerances, get_context
 from ..scattering import to_eigenbasis
 from . import memory
 
-__all__ = ["KINDS", "STORAGES", "SMATRIX", "DENSE_AUTO_MAX_N", "INTERPOLATE_AUTO_MIN_DIM"]
+__all__ = ["KINDS", "STORAGES", "SMATRIX", "DENSE_AUTO_MAX_N", "INTERPOLATE_AUTO_MIN_DIM",
+           "EXACT_INTERPOLATE_AUTO_MIN_DIM"]
 
 KINDS = ("exact", "global", "local", "exact_h0")
 """Map kinds: exact (38), global/narrow (45), local (54)-(56), exact_h0 ((38) with H(0))."""
@@ -33,6 +34,10 @@ SMATRIX = ("auto", "solve", "interpolate")
 
 INTERPOLATE_AUTO_MIN_DIM = 32
 """``smatrix="auto"`` interpolates (float64, kinds "global"/"local") from this dimension on."""
+
+EXACT_INTERPOLATE_AUTO_MIN_DIM = 16
+"""``smatrix="auto"`` uses the interpolating exact engine (float64, kind "exact", issue 16) from this
+dimension on (N >= 4); below it the solved engine is already fast (N = 3: 0.05 s)."""
 
 
 def _check_tol(tol, ctx):
@@ -130,10 +135,12 @@ def _resolve_smatrix(smatrix, kind, d, dps):
         raise ValueError(f"smatrix must be one of {SMATRIX} (got {smatrix!r})")
     if kind not in KINDS:
         return False  # the unknown kind is reported by the input validation
-    can = dps is None and kind in ("global", "local")
+    can = dps is None
     if smatrix == "interpolate" and not can:
-        why = "float64 only (dps=None)" if dps is not None else "kinds 'global' and 'local' only"
-        raise ValueError(f"smatrix='interpolate' is available for {why} (got kind={kind!r}, dps={dps!r})")
+        raise ValueError(f"smatrix='interpolate' is available for float64 only (dps=None) (got kind={kind!r}, "
+                         f"dps={dps!r})")
     if smatrix == "auto":
-        return can and d >= INTERPOLATE_AUTO_MIN_DIM
+        if kind == "exact":
+            return can and d >= EXACT_INTERPOLATE_AUTO_MIN_DIM
+        return can and kind in ("global", "local") and d >= INTERPOLATE_AUTO_MIN_DIM
     return smatrix == "interpolate"

@@ -1,0 +1,287 @@
+"""A faster engine for the exact map (38) in float64 (issue 16): interpolated rows, folded alpha sum, GK15.
+
+Profile of the solved engine (:class:`~symcoll.maps.exact.ExactEngine`, N = 5, one BLAS thread):
+13 s, of which 8.3 s accumulate the ``D x D`` sums (``D = d^2``), 1.2 s solve (C1); at N = 6 the
+solves grow to ~50 s and the accumulation to ~330 s.  The accumulation is ``n_nodes D^2`` complex
+multiply-adds whatever is done, so this engine cuts the number of node terms and the cost of each:
+
+* **alpha folded** (C2): ``a^(+) = a^(-) + delta`` (delta = 1 on the diagonal pairs (j, j), all in
+  the Bohr class Delta = 0, always open for E > 0), so
+  ``sum_alpha a^alpha_A a^alpha*_B = 2 a^-_A a^-*_B + a^-_A delta_B + delta_A a^-*_B + delta_A delta_B``:
+  one product of inner dimension n instead of 2n, plus a vector added to the d diagonal rows, one
+  to the d diagonal columns and a constant to their crossing (:meth:`FastExactEngine._accumulate`);
+* **pairs sorted by Bohr class**: the weight of (38) depends on a pair only through its Bohr
+  frequency, so the rows of one class are one contiguous block, written by one matrix product;
+* **Gauss-Kronrod (G7, K15) first** (:func:`fast_rule_pair`), then (G10, K21), then bisection:
+  between the ~200 channel thresholds of N = 6 the panels are narrow and the K21 - G10 estimate sat
+  at rounding (median 8e-18 at N = 4, tol per panel 9e-15), so 15 + 7 node terms per panel
+  replace 21 + 10;
+* **rows interpolated in the total energy** (:class:`symcoll.interpolation.RowInterpolant`, as the
+  narrow kinds): no (C1) solve at the quadrature nodes.  The weight of (38) couples two pairs at
+  different momenta, so the row error is propagated through the integrand node by node
+  (:meth:`FastExactEngine._interp_error`), not with the narrow kinds' weight bound.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..quadrature import rule_pair
+from ..scattering import channel_wave_numbers
+from .exact import ExactEngine
+
+__all__ = ["FastExactEngine", "fast_rule_pair"]
+
+# Gauss-Kronrod (G7, K15) on [-1, 1], QUADPACK's table (qk15): nodes descending to 0, K15 and G7 weights
+_XGK15 = (0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
+          0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
+          0.586087235467691130294144838258730, 0.405845151377397166906606412076961,
+          0.207784955007898467600689403773245, 0.0)
+_WGK15 = (0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
+          0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
+          0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
+          0.204432940075298892414161999234649, 0.209482141084727828012999174891714)
+_WG7 = (0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
+        0.381830050505118944950369775488975, 0.417959183673469387755102040816327)
+
+_GK15 = None
+
+
+def _gk15_01():
+    """(G7, K15) nodes on [0, 1] and the weights ``(15, 2)``: column 0 K15, column 1 G7 (zero off its nodes)."""
+    xh = np.array(_XGK15)
+    x = np.concatenate([xh, -xh[-2::-1]])
+    wk = np.concatenate([_WGK15, _WGK15[-2::-1]])
+    wgh = np.zeros(8)
+    wgh[1::2] = _WG7
+    wg = np.concatenate([wgh, wgh[-2::-1]])
+    return (x + 1) / 2, np.stack([wk / 2, wg / 2], axis=1)
+
+
+def fast_rule_pair(ctx, level):
+    """Rule ladder of :class:`FastExactEngine`: level 0 (G7, K15), level 1 (G10, K21), then None (bisect).
+
+    As in :func:`symcoll.quadrature.rule_pair`, the finer rule is returned and ``|fine - coarse|`` is
+    the error *estimate* (of the coarser rule, hence conservative for the finer one).
+    """
+    global _GK15
+    if level == 0 and FIRST_RULE == "gk15":
+        if _GK15 is None:
+            _GK15 = _gk15_01()
+        return _GK15
+    if level == 0 or (level == 1 and FIRST_RULE == "gk15"):
+        global _GK21_SORTED
+        if _GK21_SORTED is None:
+            t, W = rule_pair(ctx, 0)
+            order = np.argsort(W[:, 1] == 0, kind="stable")  # the coarse rule's nodes first (views, no copies)
+            _GK21_SORTED = (t[order], W[order])
+        return _GK21_SORTED
+    return None
+
+
+_GK21_SORTED = None
+
+
+FIRST_RULE = "gk21"
+"""First rule pair of :func:`fast_rule_pair`: ``"gk21"`` (G10, K21) or ``"gk15"`` (G7, K15, then K21).
+Measured at N = 4, tol 1e-12: (G7, K15) failed on 29 of 59 panels (|K15 - G7| ~ 1e-14 ... 1e-11 where
+K21 - G10 gives ~1e-17), so starting with it cost more node terms (22 + 0.42 * 31 > 31)."""
+
+
+class FastExactEngine(ExactEngine):
+    """Float64 engine for the whole exact map (38) with interpolated s-matrix rows.
+
+    Same integrand and result layout as :class:`~symcoll.maps.exact.ExactEngine` (``sel`` is not
+    supported: :func:`symcoll.maps.exact_entries` keeps the solved engine).  ``interp`` (a
+    :class:`~symcoll.interpolation.RowInterpolant` holding every row) must be set before the
+    quadrature.  After it, :attr:`interp_error` is the estimate of the largest entry error caused
+    by the interpolation (:meth:`_interp_error`).
+    """
+
+    rule_pair = staticmethod(fast_rule_pair)
+
+    def __init__(self, ctx, energies, V_eig, m, g, beta, sigma_p):
+        if ctx.is_mp:
+            raise ValueError("FastExactEngine is float64 only (dps=None)")
+        super().__init__(ctx, energies, V_eig, m, g, beta, sigma_p, None)
+        d = self.d
+        self.sizes = np.array([len(c) for c in self.xmembers], dtype=int)
+        self.perm = np.concatenate(self.xmembers) if self.xmembers else np.zeros(0, dtype=int)
+        self.starts = np.concatenate([[0], np.cumsum(self.sizes)])
+        self.cls_sorted = np.repeat(np.arange(len(self.sizes)), self.sizes)
+        pos = np.empty(self.D, dtype=int)
+        pos[self.perm] = np.arange(self.D)
+        self.pos = pos  # pos[A] = place of pair A in the sorted order
+        self.diag_pos = np.sort(pos[np.arange(d) * (d + 1)])  # sorted places of the pairs (j, j)
+        c0 = self.cls_sorted[self.diag_pos]
+        if d and not np.all(c0 == c0[0]):
+            raise AssertionError("the diagonal pairs must form one Bohr class (Delta = 0)")
+        self.c0 = int(c0[0]) if d else 0
+        self._zeta = None
+        self._pending = None
+        self.interp_error_T1 = None  # (U, U): summed propagated row error of T1 per class pair
+        self._buf = None
+
+    # -- rows ------------------------------------------------------------------------
+    def rows(self, a, u):
+        """``a^(+)``, ``a^(-)`` (C1)-(C2) and the momenta at ``E_n = a + u_n`` from the interpolant.
+
+        Also stores ``self._zeta[n, j']``: the interpolant's estimate of
+        ``max_l sqrt(Re K_j') |X_interp - X|_{j'l}`` (open l) for row j' at node n.
+        """
+        ctx = self.ctx
+        d, n = self.d, len(u)
+        base = ctx.snap_small(a - self._thr_rows, self.snap_tol)
+        X = (base[None, :, :] + u[:, None, None]) * (2 * self.m)
+        _, ReK, Kh = channel_wave_numbers(ctx, X, self.hbar, complex_k=False)
+        zeta = np.zeros((n, d))
+        x = self.interp.rows_at(a, u, self.jps, err=zeta)
+        r = np.arange(d)
+        ap = Kh[:, r, r][:, :, None] * x * Kh
+        am = ap.copy()
+        am[:, r, r] -= 1.0
+        self.evals += n * d
+        self._zeta = zeta
+        return ap, am, ReK * self.hbar
+
+    def _node_bytes(self):
+        U = len(self.sizes)
+        return self.D * 96 + U * U * 16
+
+    # -- accumulation ---------------------------------------------------------------
+    def _accumulate(self, P, Ap, Am, Wn, acc):
+        """Weighted node sums of ``T1`` (see :meth:`ExactEngine._accumulate`), pairs in class order.
+
+        ``T1[A, B] = sum_n W_n e^{X_AB} p_A sum_alpha Z^alpha_A Z^alpha*_B`` with ``Z = a / sqrt(p)``
+        (38); with alpha folded (module docstring), for ``Z^- = a^- / sqrt(p)``::
+
+            T1 = 2 sum_n W_n e^X o (p Z^-)(Z^-)^H                       (class blocks of rows)
+                 + r_B on the diagonal rows,   r_B = sum_n W_n e^{X(0, B)} sqrt(p_0) Z^-*_B
+                 + c_A on the diagonal columns, c_A = sum_n W_n e^{X(A, 0)} p_A Z^-_A / sqrt(p_0)
+                 + s on their crossing,         s = sum_n W_n e^{X(0, 0)}
+
+        (``p_0 = sqrt(2 m E)``, the momentum of the class Delta = 0).  The fine sums go into one
+        ``D x D`` panel buffer (``acc``: accumulated over the panel's chunks); the coarse sums are
+        formed class block by class block and only their largest difference from the fine block
+        is kept, so the returned ``acc`` is ``(buffer, max |fine - coarse|)``.
+        """
+        ctx = self.ctx
+        n = P.shape[0]
+        if acc is not None:
+            raise AssertionError("FastExactEngine needs one chunk per panel")  # see panel()
+        perm, sizes, starts = self.perm, self.sizes, self.starts
+        U = len(sizes)
+        Ps = P[:, perm]
+        Am_s = Am[:, perm]
+        Pc = Ps[:, starts[:-1]]  # (n, U): one momentum per class (the members share it)
+        Pp = np.repeat(Pc, sizes, axis=1)
+        is_open = Pp > 0
+        sq = np.sqrt(np.where(is_open, Pp, 1.0))
+        Zm = np.where(is_open, Am_s / sq, 0.0)  # Z^- (n, D)
+        Lm = Zm * Pp  # p Z^-
+        Rm = np.conj(Zm)
+        sm = Pc[:, :, None] + Pc[:, None, :]
+        df = Pc[:, :, None] - Pc[:, None, :]
+        Xu = np.exp(sm * sm * (-float(self.beta) / (8 * float(self.m)))
+                    - df * df * (1 / (2 * float(self.sigma_p) ** 2)))  # (n, U, U) (38)+(41)
+        wk, wg = Wn[:, 0], Wn[:, 1]
+        ng = int(np.count_nonzero(wg))
+        if np.any(wg[ng:] != 0):
+            raise AssertionError("the coarse rule's nodes must come first (fast_rule_pair)")
+        c0 = self.c0
+        dpos = self.diag_pos
+        p0 = Pc[:, c0]
+        sp0 = np.sqrt(p0)
+        # delta corrections (fine, coarse): r on the diagonal rows, c on the diagonal columns, s on both
+        Xr = np.repeat(Xu[:, c0, :], sizes, axis=1)  # (n, D): e^{X(0, B)}
+        Xc = np.repeat(Xu[:, :, c0], sizes, axis=1)  # (n, D): e^{X(A, 0)}
+        rv = [(w * sp0) @ (Xr * Rm) for w in (wk, wg)]
+        cv = [(w / sp0) @ (Xc * Lm) for w in (wk, wg)]
+        sv = [float(np.sum(w * Xu[:, c0, c0])) for w in (wk, wg)]
+        D = self.D
+        if self._buf is None:
+            self._buf = np.empty((D, D), dtype=complex)
+        out = self._buf
+        # (rows of one class) x (nodes): contiguous left operands of the products
+        LkT = np.ascontiguousarray((Lm * (2 * wk)[:, None]).T)
+        LgT = np.ascontiguousarray((Lm[:ng] * (2 * wg[:ng])[:, None]).T)
+        smax = int(sizes.max()) if U else 0
+        cbuf = np.empty((smax, D), dtype=complex)
+        abuf = np.empty((smax, D))
+        M = np.empty((n, D), dtype=complex)
+        diff = 0.0
+        for c in range(U):
+            s0, s1 = starts[c], starts[c + 1]
+            np.multiply(Rm, np.repeat(Xu[:, c, :], sizes, axis=1), out=M)  # (n, D): e^{X(c, B)} Z^-*_B
+            F = out[s0:s1]
+            C = cbuf[:s1 - s0]
+            np.matmul(LkT[s0:s1], M, out=F)
+            np.matmul(LgT[s0:s1], M[:ng], out=C)
+            for k, blk in enumerate((F, C)):
+                blk[:, dpos] += cv[k][s0:s1, None]
+                if c == c0:
+                    rows = dpos - s0
+                    blk[rows, :] += rv[k][None, :]
+                    blk[np.ix_(rows, dpos)] += sv[k]
+            np.subtract(C, F, out=C)
+            A = abuf[:s1 - s0]
+            np.abs(C, out=A)
+            diff = max(diff, float(A.max()))
+        # magnitude scale (rounding estimate), as ExactEngine: per class pair, max over members and alpha
+        Zp = Zm.copy()
+        Zp[:, dpos] += 1.0 / sp0[:, None]
+        Zf = np.maximum(np.abs(Zm), np.abs(Zp))
+        mV = np.maximum.reduceat(Zf, starts[:-1], axis=1) if D else np.zeros((n, 0))
+        mU = mV * Pc
+        w0 = np.abs(wk)
+        absT1 = 2 * np.einsum("n,nab,na,nb->ab", w0, Xu, mU, mV)
+        scale = (absT1 + absT1.T) * (float(self.beta) / 2)
+        # interpolation: propagated row error of this panel (added when the panel is accepted)
+        zeta = self._zeta[:, self.perm // self.d]  # (n, D): error estimate of Z_A from row j' of A
+        zeta = np.where(is_open, zeta, 0.0) / np.sqrt(float(self.hbar))
+        mZ = np.maximum.reduceat(zeta, starts[:-1], axis=1) if D else np.zeros((n, 0))
+        inner = mZ[:, :, None] * mV[:, None, :] + mV[:, :, None] * mZ[:, None, :] + mZ[:, :, None] * mZ[:, None, :]
+        self._pending = 2 * np.einsum("n,nab,na,nab->ab", w0, Xu, Pc, inner)
+        return (out, diff), scale
+
+    def on_accept(self):
+        """Called by :func:`symcoll.maps.integrate._adaptive` for an accepted panel."""
+        if self.interp_error_T1 is None:
+            self.interp_error_T1 = np.zeros_like(self._pending)
+        self.interp_error_T1 += self._pending
+
+    def panel(self, a, b, t, W, left=True, right=True):
+        """All nodes of the panel in one chunk (15 or 21 nodes: ``n D`` complex per array)."""
+        from ..quadrature import map_rule
+
+        u, Wn = map_rule(a, b, t, W, self.ctx, left, right)
+        ap, am, P = self.rows(a, u)
+        k = len(u)
+        return self._accumulate(P.reshape(k, self.D), ap.reshape(k, self.D), am.reshape(k, self.D), Wn, None)
+
+    def interp_error(self):
+        """Estimate of the largest entry error of the map caused by the interpolated rows.
+
+        ``|dT1_AB| <= sum_n |W_n| e^{X_AB} p_A sum_alpha (|dZ_A| |Z^a_B| + |Z^a_A| |dZ_B| + |dZ_A| |dZ_B|)``
+        (``dZ^+ = dZ^-``), with ``|dZ_A| <= zeta`` of row j' (the interpolant's sampled estimate, so the
+        whole is an *estimate*), maxima over the members of each Bohr class; the entry is
+        ``(beta/2)(T1 + T1^H)``, so its error is at most ``(beta/2)(|dT1_AB| + |dT1_BA|)``.
+        """
+        if self.interp_error_T1 is None:
+            return 0.0
+        E = self.interp_error_T1
+        return float(np.max(E + E.T)) * float(self.beta) / 2
+
+    def finalize(self, flat):
+        """``(beta/2)(T1 + T1^H)`` back in pair order, row block by row block (one extra ``D x D``)."""
+        self._buf = None
+        D = self.D
+        T1 = flat.reshape(D, D)
+        out = np.empty((D, D), dtype=complex)
+        pos = self.pos
+        half = float(self.beta) / 2
+        step = max(1, (32 * 2**20) // max(16 * D, 1))
+        for s0 in range(0, D, step):
+            rows = pos[s0:s0 + step]  # sorted places of the pairs A = s0 .. s0 + step
+            blk = T1[rows][:, pos] + np.conj(T1[:, rows][pos]).T
+            out[s0:s0 + step] = blk * half
+        return out.reshape(-1)
