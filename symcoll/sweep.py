@@ -439,6 +439,8 @@ def task_transport(model):
     return out
 
 
+_RESERVED = ("status", "error_message", "seconds", "time")
+
 _TASK_FUNCS = {"stationary": task_stationary, "evolve": task_evolve, "transport": task_transport}
 
 
@@ -450,6 +452,8 @@ def _as_variables(result):
     for name, v in result.items():
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise ValueError(f"variable names must be identifiers (got {name!r})")
+        if name in SWEEP_PARAMETERS or name in _RESERVED:
+            raise ValueError(f"variable name {name!r} is taken (a parameter or one of {', '.join(_RESERVED)})")
         if isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], (tuple, list)):
             dims, arr = tuple(v[0]), np.asarray(v[1])
         else:
@@ -601,29 +605,40 @@ def _raw_encoding():
 
 
 def _ensure_variables(path, grid, variables, known, attrs):
-    """Create the data variables first seen in a result (NaN-filled, one chunk per point)."""
-    import dask.array as da
-    import xarray as xr
+    """Create the data variables first seen in a result (NaN-filled, one chunk per point).
+
+    The arrays' metadata are written as the zarr format-2 specification defines them (``.zattrs``
+    with xarray's ``_ARRAY_DIMENSIONS``, then ``.zarray``: float64, C order, no compressor, fill NaN,
+    no chunk written), then the store's consolidated metadata are rewritten: a few ms, where an
+    xarray ``to_zarr(compute=False)`` of a NaN-filled dask array builds a task graph (~0.5-1 s).
+    """
     import zarr
 
     new = {k: v for k, v in variables.items() if k not in known}
     if not new:
         return False
     names = list(grid)
-    shape = tuple(len(grid[n]) for n in names)
-    data = {}
+    shape = [len(grid[n]) for n in names]
     for k, (dims, arr) in new.items():
-        full = shape + arr.shape
         vattrs = _VARIABLE_ATTRS.get(k) or ({"kind": "estimate", "meaning": "error estimate of "
                                              + k[: -len('_error')]} if k.endswith("_error") else {})
-        data[k] = (names + list(dims), da.full(full, np.nan, chunks=(1,) * len(shape) + arr.shape), vattrs)
-    xr.Dataset(data).to_zarr(path, compute=False, mode="a", zarr_format=2, consolidated=False,
-                             encoding={k: _raw_encoding() for k in data})
-    # xarray's append leaves the group's attributes empty: put them back, then consolidate the metadata
-    _open_group(path).attrs.update(attrs)
+        meta = {"shape": shape + list(arr.shape), "chunks": [1] * len(shape) + list(arr.shape), "dtype": "<f8",
+                "fill_value": "NaN", "order": "C", "filters": None, "dimension_separator": ".", "compressor": None,
+                "zarr_format": 2}
+        d = os.path.join(path, k)
+        os.makedirs(d)
+        _write_json(os.path.join(d, ".zattrs"), dict(vattrs, _ARRAY_DIMENSIONS=names + list(dims)))
+        _write_json(os.path.join(d, ".zarray"), meta)
     zarr.consolidate_metadata(path)
     known.update({k: (tuple(dims), arr.shape) for k, (dims, arr) in new.items()})
     return True
+
+
+def _write_json(path, obj):
+    tmp = path + f".tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2)
+    os.replace(tmp, path)
 
 
 class _Arrays:

@@ -214,6 +214,17 @@ def test_failed_point_retried_clears_message(client, tmp_path):
     assert ds["vec"].values.tolist() == [[1.0, 0.1], [1.0, 0.2]]
 
 
+def clashing_task(model):
+    return {"eps": 1.0, "x": 2.0}
+
+
+def test_variable_name_clash_recorded(client, tmp_path):
+    res = sweep({"eps": [0.1]}, clashing_task, out=str(tmp_path / "c.zarr"), fixed={"N": 1}, client=client)
+    assert (res.done, res.failed) == (0, 1)
+    msg = xr.open_zarr(res.path)["error_message"].values[0]
+    assert msg.startswith("ValueError: variable name 'eps' is taken")
+
+
 # ----------------------------------------------------------------------------- fault tolerance
 def test_killed_worker_loses_nothing(client, tmp_path):
     """Kill one worker process while its task sleeps: every point ends up done, none lost."""
