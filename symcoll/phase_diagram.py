@@ -23,7 +23,8 @@
       ``closest_local_thermal`` is ``min_t |r - r_loc| / |r_G - r_loc|``: how near the ratio ever
       comes to the local-thermal value (<= PLATEAU_THETA where there is a plateau).
     * Zeno line: the boundary of the region where the plateau exists (contour of ``duration > 0``,
-      at cell centres):
+      at cell centres, labelled "plateau edge"; its part at large Gamma is not the Zeno line, see
+      the next item):
       across it the relaxation time and the time the local-thermal state is reached meet, i.e. the
       plateau shrinks to nothing; on its plateau side (small eps, large Gamma) the collisions
       freeze the intra-band hopping (quantum Zeno effect) and the relaxation time grows like
@@ -223,7 +224,7 @@ def plot(preset, ds, path):
                 has = (np.asarray(dur, dtype=float) > 0).astype(float).T  # a single grid time is a crossing
             if 0 < has.sum() < has.size:
                 cs = ax.contour(eps, G, has, levels=[0.5], colors="w", linewidths=2)
-                ax.clabel(cs, fmt={0.5: "Zeno line"}, fontsize=8, inline=False)
+                ax.clabel(cs, fmt={0.5: "plateau edge"}, fontsize=8, inline=False)
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_xlabel("eps (inter-qubit coupling, (64))")

@@ -52,8 +52,11 @@ Store (zarr, format 2 for the widest reader support; open with ``xarray.open_zar
     done, 2 failed), ``error_message`` (the exception of a failed point), ``seconds`` (compute time
     of the point, a diagnostic).  Attributes: ``symcoll_version``, ``conventions``, ``task``,
     ``fixed`` and ``grid`` (JSON), ``definition`` (JSON of everything that fixes the values) and
-    ``command``.  Each point is one chunk of every variable, written as soon as its task finishes
-    (the data first, ``status`` last: a point whose status is not 1 is recomputed on resume).
+    ``command``.  Each point is one uncompressed chunk of every variable, written as soon as the
+    client sees its task finished: the points that finished while the previous batch was being
+    written are gathered and written together (no point waits for an unfinished one), the data of
+    the batch first, ``status`` last: a point whose status is not 1 is recomputed on resume
+    (:class:`_Writer`).
 
 Resume and safety
     Re-running the same sweep on the same store skips the points whose status is 1 (failed points

@@ -2,8 +2,9 @@
 
 Targets of issue 15:
 
-* per-point overhead of the machinery <= 50 ms: wall time per point of a sweep of trivial tasks
-  (a user task returning one number) on 2 local workers, cluster start-up excluded (``client=``);
+* per-point overhead of the machinery <= 50 ms: wall time per point of a sweep of 100 trivial tasks
+  (a user task returning one number; and one returning 21 variables, as many as the stationary
+  task) on 2 local workers, cluster start-up excluded (``client=``), store creation included;
 * parallel speedup >= 1.7 on 2 workers (the issue's "parallel efficiency"): the same 16 points of
   the exact map (38) on 1 and on 2 workers, ``wall(1) / wall(2)``; N = 4 (``SWEEP_BENCH_N=3`` for a
   quicker run on a busy machine);
