@@ -133,13 +133,14 @@ def test_preset_b(client, tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore::symcoll.NotCompletelyPositiveWarning")  # sigma_p = 0.5: README
-def test_preset_c_cli(tmp_path):
-    """Preset (c) through the command line (its own two-worker cluster), heat current = heat_flows."""
+def test_preset_c_cli(client, tmp_path):
+    """Preset (c) through the command line (on the module's cluster, ``--scheduler``), heat current =
+    heat_flows."""
     from symcoll.transport import heat_flows
 
     out = tmp_path / "pc"
     cmd = [sys.executable, "-m", "symcoll", "phase-diagram", "--preset", "c", "--grid", "eps=0.1",
-           "--grid", "beta_cold=0.3,0.6", "--set", "N=2", "--out", str(out), "--workers", "2"]
+           "--grid", "beta_cold=0.3,0.6", "--set", "N=2", "--out", str(out), "--scheduler", client.scheduler.address]
     p = subprocess.run(cmd, capture_output=True, text=True, cwd=str(tmp_path), timeout=300,
                        env=dict(os.environ, PYTHONPATH=ROOT))
     assert p.returncode == 0, p.stderr
