@@ -13,17 +13,37 @@
     * plateau: the ratio r(t) (74) from ``|0..0>`` on a log time grid (``PLATEAU_TIMES``, 4 per
       decade) is *on the local-thermal plateau* when ``|r - r_loc| <= PLATEAU_THETA |r_G - r_loc|``
       (r_loc, r_G: the local-thermal (73) and Gibbs (72) ratios).  ``plateau_start`` and
-      ``plateau_end`` are the first and last grid times of the first such run of times;
+      ``plateau_end`` are the first and last grid times of the longest run of such times (the
+      earliest of equally long runs: at large Gamma the ratio overshoots and crosses the band at a
+      single grid time before it settles, so the first run is not the plateau);
       ``plateau_duration = end - start`` (NaN when the ratio never comes that close; 0 when it does
       at a single grid time only: a crossing, not a plateau).  They are resolved to the
       grid spacing: a factor ``10**0.25`` in time, stated as ``plateau_*_error`` (the grid step, an
       estimate of the resolution, not of the arithmetic, which is far smaller).
+      ``closest_local_thermal`` is ``min_t |r - r_loc| / |r_G - r_loc|``: how near the ratio ever
+      comes to the local-thermal value (<= PLATEAU_THETA where there is a plateau).
     * Zeno line: the boundary of the region where the plateau exists (contour of ``duration > 0``,
-      at cell centres):
+      at cell centres, labelled "plateau edge"; its part at large Gamma is not the Zeno line, see
+      the next item):
       across it the relaxation time and the time the local-thermal state is reached meet, i.e. the
       plateau shrinks to nothing; on its plateau side (small eps, large Gamma) the collisions
       freeze the intra-band hopping (quantum Zeno effect) and the relaxation time grows like
       Gamma / eps^2.
+    * No plateau at Gamma >~ 30 (paper's h = 4, N = 3; investigated, physics, not the detection):
+      there the ratio *does* stay flat for four or more decades of time (eps = 1e-3: from t ~ 0.3 to
+      ~ 1e4), but at a level off the local-thermal one by 0.11 |r_G - r_loc| (Gamma = 30) and 0.19
+      (Gamma = 100), above PLATEAU_THETA = 0.1.  When the collisions come faster than the qubit's
+      own precession (Gamma above the Bohr frequencies ~ h), the free evolution no longer averages
+      out the coherences that each collision (38) leaves between the bombarded qubit's levels: the
+      state of the fast stage is the fixed point of the collision map itself, not the local thermal
+      state (73), which is the fixed point only of its secular (precession-averaged) part.  Check:
+      iterating the exact map alone from ``|000>`` (eps = 1e-3) converges to a ratio off by
+      0.1997 |r_G - r_loc|, the Gamma -> infinity limit of the plateau levels above.  So the upper
+      edge of the plateau region at large Gamma is not the Zeno line (the plateau does not vanish;
+      it stops being *local-thermal*); the Zeno line is the edge at large eps, where the relaxation
+      time 1/gap comes down to the local thermalisation time.  ``closest_local_thermal`` shows the
+      offset.  (Before this was understood, a detection bug hid real plateaus too: the first run of
+      grid times within the band, a transient crossing, was taken instead of the longest.)
 
 (b) ``--preset b`` -- over (eps, sigma_p), the stationary trace distance to the Gibbs state (72) for the
     exact (38) and the local (54)-(56) maps (task ``"stationary"``): where it is not small the
@@ -99,13 +119,12 @@ def task_relaxation(model):
     r_loc = float(ob.band_ratio(ob.local_thermal_state(chain, model.bath.beta, site=model.coupling.site)[None],
                                 chain)[0])
     r_g = float(ob.band_ratio(ob.gibbs_state(chain, model.bath.beta)[None], chain)[0])
-    on = np.abs(r - r_loc) <= PLATEAU_THETA * abs(r_g - r_loc)
+    dev = np.abs(r - r_loc) / abs(r_g - r_loc)
+    with np.errstate(invalid="ignore"):
+        on = dev <= PLATEAU_THETA
+    i, j = _longest_run(on)
     start = end = np.nan
-    if on.any():
-        i = int(np.argmax(on))
-        j = i
-        while j + 1 < len(on) and on[j + 1]:
-            j += 1
+    if i is not None:
         start, end = float(PLATEAU_TIMES[i]), float(PLATEAU_TIMES[j])
     step = 10 ** (1 / PLATEAU_PER_DECADE) - 1
     t_relax = 1.0 / gap if gap > 0 else math.inf
@@ -117,7 +136,23 @@ def task_relaxation(model):
         "plateau_end": end, "plateau_end_error": end * step,
         "plateau_duration": end - start, "plateau_duration_error": (end + start) * step,
         "ratio_local_thermal": r_loc, "ratio_gibbs": r_g,
+        "closest_local_thermal": float(np.nanmin(dev)) if np.isfinite(dev).any() else math.nan,
     }
+
+
+def _longest_run(on):
+    """``(i, j)``: first and last index of the longest run of True in ``on`` (the earliest of equally
+    long runs); ``(None, None)`` when there is none.  The longest, not the first: at large Gamma the
+    ratio overshoots and crosses the local-thermal band at a single grid time before it settles."""
+    best, cur = (None, None, 0), None
+    for k, v in enumerate(on):
+        if v:
+            cur = k if cur is None else cur
+            if k - cur + 1 > best[2]:
+                best = (cur, k, k - cur + 1)
+        else:
+            cur = None
+    return best[0], best[1]
 
 
 def _task(name):
@@ -189,7 +224,7 @@ def plot(preset, ds, path):
                 has = (np.asarray(dur, dtype=float) > 0).astype(float).T  # a single grid time is a crossing
             if 0 < has.sum() < has.size:
                 cs = ax.contour(eps, G, has, levels=[0.5], colors="w", linewidths=2)
-                ax.clabel(cs, fmt={0.5: "Zeno line"}, fontsize=8, inline=False)
+                ax.clabel(cs, fmt={0.5: "plateau edge"}, fontsize=8, inline=False)
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_xlabel("eps (inter-qubit coupling, (64))")

@@ -188,6 +188,43 @@ def test_failed_point_recorded(client, tmp_path):
     assert res.summary().startswith("points: 2 done, 0 skipped, 1 failed; wall ")
 
 
+def flag_task(flag, model):
+    if os.path.exists(flag) and float(model.chain.eps) == 0.2:
+        raise RuntimeError("flagged")
+    return {"value": float(model.chain.eps), "vec": (("k",), np.array([1.0, float(model.chain.eps)]))}
+
+
+def test_failed_point_retried_clears_message(client, tmp_path):
+    """A failed point is retried on resume; when it succeeds its message is cleared and its data written
+    (the data chunks are written as raw files: read back through xarray, bit for bit)."""
+    flag = tmp_path / "flag"
+    flag.write_text("x")
+    kw = dict(out=str(tmp_path / "m.zarr"), fixed={"N": 2}, client=client)
+    task = functools.partial(flag_task, str(flag))
+    r1 = sweep({"eps": [0.1, 0.2]}, task, **kw)
+    assert (r1.done, r1.failed) == (1, 1)
+    assert xr.open_zarr(r1.path)["error_message"].values.tolist() == ["", "RuntimeError: flagged"]
+    flag.unlink()
+    r2 = sweep({"eps": [0.1, 0.2]}, task, **kw)
+    assert (r2.done, r2.skipped, r2.failed) == (1, 1, 0)
+    ds = xr.open_zarr(r2.path)
+    assert ds["status"].values.tolist() == [1, 1]
+    assert ds["error_message"].values.tolist() == ["", ""]
+    assert ds["value"].values.tolist() == [0.1, 0.2]
+    assert ds["vec"].values.tolist() == [[1.0, 0.1], [1.0, 0.2]]
+
+
+def clashing_task(model):
+    return {"eps": 1.0, "x": 2.0}
+
+
+def test_variable_name_clash_recorded(client, tmp_path):
+    res = sweep({"eps": [0.1]}, clashing_task, out=str(tmp_path / "c.zarr"), fixed={"N": 1}, client=client)
+    assert (res.done, res.failed) == (0, 1)
+    msg = xr.open_zarr(res.path)["error_message"].values[0]
+    assert msg.startswith("ValueError: variable name 'eps' is taken")
+
+
 # ----------------------------------------------------------------------------- fault tolerance
 def test_killed_worker_loses_nothing(client, tmp_path):
     """Kill one worker process while its task sleeps: every point ends up done, none lost."""
