@@ -40,7 +40,7 @@ class SpectralGap(HasErrorBudget):
         ``1 / value``.
     diagnostics : dict
         ``method``, ``kappa`` (condition number of the eigenvalue), ``zero_eigenvalue`` (the
-        stationary eigenvalue as computed), ``shifts`` (shift-invert Arnoldi runs, 0 if dense).
+        stationary eigenvalue as computed), ``arnoldi_sectors`` (sectors solved by Arnoldi on exp(L tau), 0 if all dense).
     """
 
     value: float
@@ -113,5 +113,5 @@ class GapMixin:
         maxb = max(len(bk.idx) for bk in spec.blocks)
         pert = float(self.Gamma_param) * maxb * self.map_error + 2 * self.energy_error
         return gap_from_eigenvalues(lam, None, spec.normL, {"method": "dense eigenvalues per invariant block",
-                                                            "shifts": 0, "blocks": len(spec.blocks)},
+                                                            "arnoldi_sectors": 0, "blocks": len(spec.blocks)},
                                     pert, kappa=kappa if kappa is not None else math.inf)

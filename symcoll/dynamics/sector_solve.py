@@ -11,8 +11,8 @@ Propagation of one sector (``x`` its part of ``vec rho(0)``):
     COND_V_MAX``: ``expm(L_s t)`` per time of ``x - x_ss`` (scaling and squaring).
 ``slow-modes`` (larger sectors)
     ``x - x_ss`` is propagated by chained Taylor steps (``scipy.sparse.linalg.expm_multiply``,
-    Al-Mohy and Higham) only until its part *outside* the ``k`` slowest eigenvectors (shift-invert
-    Arnoldi at 0) is below ``switch_tol``; from there on ``y(t) = V exp(Lambda (t - t_s)) c``.
+    Al-Mohy and Higham) only until its part *outside* the ``k`` slowest eigenvectors (largest
+    ``Re lambda``, Arnoldi on ``exp(L tau)``: :func:`slow_modes`) is below ``switch_tol``; from there on ``y(t) = V exp(Lambda (t - t_s)) c``.
     Why this is controlled at t = 1e5: the exact semigroup ``exp(L s)`` of a CPTP map is a
     contraction in trace norm for all ``s >= 0`` (also on non-Hermitian operators, diamond norm 1),
     so the dropped remainder ``r = y(t_s) - V c`` contributes at most ``||r||_1 <= sqrt(d) ||r||_2``
@@ -37,7 +37,8 @@ import scipy.sparse.linalg as spla
 from .propagate import eig_rounding_estimate
 from .tolerances import FLOAT64_EPS, DynamicsTolerances
 
-__all__ = ["DENSE_SECTOR_MAX", "SLOW_MODES", "propagate_sector", "sector_steady_state", "sector_gap"]
+__all__ = ["DENSE_SECTOR_MAX", "SLOW_MODES", "propagate_sector", "sector_steady_state", "sector_gap", "slow_modes",
+           "steady_from_slow_modes"]
 
 DENSE_SECTOR_MAX = 1200
 """Sectors up to this size are diagonalised densely (complex ``geev``: ~1 s at 1200 on one core)."""
@@ -52,6 +53,50 @@ expansion must have taken over (ValueError with the number otherwise)."""
 
 def _lu(A):
     return spla.splu(sps.csc_array(A), permc_spec="COLAMD")
+
+
+class TaylorExp:
+    """``exp(A t) x`` by ``s`` truncated-Taylor steps of the shifted ``A - mu I`` (Al-Mohy and Higham,
+    SIAM J. Sci. Comput. 33 (2011)): with ``m = 40`` terms at most and ``||(A - mu I) t / s||_1 <=
+    theta_40 = 4.7`` (their table for a backward error ``<= 2^-53``), each step is exact to a relative
+    backward error of about u (an estimate: ``||.||_1`` is taken exactly from the sparse matrix, no
+    norm estimator), with the early stop ``|term| <= u |sum|`` of their code.  Unlike calling
+    ``scipy.sparse.linalg.expm_multiply`` repeatedly, the parameters are set up once per matrix.
+    """
+
+    M, THETA = 40, 4.7
+
+    def __init__(self, A):
+        A = sps.csr_array(A)
+        n = A.shape[0]
+        self.mu = complex(A.diagonal().sum() / n)
+        self.B = (A - self.mu * sps.eye_array(n, format="csr")).tocsr()
+        self.norm1 = float(sps.linalg.norm(self.B, 1))
+        self.matvecs = 0
+
+    def steps(self, t):
+        return max(1, int(math.ceil(self.norm1 * abs(t) / self.THETA)))
+
+    def __call__(self, x, t):
+        s = self.steps(t)
+        h = t / s
+        eta = np.exp(self.mu * h)
+        F = np.asarray(x, dtype=complex).copy()
+        u = FLOAT64_EPS
+        for _ in range(s):
+            b = F.copy()
+            c1 = np.linalg.norm(b, np.inf)
+            for j in range(1, self.M + 1):
+                b = (h / j) * (self.B @ b)
+                self.matvecs += 1
+                F = F + b
+                c2 = np.linalg.norm(b, np.inf)
+                if c1 + c2 <= u * np.linalg.norm(F, np.inf):
+                    break
+                c1 = c2
+            F = eta * F
+            b = F
+        return F
 
 
 # ------------------------------------------------------------------ steady state
@@ -94,65 +139,68 @@ def sector_steady_state(Ls, tr_pos, d):
     return x, info
 
 
+def steady_from_slow_modes(Ls, tr_pos, k=8):
+    """Stationary vector of a large population sector: the slow mode with ``lambda ~ 0``
+    (:func:`slow_modes`), normalised by the trace.  ``info`` as :func:`sector_steady_state`, with
+    ``sigma_min`` replaced by the sector's gap among the modes found (``|Re lambda_2|``; the
+    residual-to-error conversion ``||dx|| <~ ||L x|| / gap`` is an estimate, exact for normal L)."""
+    lam, V, res = slow_modes(Ls, k)
+    i0 = int(np.argmin(np.abs(lam)))
+    x = V[:, i0] / V[tr_pos, i0].sum()
+    rest = np.delete(lam, i0)
+    g = float(np.min(-rest.real)) if rest.size else math.inf
+    info = {"residual": float(np.linalg.norm(Ls @ x)), "sigma_min": g, "norm_A": float(sps.linalg.norm(Ls)),
+            "trace_residual": float(abs(x[tr_pos].sum() - 1)), "method": "slow-mode eigenvector",
+            "zero_eigenvalue": complex(lam[i0])}
+    return x, info
+
+
 # ------------------------------------------------------------------ gap
 def _dense_eigvals(Ls):
     return np.linalg.eigvals(Ls.toarray())
 
 
-def sector_gap(Ls, k=SLOW_MODES, im_range=None, zero_tol=None):
-    """Eigenvalues of a sector relevant to the gap: all of them (dense) or those found by
-    shift-invert Arnoldi at shifts ``i omega`` marching along the imaginary axis.
+def slow_modes(Ls, k=None, tau=None):
+    """The ``k`` eigenpairs of largest ``Re lambda`` of a sector, by Arnoldi on ``exp(L_s tau)``.
 
-    For a large sector the shifts start at ``omega = im_range[0]``; at each shift the ``k``
-    eigenvalues nearest ``i omega`` (radius ``R``) cover the segment of the strip
-    ``-g <= Re <= 0`` (g the smallest nonzero ``|Re lambda|`` found so far) of half-width
-    ``sqrt(R^2 - g^2)``; the next shift is placed at the end of that segment, until ``im_range[1]``.
-    ``im_range`` must contain every ``Im lambda`` (the caller proves it from the numerical range).
-    Whether ARPACK found *all* eigenvalues inside each disc is not proven: the gap is an estimate.
+    ``lambda -> exp(lambda tau)`` maps the slowest modes (largest ``Re lambda``, whatever their
+    ``Im lambda``: the gap of the local map is often attained by an oscillating coherence mode)
+    onto the eigenvalues of largest modulus, which ARPACK finds first; no factorisation is needed
+    (``exp(L_s tau) x`` by ``expm_multiply``, ~``||L_s||_1 tau`` sparse products), which matters because
+    the sparse LU of these sectors fills in almost completely (N = 8 local, Delta n = 0: 3e7 non-zeros).
+    ``lambda`` is recovered by the Rayleigh quotient ``v^H L v / v^H v`` (``log`` alone leaves
+    ``Im lambda`` ambiguous modulo ``2 pi / tau``).  ``tau = 5 / max|Re diag L_s|``.
 
-    Returns ``(lam, residuals, shifts)``: eigenvalues found, their residual norms
-    ``||L v - lambda v||_2`` (unit v; 0 for dense) and the number of shifts used.
+    Returns ``(lam, V, residuals)`` (unit columns, ``residuals = ||L v - lambda v||_2``), sorted by
+    decreasing ``Re lambda``.  That no eigenvalue with larger ``Re`` was missed rests on ARPACK's
+    convergence: an estimate.
     """
     n = Ls.shape[0]
-    if n <= DENSE_SECTOR_MAX:
-        return _dense_eigvals(Ls), None, 0
-    lo, hi = im_range
-    lam_all, res_all = [], []
-    omega, shifts, g = lo, 0, math.inf
-    while True:
-        sig = 1j * omega
-        kk = min(k, n - 2)
-        lam, V = spla.eigs(Ls, k=kk, sigma=sig, which="LM", tol=1e-12,
-                           OPinv=_ShiftInvert(Ls, sig))
-        res = np.linalg.norm(Ls @ V - V * lam[None, :], axis=0) / np.linalg.norm(V, axis=0)
-        lam_all.append(lam)
-        res_all.append(res)
-        shifts += 1
-        nz = np.abs(lam) > (zero_tol or 0.0)
-        if np.any(nz):
-            g = min(g, float(np.min(-lam[nz].real)))
-        R = float(np.max(np.abs(lam - sig)))
-        half = math.sqrt(max(R * R - min(g, R) ** 2, 0.0))
-        if omega + half >= hi:
-            break
-        omega = omega + max(half, 1e-3 * R)
-    return np.concatenate(lam_all), np.concatenate(res_all), shifts
+    k = min(SLOW_MODES if k is None else k, n - 2)
+    if tau is None:
+        tau = 5.0 / max(float(np.max(-Ls.diagonal().real)), 1e-12)
+    ex = TaylorExp(Ls)
+    op = spla.LinearOperator((n, n), matvec=lambda x: ex(np.asarray(x).ravel(), tau), dtype=complex)
+    mu, V = spla.eigs(op, k=k, which="LM", tol=1e-13, ncv=min(n - 1, max(2 * k + 1, 40)))
+    V = V / np.linalg.norm(V, axis=0)
+    LV = Ls @ V
+    lam = np.einsum("ij,ij->j", V.conj(), LV)
+    res = np.linalg.norm(LV - V * lam[None, :], axis=0)
+    order = np.argsort(-lam.real)
+    return lam[order], V[:, order], res[order]
 
 
-class _ShiftInvert(spla.LinearOperator):
-    """``(L - sigma I)^{-1}`` by one sparse LU (SuperLU, COLAMD)."""
-
-    def __init__(self, L, sigma):
-        n = L.shape[0]
-        super().__init__(dtype=complex, shape=(n, n))
-        self.lu = _lu(L - sigma * sps.eye_array(n, format="csc"))
-
-    def _matvec(self, x):
-        return self.lu.solve(np.asarray(x, dtype=complex).ravel())
+def sector_gap(Ls, k=SLOW_MODES):
+    """Eigenvalues of a sector relevant to the gap: all of them (dense, size <= DENSE_SECTOR_MAX) or
+    the ``k`` of largest real part (:func:`slow_modes`).  Returns ``(lam, residuals or None, arnoldi)``."""
+    if Ls.shape[0] <= DENSE_SECTOR_MAX:
+        return _dense_eigvals(Ls), None, False
+    lam, _, res = slow_modes(Ls, k)
+    return lam, res, True
 
 
 # ------------------------------------------------------------------ propagation
-def propagate_sector(Ls, x, xss, times, d, method="auto", k=SLOW_MODES, switch_tol=1e-14):
+def propagate_sector(Ls, x, xss, times, d, method="auto", k=SLOW_MODES, switch_tol=1e-12):
     """``exp(L_s t) x`` for the sector matrix ``Ls`` (sparse), ``x`` its part of ``vec rho(0)``.
 
     ``xss``: the sector's part of the stationary state (zeros outside the population sector).
@@ -206,10 +254,9 @@ def _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol):
     y = x - xss
     out = np.zeros((len(T), n), dtype=complex)
     rnd = np.zeros(len(T))
-    normL1 = float(sps.linalg.norm(Ls, 1))
-    lam, V = spla.eigs(Ls, k=min(k, n - 2), sigma=0.0, which="LM", tol=1e-13, OPinv=_ShiftInvert(Ls, 0.0))
-    V = V / np.linalg.norm(V, axis=0)
-    resid = np.linalg.norm(Ls @ V - V * lam[None, :], axis=0)
+    ex = TaylorExp(Ls)
+    normL1 = ex.norm1
+    lam, V, resid = slow_modes(Ls, k)
     if np.any(xss):  # the stationary mode is handled by xss: drop the eigenvalue nearest 0
         keep = np.ones(len(lam), dtype=bool)
         keep[int(np.argmin(np.abs(lam)))] = False
@@ -229,9 +276,10 @@ def _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol):
                         f"slow-mode propagation: ||L_s||_1 t = {taylor_norm_t:.3g} in the Taylor phase exceeds "
                         f"MAX_TAYLOR_NORM_T = {MAX_TAYLOR_NORM_T:.3g} before the fast modes decayed below "
                         f"{switch_tol:.1e}; use more slow modes (k > {k})")
-                ycur = spla.expm_multiply(Ls * dt, ycur, traceA=complex(Ls.diagonal().sum() * dt))
-                # backward error ~ u per Taylor step (Al-Mohy & Higham), ~ ||L||_1 dt steps; 2-norm -> trace norm
-                chain_err += sq * u * (normL1 * dt + 1.0) * 4 * np.linalg.norm(ycur)
+                ycur = ex(ycur, dt)
+                # backward error ~ u per Taylor step (Al-Mohy & Higham), not amplified later (contraction);
+                # 2-norm -> trace norm: sqrt(d)
+                chain_err += sq * u * (ex.steps(dt) * 4.0 + 1.0) * np.linalg.norm(ycur)
                 t_prev = t
             cq = Q.conj().T @ ycur
             r = ycur - Q @ cq
