@@ -163,40 +163,9 @@ class SectorLindbladian(Lindbladian):
 
     # ------------------------------------------------------------------ steady state
     def steady_state(self) -> SteadyState:
-        """Stationary state from the population sector only (one sparse LU of the bordered sector)."""
-        if self._ss is not None:
-            return self._ss
-        st = self.structure()
-        p = st.population_sector()
-        idx = st.sectors[p]
-        Ls = self.sector_matrix(p)
-        d = self.d
-        tr_pos = np.searchsorted(idx, np.arange(d) * (d + 1))
-        if not np.array_equal(idx[tr_pos], np.arange(d) * (d + 1)):
-            raise RuntimeError("the population sector does not hold every population")
-        if len(idx) <= STEADY_LU_MAX:
-            x, info = sector_steady_state(Ls, tr_pos, d)
-        else:  # sparse LU fills in almost completely here: the slow-mode eigenvector instead
-            x, info = steady_from_slow_modes(Ls, tr_pos)
-        smin, normA = info["sigma_min"], info["norm_A"]
-        if smin <= 64 * len(idx) * 2.2e-16 * normA:
-            raise ValueError("the Lindbladian has no unique stationary state (bordered population sector "
-                             f"singular: sigma_min ~ {smin:.2e}, ||A||_F = {normA:.2e})")
-        v = np.zeros(d * d, dtype=complex)
-        v[idx] = x
-        state = hermitian_part(self.ctx, self._to_eigen(cv.unvec(v, d)))
-        xnorm = float(np.linalg.norm(x))
-        rounding = (info["residual"] + info["trace_residual"] + 2 * len(idx) * 2.2e-16 * normA * xnorm) / smin
-        a = (self.Gamma * self.structure().schur_S * self.map_error + 2 * self._energy_delta()) / smin
-        mapb = a * xnorm / (1 - a) if a < 1 else math.inf
-        err = ErrorBudget({
-            "rounding": (rounding, "estimate", "(||L x|| + trace residual + n u ||A|| ||x||) / sigma_min of the "
-                                               "bordered population sector (sigma_min by inverse iteration)"),
-            "map": (mapb, "estimate", "(Gamma ||dS||_2 + 2 delta_eps) ||x|| / sigma_min with the Schur-test "
-                                      "||dS||_2 <= schur e and the Neumann factor 1/(1 - a)"),
-        })
-        self._ss = SteadyState(state, info["residual"], err, smin, {**self.describe(), "sector_solve": info})
-        return self._ss
+        """Stationary state from the population sector only (bordered sparse LU, or the slow-mode
+        eigenvector above ``STEADY_LU_MAX``), with its error estimates (README_derivations.md, issue 16)."""
+        return _steady_state(self)
 
     # ------------------------------------------------------------------ gap
     def spectral_gap(self, k=SLOW_MODES) -> SpectralGap:
@@ -206,36 +175,7 @@ class SectorLindbladian(Lindbladian):
         the imaginary axis for larger ones (:func:`~symcoll.dynamics.sector_solve.sector_gap`), one
         sector of each Hermitian-conjugate pair (their spectra are complex conjugates).
         """
-        if self._gap is not None:
-            return self._gap
-        st = self.structure()
-        lam_all, res_all, owner, shifts = [], [], [], 0
-        done = set()
-        for i, idx in enumerate(st.sectors):
-            if st.conj_partner[i] in done:
-                continue
-            done.add(i)
-            Ls = self.sector_matrix(i)
-            lam, res, sh = sector_gap(Ls, k=k)
-            lam_all.append(lam)
-            res_all.append(np.zeros(len(lam)) if res is None else res)
-            owner.append(np.full(len(lam), i))
-            shifts += int(sh)
-        lam, res, owner = np.concatenate(lam_all), np.concatenate(res_all), np.concatenate(owner)
-        i0 = int(np.argmin(np.abs(lam)))
-        rest = np.delete(np.arange(len(lam)), i0)
-        j = rest[int(np.argmin(-lam[rest].real))]
-        sj = int(owner[j])
-        Ls = self.sector_matrix(sj)
-        normL = float(sps.linalg.norm(Ls))
-        kappa = eigenvalue_condition(Ls.toarray(), lam[j]) if Ls.shape[0] <= DENSE_SECTOR_MAX else None
-        pert = self.Gamma * st.schur_S * self.map_error + 2 * self._energy_delta()
-        diag = {"arnoldi_sectors": shifts, "sectors": len(st.sectors), "sector_of_gap": sj,
-                "sector_label": st.labels[sj], "sector_size": int(Ls.shape[0]),
-                "method": "dense eigenvalues per sector" if shifts == 0 else
-                "dense eigenvalues per small sector, Arnoldi on exp(L tau) (largest Re lambda) for large ones"}
-        self._gap = gap_from_eigenvalues(lam, res, normL, diag, pert, kappa=kappa, n=Ls.shape[0])
-        return self._gap
+        return _spectral_gap(self, k)
 
     # ------------------------------------------------------------------ propagation
     def evolve(self, rho0, times, basis="eigen", method="auto", hermitize=True, slow_modes=SLOW_MODES):
@@ -298,3 +238,74 @@ class SectorLindbladian(Lindbladian):
         used = sorted({f["method"] for f in infos})
         return Evolution(times=t, states=states, error=err, basis=basis, method="+".join(used) or "none",
                          diagnostics=diag, metadata=self.describe(), eigenvectors=self.eigensystem.vectors)
+
+
+def _steady_state(self) -> SteadyState:  # body of SectorLindbladian.steady_state
+    """Stationary state from the population sector only (one sparse LU of the bordered sector)."""
+    if self._ss is not None:
+        return self._ss
+    st = self.structure()
+    p = st.population_sector()
+    idx = st.sectors[p]
+    Ls = self.sector_matrix(p)
+    d = self.d
+    tr_pos = np.searchsorted(idx, np.arange(d) * (d + 1))
+    if not np.array_equal(idx[tr_pos], np.arange(d) * (d + 1)):
+        raise RuntimeError("the population sector does not hold every population")
+    if len(idx) <= STEADY_LU_MAX:
+        x, info = sector_steady_state(Ls, tr_pos, d)
+    else:  # sparse LU fills in almost completely here: the slow-mode eigenvector instead
+        x, info = steady_from_slow_modes(Ls, tr_pos)
+    smin, normA = info["sigma_min"], info["norm_A"]
+    if smin <= 64 * len(idx) * 2.2e-16 * normA:
+        raise ValueError("the Lindbladian has no unique stationary state (bordered population sector "
+                         f"singular: sigma_min ~ {smin:.2e}, ||A||_F = {normA:.2e})")
+    v = np.zeros(d * d, dtype=complex)
+    v[idx] = x
+    state = hermitian_part(self.ctx, self._to_eigen(cv.unvec(v, d)))
+    xnorm = float(np.linalg.norm(x))
+    rounding = (info["residual"] + info["trace_residual"] + 2 * len(idx) * 2.2e-16 * normA * xnorm) / smin
+    a = (self.Gamma * self.structure().schur_S * self.map_error + 2 * self._energy_delta()) / smin
+    mapb = a * xnorm / (1 - a) if a < 1 else math.inf
+    err = ErrorBudget({
+        "rounding": (rounding, "estimate", "(||L x|| + trace residual + n u ||A|| ||x||) / sigma_min of the "
+                                           "bordered population sector (sigma_min by inverse iteration)"),
+        "map": (mapb, "estimate", "(Gamma ||dS||_2 + 2 delta_eps) ||x|| / sigma_min with the Schur-test "
+                                  "||dS||_2 <= schur e and the Neumann factor 1/(1 - a)"),
+    })
+    self._ss = SteadyState(state, info["residual"], err, smin, {**self.describe(), "sector_solve": info})
+    return self._ss
+
+
+def _spectral_gap(self, k) -> SpectralGap:
+    """Body of :meth:`SectorLindbladian.spectral_gap` (module level: the class stays within 250 lines)."""
+    if self._gap is not None:
+        return self._gap
+    st = self.structure()
+    lam_all, res_all, owner, shifts = [], [], [], 0
+    done = set()
+    for i, idx in enumerate(st.sectors):
+        if st.conj_partner[i] in done:
+            continue
+        done.add(i)
+        Ls = self.sector_matrix(i)
+        lam, res, sh = sector_gap(Ls, k=k)
+        lam_all.append(lam)
+        res_all.append(np.zeros(len(lam)) if res is None else res)
+        owner.append(np.full(len(lam), i))
+        shifts += int(sh)
+    lam, res, owner = np.concatenate(lam_all), np.concatenate(res_all), np.concatenate(owner)
+    i0 = int(np.argmin(np.abs(lam)))
+    rest = np.delete(np.arange(len(lam)), i0)
+    j = rest[int(np.argmin(-lam[rest].real))]
+    sj = int(owner[j])
+    Ls = self.sector_matrix(sj)
+    normL = float(sps.linalg.norm(Ls))
+    kappa = eigenvalue_condition(Ls.toarray(), lam[j]) if Ls.shape[0] <= DENSE_SECTOR_MAX else None
+    pert = self.Gamma * st.schur_S * self.map_error + 2 * self._energy_delta()
+    diag = {"arnoldi_sectors": shifts, "sectors": len(st.sectors), "sector_of_gap": sj,
+            "sector_label": st.labels[sj], "sector_size": int(Ls.shape[0]),
+            "method": "dense eigenvalues per sector" if shifts == 0 else
+            "dense eigenvalues per small sector, Arnoldi on exp(L tau) (largest Re lambda) for large ones"}
+    self._gap = gap_from_eigenvalues(lam, res, normL, diag, pert, kappa=kappa, n=Ls.shape[0])
+    return self._gap
