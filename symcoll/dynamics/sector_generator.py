@@ -106,8 +106,9 @@ class SectorLindbladian(Lindbladian):
         return st.U.conj().T @ rho @ st.U  # batched matmul (einsum without optimize is O(d^4) per state)
 
     def superoperator_sparse(self):
-        """The full generator as a sparse matrix in the **eigenbasis**-free working basis of the
-        structure (``describe()["sector_basis"]``), assembled from the sectors (column stacking)."""
+        """The full generator as a sparse matrix in the structure's working basis
+        (``describe()["sector_basis"]``: eigenbasis for (45), local basis for (54)-(56)), assembled
+        from the sectors (column stacking); memory checked first."""
         st = self.structure()
         n = self.d ** 2
         nnz = sum(self.sector_matrix(i).nnz for i in range(len(st.sectors)))

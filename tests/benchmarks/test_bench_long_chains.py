@@ -132,3 +132,19 @@ def test_bench_qutip(benchmark, N, kind):
         qutip_mesolve_err=float(np.abs(ev_q - ref_ev).max()), peak_rss_mib=_peak_mib())
     _save()
     assert np.abs(ev_c.states - ref_ev).max() <= 1e-9
+
+
+@pytest.mark.parametrize("kind", ["global", "local"])
+def test_bench_N6_steady_sectors_vs_dense(benchmark, kind):
+    """Steady state of N = 6 via sectors (compact map) vs the dense bordered solve (dense map)."""
+    ch = QubitChain(6, H, EPS)
+    dense, t_dense_map = _timed(lambda: collision_map(ch, BATH, COUPLING, kind=kind, storage="dense"))
+    comp = collision_map(ch, BATH, COUPLING, kind=kind, storage="compact")
+    sd, t_d = _timed(lambda: Lindbladian(ch, dense, 1.0).steady_state())
+    sc = benchmark.pedantic(lambda: Lindbladian(ch, comp, 1.0).steady_state(), rounds=1, iterations=1)
+    diff = float(np.abs(np.asarray(sd.state) - np.asarray(sc.state)).max())
+    RESULTS[f"N6_steady_{kind}"] = dict(sector_s=benchmark.stats.stats.median, dense_s=t_d, max_diff=diff,
+                                        sector_estimate=sc.error.total, dense_estimate=sd.error.total,
+                                        peak_rss_mib=_peak_mib())
+    _save()
+    assert diff <= sd.error.total + sc.error.total
