@@ -23,10 +23,11 @@ from .gap import SpectralGap, eigenvalue_condition, gap_from_eigenvalues
 from .generator import Lindbladian, _check_gamma, _check_times
 from .results import Evolution, SteadyState
 from .sector_solve import (DENSE_SECTOR_MAX, SLOW_MODES, propagate_sector, sector_gap, sector_steady_state,
-                           steady_from_slow_modes)
+                           slow_modes, steady_from_slow_modes)
 
-STEADY_LU_MAX = 20000
-"""Population sectors up to this size get the bordered sparse-LU solve (N = 8 local, 12870: ~190 s, 3e7 LU non-zeros), larger ones the slow-mode eigenvector (slower to converge when the gap is small)."""
+STEADY_LU_MAX = 4000
+"""Population sectors up to this size get the bordered sparse-LU solve (the LU of the N = 8 local sector, 12870, takes ~190 s with 3e7 non-zeros), larger ones the
+slow-mode eigenvector of the Arnoldi run shared with the gap and the propagation."""
 
 __all__ = ["SectorLindbladian", "is_compact"]
 
@@ -68,6 +69,7 @@ class SectorLindbladian(Lindbladian):
         self._ss = None
         self._gap = None
         self._mats = {}
+        self._slow = {}
 
     # ------------------------------------------------------------------ structure
     def structure(self) -> _sec.SectorStructure:
@@ -81,6 +83,13 @@ class SectorLindbladian(Lindbladian):
         if i not in self._mats:
             self._mats[i] = self.structure().matrices[i]()
         return self._mats[i]
+
+    def slow_modes(self, i, k=SLOW_MODES):
+        """``(lam, V, residuals)`` of sector i by :func:`~symcoll.dynamics.sector_solve.slow_modes`
+        (cached per ``(i, k)``: one Arnoldi run serves steady state, gap and propagation)."""
+        if (i, k) not in self._slow:
+            self._slow[(i, k)] = slow_modes(self.sector_matrix(i), k)
+        return self._slow[(i, k)]
 
     def describe(self) -> dict:
         desc = dict(self.system.describe()) if hasattr(self.system, "describe") else {}
@@ -208,7 +217,9 @@ class SectorLindbladian(Lindbladian):
             if not np.any(xs):
                 continue  # exactly zero stays exactly zero: the sector is invariant
             xss = xss_full[idx] if i == p else np.zeros(len(idx), dtype=complex)
-            out, r, info = propagate_sector(self.sector_matrix(i), xs, xss, t, d, method, slow_modes)
+            big = len(idx) > DENSE_SECTOR_MAX
+            out, r, info = propagate_sector(self.sector_matrix(i), xs, xss, t, d, method, slow_modes,
+                                            modes=self.slow_modes(i, slow_modes) if big else None)
             vecs[:, idx] = out
             rnd += r
             infos.append(info)
@@ -290,7 +301,11 @@ def _spectral_gap(self, k) -> SpectralGap:
             continue
         done.add(i)
         Ls = self.sector_matrix(i)
-        lam, res, sh = sector_gap(Ls, k=k)
+        if len(idx) > DENSE_SECTOR_MAX:
+            lam, _, res = self.slow_modes(i, k)
+            sh = True
+        else:
+            lam, res, sh = sector_gap(Ls, k=k)
         lam_all.append(lam)
         res_all.append(np.zeros(len(lam)) if res is None else res)
         owner.append(np.full(len(lam), i))

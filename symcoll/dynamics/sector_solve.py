@@ -139,12 +139,12 @@ def sector_steady_state(Ls, tr_pos, d):
     return x, info
 
 
-def steady_from_slow_modes(Ls, tr_pos, k=8):
+def steady_from_slow_modes(Ls, tr_pos, k=SLOW_MODES, modes=None):
     """Stationary vector of a large population sector: the slow mode with ``lambda ~ 0``
     (:func:`slow_modes`), normalised by the trace.  ``info`` as :func:`sector_steady_state`, with
     ``sigma_min`` replaced by the sector's gap among the modes found (``|Re lambda_2|``; the
     residual-to-error conversion ``||dx|| <~ ||L x|| / gap`` is an estimate, exact for normal L)."""
-    lam, V, res = slow_modes(Ls, k)
+    lam, V, res = slow_modes(Ls, k) if modes is None else modes
     i0 = int(np.argmin(np.abs(lam)))
     x = V[:, i0] / V[tr_pos, i0].sum()
     rest = np.delete(lam, i0)
@@ -170,6 +170,9 @@ def slow_modes(Ls, k=None, tau=None):
     the sparse LU of these sectors fills in almost completely (N = 8 local, Delta n = 0: 3e7 non-zeros).
     ``lambda`` is recovered by the Rayleigh quotient ``v^H L v / v^H v`` (``log`` alone leaves
     ``Im lambda`` ambiguous modulo ``2 pi / tau``).  ``tau = 5 / max|Re diag L_s|``.
+
+    ``modes``-arguments elsewhere take this triple, so one Arnoldi run per sector serves the steady
+    state, the gap and the propagation (:meth:`SectorLindbladian.slow_modes` caches it).
 
     Returns ``(lam, V, residuals)`` (unit columns, ``residuals = ||L v - lambda v||_2``), sorted by
     decreasing ``Re lambda``.  That no eigenvalue with larger ``Re`` was missed rests on ARPACK's
@@ -200,7 +203,7 @@ def sector_gap(Ls, k=SLOW_MODES):
 
 
 # ------------------------------------------------------------------ propagation
-def propagate_sector(Ls, x, xss, times, d, method="auto", k=SLOW_MODES, switch_tol=1e-12):
+def propagate_sector(Ls, x, xss, times, d, method="auto", k=SLOW_MODES, switch_tol=1e-12, modes=None):
     """``exp(L_s t) x`` for the sector matrix ``Ls`` (sparse), ``x`` its part of ``vec rho(0)``.
 
     ``xss``: the sector's part of the stationary state (zeros outside the population sector).
@@ -209,7 +212,7 @@ def propagate_sector(Ls, x, xss, times, d, method="auto", k=SLOW_MODES, switch_t
     n = Ls.shape[0]
     if n <= DENSE_SECTOR_MAX:
         return _propagate_dense(Ls.toarray(), x, xss, times, method)
-    return _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol)
+    return _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes)
 
 
 def _propagate_dense(A, x, xss, times, method):
@@ -246,7 +249,7 @@ def _propagate_dense(A, x, xss, times, method):
     return out, rnd, info
 
 
-def _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol):
+def _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes=None):
     u = FLOAT64_EPS
     n = Ls.shape[0]
     T = np.asarray(times, dtype=float)
@@ -256,7 +259,7 @@ def _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol):
     rnd = np.zeros(len(T))
     ex = TaylorExp(Ls)
     normL1 = ex.norm1
-    lam, V, resid = slow_modes(Ls, k)
+    lam, V, resid = slow_modes(Ls, k) if modes is None else modes
     if np.any(xss):  # the stationary mode is handled by xss: drop the eigenvalue nearest 0
         keep = np.ones(len(lam), dtype=bool)
         keep[int(np.argmin(np.abs(lam)))] = False
