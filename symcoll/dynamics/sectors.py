@@ -34,6 +34,10 @@ SECTOR_MEMORY_LIMIT = 8 * 2**30
 """Largest memory (bytes) the sector generator, its factorisations and propagation may allocate
 (read at call time; tests lower it with ``monkeypatch``)."""
 
+ARNOLDI_VECTORS = 121
+"""Arnoldi basis size (``2 k + 1``, k = SLOW_MODES) in the memory estimate of a large sector (three
+complex copies: basis, ``L V`` and a work copy)."""
+
 _NNZ_BYTES = 16 + 4 + 8  # complex128 value, int32 column index, and the COO row index while building
 
 
@@ -173,8 +177,11 @@ def _local_structure(g) -> SectorStructure:
     counts = [math.comb(N, k) for k in range(N + 1)]
     largest = sum(c * c for c in counts)
     deg = 2 * (N - 1) + 1
+    nnz = largest * (2 * deg + 4)
+    # sparse LU only below 4000 (sector_generator.STEADY_LU_MAX); above, the Arnoldi basis of the slow modes
+    work = estimate_sector_bytes(largest, nnz) if largest <= 4000 else nnz * _NNZ_BYTES + ARNOLDI_VECTORS * largest * 48
     check_memory(f"the largest sector (Delta n = 0, {largest} entries) of the local generator (67), N = {N}",
-                 estimate_sector_bytes(largest, largest * (2 * deg + 4)) + 24 * d * d)
+                 work + 24 * d * d)
     H = sps.csr_array(np.asarray(sysm.hamiltonian(), dtype=float))
     U = np.asarray(g.eigensystem_vectors_float)
     e = np.asarray(g.energies_float)
