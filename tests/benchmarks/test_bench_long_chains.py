@@ -72,6 +72,14 @@ def test_bench_N8(benchmark, kind):
         evolve_max_error_estimate=float(ev.error.total.max()), trace_defect_t_max=float(tr),
         sectors=ev.diagnostics["sectors"], max_sector=ev.diagnostics["max_sector"],
         per_sector=[{k: v for k, v in f.items()} for f in ev.diagnostics["per_sector"]])
+    if kind == "local":  # closed form: the local thermal state (73), uniform h
+        from symcoll import conventions as cv
+
+        g = np.exp(-0.1 * H * cv.excitation_numbers(8))
+        U = np.asarray(ch.eigensystem().vectors, dtype=float)
+        err = float(np.abs(np.asarray(ss.state) - U.T @ np.diag(g / g.sum()) @ U).max())
+        RESULTS["N8_local"]["steady_vs_local_thermal"] = err
+        assert err <= ss.error.total
     _save()
     assert np.abs(ev.states[-1] - ss.state).max() <= ev.error.total[-1] + ss.error.total + 1e-6
 
