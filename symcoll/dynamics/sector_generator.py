@@ -25,6 +25,10 @@ from .results import Evolution, SteadyState
 from .sector_solve import (DENSE_SECTOR_MAX, SLOW_MODES, propagate_sector, sector_gap, sector_steady_state,
                            slow_modes, steady_from_slow_modes)
 
+GAP_MODES = 12
+"""Slowest modes sought per large sector by :meth:`SectorLindbladian.spectral_gap` (a cached run with
+more modes, e.g. the propagation's, is reused)."""
+
 STEADY_LU_MAX = 4000
 """Population sectors up to this size get the bordered sparse-LU solve (the LU of the N = 8 local sector, 12870, takes ~190 s with 3e7 non-zeros), larger ones the
 slow-mode eigenvector of the Arnoldi run shared with the gap and the propagation."""
@@ -178,12 +182,12 @@ class SectorLindbladian(Lindbladian):
         return _steady_state(self)
 
     # ------------------------------------------------------------------ gap
-    def spectral_gap(self, k=SLOW_MODES) -> SpectralGap:
+    def spectral_gap(self, k=GAP_MODES) -> SpectralGap:
         """Smallest ``|Re lambda|`` over the nonzero eigenvalues of L, sector by sector.
 
-        Dense eigenvalues for sectors ``<= DENSE_SECTOR_MAX``; shift-invert Arnoldi marching along
-        the imaginary axis for larger ones (:func:`~symcoll.dynamics.sector_solve.sector_gap`), one
-        sector of each Hermitian-conjugate pair (their spectra are complex conjugates).
+        Dense eigenvalues for sectors ``<= DENSE_SECTOR_MAX``; for larger ones the ``k`` eigenvalues of
+        largest real part by Arnoldi on ``exp(L_s tau)`` (:meth:`slow_modes`, cached); one sector of each
+        Hermitian-conjugate pair (their spectra are complex conjugates).  :class:`~symcoll.dynamics.gap.SpectralGap`.
         """
         return _spectral_gap(self, k)
 
@@ -302,7 +306,8 @@ def _spectral_gap(self, k) -> SpectralGap:
         done.add(i)
         Ls = self.sector_matrix(i)
         if len(idx) > DENSE_SECTOR_MAX:
-            lam, _, res = self.slow_modes(i, k)
+            cached = [key for key in self._slow if key[0] == i and key[1] >= k]
+            lam, _, res = self._slow[cached[0]] if cached else self.slow_modes(i, k)
             sh = True
         else:
             lam, res, sh = sector_gap(Ls, k=k)
