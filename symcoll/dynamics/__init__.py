@@ -39,6 +39,15 @@ Modules, one idea each
     The propagated map error (a **bound** when the map's entry error is a bound, else an
     **estimate**: ``||dS||_{1->1} <= sqrt(d) d^2 e``, Duhamel + Gronwall) and the energies'
     rounding (**estimate**); the propagators add their rounding **estimate**.
+:mod:`~symcoll.dynamics.sectors`, :mod:`~symcoll.dynamics.sector_solve`, :mod:`~symcoll.dynamics.sector_generator`
+    Issue 16: ``Lindbladian(system, compact_map, Gamma)`` (``storage="compact"``, global (45) or local
+    (54)-(56)) is a :class:`~symcoll.dynamics.sector_generator.SectorLindbladian`: L built sector by
+    sector (Bohr-frequency sectors of (45) in the eigenbasis; excitation-difference sectors of (67) in
+    the local basis), never densified; steady state, gap and propagation per sector (slow modes for
+    large sectors), with error estimates.
+:mod:`~symcoll.dynamics.gap`
+    ``Lindbladian.spectral_gap()``: the smallest ``|Re lambda|`` over the nonzero eigenvalues of (71),
+    :class:`~symcoll.dynamics.gap.SpectralGap` (value, eigenvalue, ``relaxation_time``, error estimate).
 :mod:`~symcoll.dynamics.results`, :mod:`~symcoll.dynamics.user_maps`, :mod:`~symcoll.dynamics.tolerances`
     :class:`Evolution`, :class:`SteadyState`; :class:`TensorMap`, :func:`kraus_map`; the decision
     thresholds (:class:`~symcoll.dynamics.tolerances.DynamicsTolerances`, :data:`COND_V_MAX`).

@@ -13,6 +13,7 @@ from ..model import _real_param, check_density_matrix, check_map_system, to_ctx
 from ..numeric import get_context
 from . import error_budget
 from ._arrays import hermitian_part, in_context, to_complex
+from .gap import GapMixin
 from .propagate import PROPAGATORS, check_method, method_for
 from .refine import refine
 from .reservoirs import combine_reservoirs
@@ -54,10 +55,14 @@ def _generator_class(cls, collision_map):
         from ..certified.dynamics import CertifiedLindbladian
 
         return CertifiedLindbladian
+    if cls is Lindbladian and getattr(collision_map, "storage", None) == "compact":  # issue 16: sectors
+        from .sector_generator import SectorLindbladian
+
+        return SectorLindbladian
     return cls
 
 
-class Lindbladian:
+class Lindbladian(GapMixin):
     """Generator of the Poissonian Lindblad equation (7)/(71) in the eigenbasis of H(eps).
 
     ``L rho = -i [H(eps), rho] + Gamma (S - I) rho`` with ``hbar = 1``.

@@ -1,0 +1,306 @@
+"""Steady state, spectral gap and exact-in-time propagation of the generator (71), sector by sector.
+
+The sectors come from :mod:`symcoll.dynamics.sectors` (exact invariant subspaces of L).
+
+Propagation of one sector (``x`` its part of ``vec rho(0)``):
+
+``dense`` (sector size ``<= DENSE_SECTOR_MAX``)
+    float64 ``L_s = V diag(lambda) V^{-1}`` (LAPACK ``geev``) and ``sum_i c_i exp(lambda_i t) v_i``
+    with the stationary eigenvalue snapped to 0, rounding estimate as for the dense ``"eig"``
+    propagator (:func:`~symcoll.dynamics.propagate.eig_rounding_estimate`); if ``cond(V) >
+    COND_V_MAX``: ``expm(L_s t)`` per time of ``x - x_ss`` (scaling and squaring).
+``slow-modes`` (larger sectors)
+    ``x - x_ss`` is propagated by chained Taylor steps (``scipy.sparse.linalg.expm_multiply``,
+    Al-Mohy and Higham) only until its part *outside* the ``k`` slowest eigenvectors (largest
+    ``Re lambda``, Arnoldi on ``exp(L tau)``: :func:`slow_modes`) is below ``switch_tol``; from there on ``y(t) = V exp(Lambda (t - t_s)) c``.
+    Why this is controlled at t = 1e5: the exact semigroup ``exp(L s)`` of a CPTP map is a
+    contraction in trace norm for all ``s >= 0`` (also on non-Hermitian operators, diamond norm 1),
+    so the dropped remainder ``r = y(t_s) - V c`` contributes at most ``||r||_1 <= sqrt(d) ||r||_2``
+    at **every** later time, and an eigenpair residual ``e_i = L v_i - lambda_i v_i`` at most
+    ``|c_i| ||e_i||_1 min(s, 1/|Re lambda_i|)`` (Duhamel).  The Taylor phase costs ``~ ||L_s|| t_s``
+    matrix-vector products with ``t_s`` the time the fast modes need to decay, not ``||L|| t_max``.
+    Errors made in the Taylor phase are not amplified later (the same contraction).
+
+All errors here are **estimates** (float64 eigen-decompositions, ARPACK and SuperLU are not
+enclosed); the propagation structure (contraction, Duhamel) is proven, see
+README_derivations.md, "Sector structure of the generators (issue 16)".
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sps
+import scipy.sparse.linalg as spla
+
+from .propagate import eig_rounding_estimate
+from .tolerances import FLOAT64_EPS, DynamicsTolerances
+
+__all__ = ["DENSE_SECTOR_MAX", "SLOW_MODES", "propagate_sector", "sector_steady_state", "sector_gap", "slow_modes",
+           "steady_from_slow_modes"]
+
+DENSE_SECTOR_MAX = 1200
+"""Sectors up to this size are diagonalised densely (complex ``geev``: ~1 s at 1200 on one core)."""
+
+SLOW_MODES = 60
+"""Number of slowest eigenpairs (shift-invert Arnoldi at 0) of a large sector's slow-mode expansion."""
+
+MAX_TAYLOR_NORM_T = 2e6
+"""Largest ``||L_s||_1 t`` of the chained Taylor phase of a large sector before the slow-mode
+expansion must have taken over (ValueError with the number otherwise)."""
+
+
+def _lu(A):
+    return spla.splu(sps.csc_array(A), permc_spec="COLAMD")
+
+
+class TaylorExp:
+    """``exp(A t) x`` by ``s`` truncated-Taylor steps of the shifted ``A - mu I`` (Al-Mohy and Higham,
+    SIAM J. Sci. Comput. 33 (2011)): with ``m = 40`` terms at most and ``||(A - mu I) t / s||_1 <=
+    theta_40 = 4.7`` (their table for a backward error ``<= 2^-53``), each step is exact to a relative
+    backward error of about u (an estimate: ``||.||_1`` is taken exactly from the sparse matrix, no
+    norm estimator), with the early stop ``|term| <= u |sum|`` of their code.  Unlike calling
+    ``scipy.sparse.linalg.expm_multiply`` repeatedly, the parameters are set up once per matrix.
+    """
+
+    M, THETA = 40, 4.7
+
+    def __init__(self, A):
+        A = sps.csr_array(A)
+        n = A.shape[0]
+        self.mu = complex(A.diagonal().sum() / n)
+        self.B = (A - self.mu * sps.eye_array(n, format="csr")).tocsr()
+        self.norm1 = float(sps.linalg.norm(self.B, 1))
+        self.matvecs = 0
+
+    def steps(self, t):
+        return max(1, int(math.ceil(self.norm1 * abs(t) / self.THETA)))
+
+    def __call__(self, x, t):
+        s = self.steps(t)
+        h = t / s
+        eta = np.exp(self.mu * h)
+        F = np.asarray(x, dtype=complex).copy()
+        u = FLOAT64_EPS
+        for _ in range(s):
+            b = F.copy()
+            c1 = np.linalg.norm(b, np.inf)
+            for j in range(1, self.M + 1):
+                b = (h / j) * (self.B @ b)
+                self.matvecs += 1
+                F = F + b
+                c2 = np.linalg.norm(b, np.inf)
+                if c1 + c2 <= u * np.linalg.norm(F, np.inf):
+                    break
+                c1 = c2
+            F = eta * F
+            b = F
+        return F
+
+
+# ------------------------------------------------------------------ steady state
+def sector_steady_state(Ls, tr_pos, d):
+    """Kernel of the population sector ``Ls`` normalised by the trace functional.
+
+    Bordered system: row ``tr_pos[0]`` (the population ``rho_00``) replaced by the trace
+    ``sum_j rho_jj`` (``tr_pos`` = positions of the populations in the sector); one sparse LU.
+
+    Returns ``(x, info)`` with ``info``: ``residual`` ``||L_s x||_2``, ``sigma_min`` (estimate of the
+    smallest singular value of the bordered matrix by inverse iteration on ``A^H A``, 8 steps),
+    ``norm_A`` (Frobenius), ``trace_residual``.
+    """
+    n = Ls.shape[0]
+    A = sps.lil_array(Ls.copy())
+    A[[tr_pos[0]], :] = 0
+    A = sps.csr_array(A)
+    row = sps.csr_array((np.ones(len(tr_pos), dtype=complex), (np.zeros(len(tr_pos), dtype=int), tr_pos)),
+                        shape=(1, n))
+    A = sps.vstack([A[:tr_pos[0]], row, A[tr_pos[0] + 1:]]).tocsc()
+    b = np.zeros(n, dtype=complex)
+    b[tr_pos[0]] = 1.0
+    lu = _lu(A)
+    x = lu.solve(b)
+    for _ in range(2):  # iterative refinement (residual in float64: an estimate of what it gains)
+        x = x + lu.solve(b - A @ x)
+    # smallest singular value of A: inverse iteration on A^H A with the same LU
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=n) + 1j * rng.normal(size=n)
+    v /= np.linalg.norm(v)
+    s = math.inf
+    for _ in range(8):
+        w = lu.solve(lu.solve(v), trans="H")
+        nw = np.linalg.norm(w)
+        s = 1.0 / math.sqrt(nw)
+        v = w / nw
+    info = {"residual": float(np.linalg.norm(Ls @ x)), "sigma_min": s,
+            "norm_A": float(sps.linalg.norm(A)), "trace_residual": float(abs(x[tr_pos].sum() - 1)),
+            "lu_nnz": int(lu.L.nnz + lu.U.nnz)}
+    return x, info
+
+
+def steady_from_slow_modes(Ls, tr_pos, k=SLOW_MODES, modes=None):
+    """Stationary vector of a large population sector: the slow mode with ``lambda ~ 0``
+    (:func:`slow_modes`), normalised by the trace.  ``info`` as :func:`sector_steady_state`, with
+    ``sigma_min`` replaced by the sector's gap among the modes found (``|Re lambda_2|``; the
+    residual-to-error conversion ``||dx|| <~ ||L x|| / gap`` is an estimate, exact for normal L)."""
+    lam, V, res = slow_modes(Ls, k) if modes is None else modes
+    i0 = int(np.argmin(np.abs(lam)))
+    x = V[:, i0] / V[tr_pos, i0].sum()
+    rest = np.delete(lam, i0)
+    g = float(np.min(-rest.real)) if rest.size else math.inf
+    info = {"residual": float(np.linalg.norm(Ls @ x)), "sigma_min": g, "norm_A": float(sps.linalg.norm(Ls)),
+            "trace_residual": float(abs(x[tr_pos].sum() - 1)), "method": "slow-mode eigenvector",
+            "zero_eigenvalue": complex(lam[i0])}
+    return x, info
+
+
+# ------------------------------------------------------------------ gap
+def _dense_eigvals(Ls):
+    return np.linalg.eigvals(Ls.toarray())
+
+
+def slow_modes(Ls, k=None, tau=None):
+    """The ``k`` eigenpairs of largest ``Re lambda`` of a sector, by Arnoldi on ``exp(L_s tau)``.
+
+    ``lambda -> exp(lambda tau)`` maps the slowest modes (largest ``Re lambda``, whatever their
+    ``Im lambda``: the gap of the local map is often attained by an oscillating coherence mode)
+    onto the eigenvalues of largest modulus, which ARPACK finds first; no factorisation is needed
+    (``exp(L_s tau) x`` by ``expm_multiply``, ~``||L_s||_1 tau`` sparse products), which matters because
+    the sparse LU of these sectors fills in almost completely (N = 8 local, Delta n = 0: 3e7 non-zeros).
+    ``lambda`` is recovered by the Rayleigh quotient ``v^H L v / v^H v`` (``log`` alone leaves
+    ``Im lambda`` ambiguous modulo ``2 pi / tau``).  ``tau = 5 / max|Re diag L_s|``.
+
+    ``modes``-arguments elsewhere take this triple, so one Arnoldi run per sector serves the steady
+    state, the gap and the propagation (:meth:`SectorLindbladian.slow_modes` caches it).
+
+    Returns ``(lam, V, residuals)`` (unit columns, ``residuals = ||L v - lambda v||_2``), sorted by
+    decreasing ``Re lambda``.  That no eigenvalue with larger ``Re`` was missed rests on ARPACK's
+    convergence: an estimate.
+    """
+    n = Ls.shape[0]
+    k = min(SLOW_MODES if k is None else k, n - 2)
+    if tau is None:
+        tau = 5.0 / max(float(np.max(-Ls.diagonal().real)), 1e-12)
+    ex = TaylorExp(Ls)
+    op = spla.LinearOperator((n, n), matvec=lambda x: ex(np.asarray(x).ravel(), tau), dtype=complex)
+    rng = np.random.default_rng(16)  # fixed start vector: reproducible runs
+    v0 = rng.normal(size=n) + 1j * rng.normal(size=n)
+    mu, V = spla.eigs(op, k=k, which="LM", tol=1e-13, ncv=min(n - 1, max(2 * k + 1, 40)), v0=v0)
+    V = V / np.linalg.norm(V, axis=0)
+    LV = Ls @ V
+    lam = np.einsum("ij,ij->j", V.conj(), LV)
+    res = np.linalg.norm(LV - V * lam[None, :], axis=0)
+    order = np.argsort(-lam.real)
+    return lam[order], V[:, order], res[order]
+
+
+def sector_gap(Ls, k=SLOW_MODES):
+    """Eigenvalues of a sector relevant to the gap: all of them (dense, size <= DENSE_SECTOR_MAX) or
+    the ``k`` of largest real part (:func:`slow_modes`).  Returns ``(lam, residuals or None, arnoldi)``."""
+    if Ls.shape[0] <= DENSE_SECTOR_MAX:
+        return _dense_eigvals(Ls), None, False
+    lam, _, res = slow_modes(Ls, k)
+    return lam, res, True
+
+
+# ------------------------------------------------------------------ propagation
+def propagate_sector(Ls, x, xss, times, d, method="auto", k=SLOW_MODES, switch_tol=1e-12, modes=None):
+    """``exp(L_s t) x`` for the sector matrix ``Ls`` (sparse), ``x`` its part of ``vec rho(0)``.
+
+    ``xss``: the sector's part of the stationary state (zeros outside the population sector).
+    Returns ``(vecs (T, n), rounding (T,), info)``; see the module doc for the methods.
+    """
+    n = Ls.shape[0]
+    if n <= DENSE_SECTOR_MAX:
+        return _propagate_dense(Ls.toarray(), x, xss, times, method)
+    return _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes)
+
+
+def _propagate_dense(A, x, xss, times, method):
+    u = FLOAT64_EPS
+    n = A.shape[0]
+    normL = float(np.linalg.norm(A))
+    lam, V = np.linalg.eig(A)
+    V = V / np.linalg.norm(V, axis=0)
+    sv = np.linalg.svd(V, compute_uv=False)
+    condV = float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
+    info = {"method": "eig", "cond_V": condV, "n": n}
+    use_expm = method == "expm" or (method == "auto" and not DynamicsTolerances.eig_is_safe(condV))
+    if use_expm:
+        y = x - xss
+        out = np.stack([sla.expm(A * t) @ y for t in times]) + xss[None, :]
+        normL1 = float(np.abs(A).sum(axis=0).max())
+        rnd = u * (8 * n * normL1 * np.asarray(times) * np.linalg.norm(y) + 8 * n)
+        info["method"] = "expm"
+        return out, rnd, info
+    Vinv = np.linalg.inv(V)
+    c = Vinv @ x
+    j0 = None
+    if np.any(xss):
+        j0 = int(np.argmin(np.abs(lam)))
+        kappa0 = float(np.linalg.norm(Vinv[j0]))
+        if abs(lam[j0]) <= DynamicsTolerances(u).zero_mode(normL, n, kappa0):
+            lam = lam.copy()
+            lam[j0] = 0.0
+            info["zero_mode_snapped"] = True
+    ex = np.exp(np.outer(times, lam))
+    out = (ex * c[None, :]) @ V.T
+    kappa = np.linalg.norm(Vinv, axis=1)
+    rnd = eig_rounding_estimate(lam, c, kappa, condV, normL, times, float(np.linalg.norm(x)), u, j0)
+    return out, rnd, info
+
+
+def _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes=None):
+    u = FLOAT64_EPS
+    n = Ls.shape[0]
+    T = np.asarray(times, dtype=float)
+    order = np.argsort(T)
+    y = x - xss
+    out = np.zeros((len(T), n), dtype=complex)
+    rnd = np.zeros(len(T))
+    ex = TaylorExp(Ls)
+    normL1 = ex.norm1
+    lam, V, resid = slow_modes(Ls, k) if modes is None else modes
+    if np.any(xss):  # the stationary mode is handled by xss: drop the eigenvalue nearest 0
+        keep = np.ones(len(lam), dtype=bool)
+        keep[int(np.argmin(np.abs(lam)))] = False
+        lam, V, resid = lam[keep], V[:, keep], resid[keep]
+    Q, Rq = np.linalg.qr(V)
+    sq = math.sqrt(d)
+    t_prev, ycur, switched, t_s, c = 0.0, y.copy(), False, None, None
+    chain_err, taylor_norm_t = 0.0, 0.0
+    for i in order:
+        t = T[i]
+        if not switched:
+            dt = t - t_prev
+            if dt > 0:
+                taylor_norm_t += normL1 * dt
+                if taylor_norm_t > MAX_TAYLOR_NORM_T:
+                    raise ValueError(
+                        f"slow-mode propagation: ||L_s||_1 t = {taylor_norm_t:.3g} in the Taylor phase exceeds "
+                        f"MAX_TAYLOR_NORM_T = {MAX_TAYLOR_NORM_T:.3g} before the fast modes decayed below "
+                        f"{switch_tol:.1e}; use more slow modes (k > {k})")
+                ycur = ex(ycur, dt)
+                # backward error ~ u per Taylor step (Al-Mohy & Higham), not amplified later (contraction);
+                # 2-norm -> trace norm: sqrt(d)
+                chain_err += sq * u * (ex.steps(dt) * 4.0 + 1.0) * np.linalg.norm(ycur)
+                t_prev = t
+            cq = Q.conj().T @ ycur
+            r = ycur - Q @ cq
+            rnorm = sq * float(np.linalg.norm(r))
+            if rnorm <= switch_tol * max(1.0, float(np.linalg.norm(y))):
+                switched, t_s = True, t
+                c = sla.solve_triangular(Rq, cq)
+                rem = rnorm
+            out[i] = ycur + xss
+            rnd[i] = chain_err
+            continue
+        s = t - t_s
+        out[i] = V @ (np.exp(lam * s) * c) + xss
+        tail = np.where(lam.real < 0, np.minimum(s, 1.0 / np.maximum(-lam.real, 1e-300)), s)
+        rnd[i] = chain_err + rem + sq * float(np.sum(np.abs(c) * resid * tail)) + 4 * n * u * float(
+            np.sum(np.abs(c)))
+    info = {"method": "slow-modes", "n": n, "slow_modes": int(len(lam)), "switch_time": t_s,
+            "taylor_norm_t": taylor_norm_t, "max_eig_residual": float(resid.max()) if len(resid) else 0.0}
+    return out, rnd, info
