@@ -4,11 +4,11 @@
     generator (71) and the duration of the local-thermal plateau of the band ratio (74), with the
     Zeno line.  Task :func:`task_relaxation`:
 
-    * gap: ``min -Re lambda`` over the eigenvalues of the dense generator matrix
-      (``Lindbladian.superoperator_float()``) except the stationary one (the one closest to 0),
-      :func:`spectral_gap_dense`.  Its error **estimate** is Bauer-Fike's
-      ``|d lambda| <= cond_2(V) ||dL||_2`` with ``||dL||_2 <= Gamma d^2 e + 2 delta_E + n u ||L||_F``
-      (``e`` the map's entry error, ``delta_E`` the energies' rounding, ``u`` the unit roundoff),
+    * gap: ``min -Re lambda`` over the nonzero eigenvalues of the generator,
+      :meth:`symcoll.dynamics.Lindbladian.spectral_gap` (dense eigenvalues per invariant block),
+      through :func:`spectral_gap_dense`.  Its error is a first-order **estimate**
+      ``kappa ||dL||_2`` (``kappa`` the eigenvalue's condition number, ``dL`` from the map's entry
+      error, the energies' rounding and the eigensolver's backward error; :mod:`symcoll.dynamics.gap`),
       and ``relaxation_time_error = |d lambda| / gap^2`` (first order).
     * plateau: the ratio r(t) (74) from ``|0..0>`` on a log time grid (``PLATEAU_TIMES``, 4 per
       decade) is *on the local-thermal plateau* when ``|r - r_loc| <= PLATEAU_THETA |r_G - r_loc|``
@@ -87,22 +87,11 @@ PRESETS = {
 
 
 def spectral_gap_dense(L):
-    """``(gap, error estimate)`` of the generator (71) from its dense eigenvalues (see the module doc).
-
-    ``gap = min -Re lambda`` over every eigenvalue but the one closest to 0 (the stationary one).
-    """
-    A = L.superoperator_float()
-    lam, V = np.linalg.eig(A)
-    i0 = int(np.argmin(np.abs(lam)))
-    rest = np.delete(lam, i0)
-    gap = float(np.min(-rest.real)) if rest.size else 0.0
-    sv = np.linalg.svd(V, compute_uv=False)
-    cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
-    d = L.d
-    n = d * d
-    dL = float(L.Gamma_param) * d * d * float(L.map_error) + 2 * float(L.energy_error) \
-        + n * np.finfo(float).eps * float(np.linalg.norm(A))
-    return gap, cond * dL
+    """``(gap, error estimate)`` of the generator (71): :meth:`symcoll.dynamics.Lindbladian.spectral_gap`
+    (dense eigenvalues per invariant block, first-order condition-number estimate; see
+    :mod:`symcoll.dynamics.gap`).  ``gap = min -Re lambda`` over every eigenvalue but the stationary one."""
+    g = L.spectral_gap()
+    return float(g.value), float(g.error.total)
 
 
 def task_relaxation(model):
