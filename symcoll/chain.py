@@ -453,8 +453,23 @@ def band_eigensystem(chain, ctx) -> Eigensystem:
             vecs.append((idx, col[a]))
             bands.append(n)
         groups.append([tuple(len(bands) - len(idx) + a for a in grp) for grp in sub])
+    # accidental degeneracies between bands (possible only for large eps)
+    h_max = max(float(chain.h) * float(chain.N), float(chain.eps) * hint_max)  # max |H|
+    tol_e = Tolerances(ctx.eps).degeneracy(h_max * d, d)
+    return _assemble_bands(ctx, d, energies, vecs, bands, lam_all, groups, tol_e)
+
+
+def _assemble_bands(ctx, d, energies, vecs, bands, within, groups, tol_e) -> Eigensystem:
+    """The :class:`Eigensystem` from per-band eigenpairs (both band constructions).
+
+    ``energies``, ``vecs`` (``(rows, vector)``), ``bands``, ``within`` (the within-band sort key) list
+    every eigenpair band by band; ``groups`` the within-band degenerate groups (indices into those
+    lists).  Orders them by (energy, band, within) (DESIGN.md), adds the accidental degeneracies
+    across bands (energies within ``tol_e`` not already in one band group) and applies the phase
+    rule :func:`conventions.fix_phases`.
+    """
     ef = np.array([float(ctx.to_float(e)) for e in energies])
-    order = sorted(range(d), key=lambda i: (ef[i], bands[i], lam_all[i]))
+    order = sorted(range(d), key=lambda i: (ef[i], bands[i], within[i]))
     rank = {old: new for new, old in enumerate(order)}
     E = np.empty(d, dtype=object if ctx.is_mp else float)
     U = (ctx.zeros((d, d), complex=False) if ctx.is_mp else np.zeros((d, d)))
@@ -462,11 +477,8 @@ def band_eigensystem(chain, ctx) -> Eigensystem:
         E[new] = energies[old]
         rows, v = vecs[old]
         U[rows, new] = v
-    del vecs
+    vecs.clear()  # the caller's list: free the band vectors before the degeneracy work (large N)
     deg = [tuple(sorted(rank[i] for i in g)) for band_groups in groups for g in band_groups]
-    # accidental degeneracies between bands (possible only for large eps)
-    h_max = max(float(chain.h) * float(chain.N), float(chain.eps) * hint_max)  # max |H|
-    tol_e = Tolerances(ctx.eps).degeneracy(h_max * d, d)
     in_group = {i: k for k, g in enumerate(deg) for i in g}
     for grp in _group_close(np.sort(ef), tol_e):
         k = in_group.get(grp[0])
@@ -533,20 +545,4 @@ def _detuned_band_eigensystem(chain, ctx) -> Eigensystem:
             bands.append(n)
             within.append(a)
         groups.append([tuple(len(bands) - k + a for a in grp) for grp in sub])
-    ef = np.array([float(ctx.to_float(e)) for e in energies])
-    order = sorted(range(d), key=lambda i: (ef[i], bands[i], within[i]))
-    rank = {old: new for new, old in enumerate(order)}
-    E = np.empty(d, dtype=object if ctx.is_mp else float)
-    U = (ctx.zeros((d, d), complex=False) if ctx.is_mp else np.zeros((d, d)))
-    for new, old in enumerate(order):
-        E[new] = energies[old]
-        rows, v = vecs[old]
-        U[rows, new] = v
-    deg = [tuple(sorted(rank[i] for i in g)) for band_groups in groups for g in band_groups]
-    in_group = {i: k for k, g in enumerate(deg) for i in g}
-    for grp in _group_close(np.sort(ef), tol_e):  # levels shared by several bands
-        k = in_group.get(grp[0])
-        if k is None or any(in_group.get(i) != k for i in grp):
-            deg.append(tuple(grp))
-    U = cv.fix_phases(U)
-    return Eigensystem(E, U, sorted(deg), np.array([bands[o] for o in order]), ctx.name)
+    return _assemble_bands(ctx, d, energies, vecs, bands, within, groups, tol_e)

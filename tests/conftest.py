@@ -32,3 +32,21 @@ PAPER = {name: PAPER_PARAMETERS[name] for name in MODEL_PARAMETERS}
 @pytest.fixture
 def paper():
     return dict(PAPER)
+
+
+@pytest.fixture(scope="session")
+def client():
+    """One real dask.distributed LocalCluster of two worker processes (one thread each) for every
+    sweep test (tests/test_sweep.py, tests/test_phase_diagram.py): start-up costs seconds."""
+    import os
+
+    distributed = pytest.importorskip("distributed")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # the spawned workers import this checkout
+    os.environ["PYTHONPATH"] = root + os.pathsep + os.environ.get("PYTHONPATH", "")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                       silence_logs=40)
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()

@@ -31,15 +31,7 @@ H, BETA, M, G, SIGMA = 4.0, 0.1, 0.1, 50.0, 0.5
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module")
-def client():
-    os.environ["PYTHONPATH"] = ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")  # spawned workers
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                       silence_logs=40)
-    c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+# the ``client`` fixture (a two-process LocalCluster) is in tests/conftest.py
 
 
 def _generator_here(chain, cmap, Gamma):

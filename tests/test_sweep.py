@@ -31,16 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 H, BETA, M, G, SIGMA = 4.0, 0.1, 0.1, 50.0, 0.5
 
 
-@pytest.fixture(scope="module")
-def client():
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    os.environ["PYTHONPATH"] = env["PYTHONPATH"]  # spawned workers import this checkout
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                       silence_logs=40)
-    c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+# the ``client`` fixture (a two-process LocalCluster) is in tests/conftest.py
 
 
 # ----------------------------------------------------------------------------- user tasks

@@ -217,17 +217,7 @@ def describe_degeneracies(N: int, ladder: str = "paper") -> str:
 # ----------------------------------------------------------------------------- derivations
 def h_loc_from_paulis(N: int, h_sym=h) -> sp.Matrix:
     """``sum_i h (sigma_z^(i) + I)/2`` of Eq. (47) from Kronecker products, ``sigma_z = |1><1| - |0><0|``."""
-    _check_N(N)
-    sz = sp.diag(-1, 1)  # order (|0>, |1>)
-    total = sp.zeros(2**N, 2**N)
-    for i in range(N):
-        ops = [sp.eye(2)] * N
-        ops[i] = (sz + sp.eye(2)) / 2
-        term = ops[0]
-        for o in ops[1:]:
-            term = sp.kronecker_product(term, o)
-        total += h_sym * term
-    return total
+    return h_loc_detuned_from_paulis(N, [h_sym] * N)
 
 
 @derivation("chain_hamiltonian", equations=["(47)", "(64)", "(C18)"])
