@@ -437,16 +437,8 @@ def band_eigensystem(chain, ctx) -> Eigensystem:
             sub = [tuple(range(len(idx)))] if len(idx) > 1 else []
         else:
             sub = _group_close(lamf, tol_lam)
-        # column a of the band lives on the rows idx (zero elsewhere); a degenerate group
-        # gets its canonical basis computed on its columns embedded in d rows, as for
-        # a dense U (the result vanishes outside idx too)
-        col = [W[:, a] for a in range(len(idx))]
-        for grp in sub:
-            B = ctx.zeros((d, len(grp)), complex=False) if ctx.is_mp else np.zeros((d, len(grp)))
-            B[idx, :] = W[:, list(grp)]
-            B = _canonical_degenerate_basis(ctx, B, range(len(grp)))
-            for k, a in enumerate(grp):
-                col[a] = B[idx, k]
+        # column a of the band lives on the rows idx (zero elsewhere)
+        col = _band_columns(ctx, d, idx, W, sub)
         for a in range(len(idx)):
             energies.append(n * h + eps * lam[a])
             lam_all.append(lamf[a])
@@ -457,6 +449,20 @@ def band_eigensystem(chain, ctx) -> Eigensystem:
     h_max = max(float(chain.h) * float(chain.N), float(chain.eps) * hint_max)  # max |H|
     tol_e = Tolerances(ctx.eps).degeneracy(h_max * d, d)
     return _assemble_bands(ctx, d, energies, vecs, bands, lam_all, groups, tol_e)
+
+
+def _band_columns(ctx, d, idx, W, groups):
+    """The eigenvector columns of one band (rows ``idx``), each degenerate group in ``groups``
+    replaced by its canonical basis (computed on the columns embedded in ``d`` rows, as for a dense
+    U; the result vanishes outside ``idx`` too)."""
+    col = [W[:, a] for a in range(len(idx))]
+    for grp in groups:
+        B = ctx.zeros((d, len(grp)), complex=False) if ctx.is_mp else np.zeros((d, len(grp)))
+        B[idx, :] = W[:, list(grp)]
+        B = _canonical_degenerate_basis(ctx, B, range(len(grp)))
+        for k, a in enumerate(grp):
+            col[a] = B[idx, k]
+    return col
 
 
 def _assemble_bands(ctx, d, energies, vecs, bands, within, groups, tol_e) -> Eigensystem:
@@ -532,13 +538,7 @@ def _detuned_band_eigensystem(chain, ctx) -> Eigensystem:
                 W = np.array(W, dtype=float)
         lamf = np.array([float(ctx.to_float(x)) for x in lam])
         sub = _group_close(lamf, tol_e)
-        col = [W[:, a] for a in range(k)]
-        for grp in sub:
-            B = ctx.zeros((d, len(grp)), complex=False) if ctx.is_mp else np.zeros((d, len(grp)))
-            B[idx, :] = W[:, list(grp)]
-            B = _canonical_degenerate_basis(ctx, B, range(len(grp)))
-            for j, a in enumerate(grp):
-                col[a] = B[idx, j]
+        col = _band_columns(ctx, d, idx, W, sub)
         for a in range(k):
             energies.append(lam[a])
             vecs.append((idx, col[a]))
