@@ -119,7 +119,7 @@ class FastExactEngine(ExactEngine):
         self._zeta = None
         self._pending = None
         self.interp_error_T1 = None  # (U, U): summed propagated row error of T1 per class pair
-        self._buf = None
+        self._last = None
 
     # -- rows ------------------------------------------------------------------------
     def rows(self, a, u):
@@ -148,7 +148,7 @@ class FastExactEngine(ExactEngine):
         return self.D * 96 + U * U * 16
 
     # -- accumulation ---------------------------------------------------------------
-    def _accumulate(self, P, Ap, Am, Wn, acc):
+    def _accumulate(self, P, Ap, Am, Wn, total, sign=1.0):
         """Weighted node sums of ``T1`` (see :meth:`ExactEngine._accumulate`), pairs in class order.
 
         ``T1[A, B] = sum_n W_n e^{X_AB} p_A sum_alpha Z^alpha_A Z^alpha*_B`` with ``Z = a / sqrt(p)``
@@ -159,15 +159,17 @@ class FastExactEngine(ExactEngine):
                  + c_A on the diagonal columns, c_A = sum_n W_n e^{X(A, 0)} p_A Z^-_A / sqrt(p_0)
                  + s on their crossing,         s = sum_n W_n e^{X(0, 0)}
 
-        (``p_0 = sqrt(2 m E)``, the momentum of the class Delta = 0).  The fine sums go into one
-        ``D x D`` panel buffer (``acc``: accumulated over the panel's chunks); the coarse sums are
-        formed class block by class block and only their largest difference from the fine block
-        is kept, so the returned ``acc`` is ``(buffer, max |fine - coarse|)``.
+        (``p_0 = sqrt(2 m E)``, the momentum of the class Delta = 0).  Fine and coarse sums are
+        formed class block by class block (``s x D``, s the class size: cache-sized), their largest
+        difference is kept and the fine block is added to the running sum ``total`` (flat ``D^2``)
+        at once: no ``D x D`` panel buffer and no separate pass adding it (issue 16, round 2).  The
+        panel is therefore in ``total`` before :func:`symcoll.maps.integrate._adaptive` decides on
+        it; a rejected panel is taken out again by :meth:`undo` (the same fine sums with ``sign =
+        -1``: rounding-level residue, inside the rounding estimate).  Returns ``((None, max |fine -
+        coarse|), scale)``.
         """
         ctx = self.ctx
         n = P.shape[0]
-        if acc is not None:
-            raise AssertionError("FastExactEngine needs one chunk per panel")  # see panel()
         perm, sizes, starts = self.perm, self.sizes, self.starts
         U = len(sizes)
         Ps = P[:, perm]
@@ -198,34 +200,40 @@ class FastExactEngine(ExactEngine):
         cv = [(w / sp0) @ (Xc * Lm) for w in (wk, wg)]
         sv = [float(np.sum(w * Xu[:, c0, c0])) for w in (wk, wg)]
         D = self.D
-        if self._buf is None:
-            self._buf = np.empty((D, D), dtype=complex)
-        out = self._buf
+        tot = total.reshape(D, D)
         # (rows of one class) x (nodes): contiguous left operands of the products
-        LkT = np.ascontiguousarray((Lm * (2 * wk)[:, None]).T)
-        LgT = np.ascontiguousarray((Lm[:ng] * (2 * wg[:ng])[:, None]).T)
+        LkT = np.ascontiguousarray((Lm * (2 * sign * wk)[:, None]).T)
+        LgT = np.ascontiguousarray((Lm[:ng] * (2 * sign * wg[:ng])[:, None]).T)
         smax = int(sizes.max()) if U else 0
-        cbuf = np.empty((smax, D), dtype=complex)
+        fbuf = np.empty((smax, D), dtype=complex)
+        cbuf = np.empty((smax, D), dtype=complex) if sign > 0 else None
         abuf = np.empty((smax, D))
         M = np.empty((n, D), dtype=complex)
         diff = 0.0
         for c in range(U):
             s0, s1 = starts[c], starts[c + 1]
             np.multiply(Rm, np.repeat(Xu[:, c, :], sizes, axis=1), out=M)  # (n, D): e^{X(c, B)} Z^-*_B
-            F = out[s0:s1]
-            C = cbuf[:s1 - s0]
+            F = fbuf[:s1 - s0]
             np.matmul(LkT[s0:s1], M, out=F)
-            np.matmul(LgT[s0:s1], M[:ng], out=C)
-            for k, blk in enumerate((F, C)):
-                blk[:, dpos] += cv[k][s0:s1, None]
+            blocks = [(0, F)]
+            if cbuf is not None:
+                C = cbuf[:s1 - s0]
+                np.matmul(LgT[s0:s1], M[:ng], out=C)
+                blocks.append((1, C))
+            for k, blk in blocks:
+                blk[:, dpos] += sign * cv[k][s0:s1, None]
                 if c == c0:
                     rows = dpos - s0
-                    blk[rows, :] += rv[k][None, :]
-                    blk[np.ix_(rows, dpos)] += sv[k]
-            np.subtract(C, F, out=C)
-            A = abuf[:s1 - s0]
-            np.abs(C, out=A)
-            diff = max(diff, float(A.max()))
+                    blk[rows, :] += sign * rv[k][None, :]
+                    blk[np.ix_(rows, dpos)] += sign * sv[k]
+            if cbuf is not None:
+                np.subtract(C, F, out=C)
+                A = abuf[:s1 - s0]
+                np.abs(C, out=A)
+                diff = max(diff, float(A.max()))
+            tot[s0:s1] += F  # the class block, still in cache, into the running sum
+        if sign < 0:
+            return None
         # magnitude scale (rounding estimate), as ExactEngine: per class pair, max over members and alpha
         Zp = Zm.copy()
         Zp[:, dpos] += 1.0 / sp0[:, None]
@@ -241,7 +249,7 @@ class FastExactEngine(ExactEngine):
         mZ = np.maximum.reduceat(zeta, starts[:-1], axis=1) if D else np.zeros((n, 0))
         inner = mZ[:, :, None] * mV[:, None, :] + mV[:, :, None] * mZ[:, None, :] + mZ[:, :, None] * mZ[:, None, :]
         self._pending = 2 * np.einsum("n,nab,na,nab->ab", w0, Xu, Pc, inner)
-        return (out, diff), scale
+        return (None, diff), scale
 
     def on_accept(self):
         """Called by :func:`symcoll.maps.integrate._adaptive` for an accepted panel."""
@@ -249,14 +257,27 @@ class FastExactEngine(ExactEngine):
             self.interp_error_T1 = np.zeros_like(self._pending)
         self.interp_error_T1 += self._pending
 
-    def panel(self, a, b, t, W, left=True, right=True):
-        """All nodes of the panel in one chunk (15 or 21 nodes: ``n D`` complex per array)."""
+    in_place = True
+    """:func:`symcoll.maps.integrate._adaptive` passes its running sum to :meth:`panel` and calls
+    :meth:`undo` on a rejected panel."""
+
+    def panel(self, a, b, t, W, left=True, right=True, total=None):
+        """All nodes of the panel in one chunk (21 nodes: ``n D`` complex per array), added to ``total``."""
         from ..quadrature import map_rule
 
+        if total is None:
+            raise ValueError("FastExactEngine.panel adds to the running sum: pass total (flat, D^2 complex)")
         u, Wn = map_rule(a, b, t, W, self.ctx, left, right)
         ap, am, P = self.rows(a, u)
         k = len(u)
-        return self._accumulate(P.reshape(k, self.D), ap.reshape(k, self.D), am.reshape(k, self.D), Wn, None)
+        args = (P.reshape(k, self.D), ap.reshape(k, self.D), am.reshape(k, self.D), Wn)
+        self._last = args
+        return self._accumulate(*args, total)
+
+    def undo(self, total):
+        """Subtract the last panel's fine sums from ``total`` (the panel was rejected)."""
+        self._accumulate(*self._last, total, sign=-1.0)
+        self._last = None
 
     def interp_error(self):
         """Estimate of the largest entry error of the map caused by the interpolated rows.
@@ -273,7 +294,7 @@ class FastExactEngine(ExactEngine):
 
     def finalize(self, flat):
         """``(beta/2)(T1 + T1^H)`` back in pair order, row block by row block (one extra ``D x D``)."""
-        self._buf = None
+        self._last = None
         D = self.D
         T1 = flat.reshape(D, D)
         out = np.empty((D, D), dtype=complex)
