@@ -181,10 +181,15 @@ class FastExactEngine(ExactEngine):
         Zm = np.where(is_open, Am_s / sq, 0.0)  # Z^- (n, D)
         Lm = Zm * Pp  # p Z^-
         Rm = np.conj(Zm)
-        sm = Pc[:, :, None] + Pc[:, None, :]
-        df = Pc[:, :, None] - Pc[:, None, :]
-        Xu = np.exp(sm * sm * (-float(self.beta) / (8 * float(self.m)))
-                    - df * df * (1 / (2 * float(self.sigma_p) ** 2)))  # (n, U, U) (38)+(41)
+        kb = -float(self.beta) / (8 * float(self.m))
+        ks = 1 / (2 * float(self.sigma_p) ** 2)
+
+        def xrow(c):
+            """``e^{X(c, c')}`` of (38)+(41), ``(n, U)``: one row class at a time (no ``(n, U, U)`` array:
+            ~0.4 GiB per copy at N = 7); symmetric in (c, c')."""
+            sm = Pc[:, c, None] + Pc
+            df = Pc[:, c, None] - Pc
+            return np.exp(sm * sm * kb - df * df * ks)
         wk, wg = Wn[:, 0], Wn[:, 1]
         ng = int(np.count_nonzero(wg))
         if np.any(wg[ng:] != 0):
@@ -194,11 +199,11 @@ class FastExactEngine(ExactEngine):
         p0 = Pc[:, c0]
         sp0 = np.sqrt(p0)
         # delta corrections (fine, coarse): r on the diagonal rows, c on the diagonal columns, s on both
-        Xr = np.repeat(Xu[:, c0, :], sizes, axis=1)  # (n, D): e^{X(0, B)}
-        Xc = np.repeat(Xu[:, :, c0], sizes, axis=1)  # (n, D): e^{X(A, 0)}
+        Xr = np.repeat(xrow(c0), sizes, axis=1)  # (n, D): e^{X(0, B)}
+        Xc = Xr  # e^{X(A, 0)} = e^{X(0, A)}
         rv = [(w * sp0) @ (Xr * Rm) for w in (wk, wg)]
         cv = [(w / sp0) @ (Xc * Lm) for w in (wk, wg)]
-        sv = [float(np.sum(w * Xu[:, c0, c0])) for w in (wk, wg)]
+        sv = [float(np.sum(w * Xr[:, dpos[0]])) for w in (wk, wg)]
         D = self.D
         tot = total.reshape(D, D)
         # (rows of one class) x (nodes): contiguous left operands of the products
@@ -212,7 +217,7 @@ class FastExactEngine(ExactEngine):
         diff = 0.0
         for c in range(U):
             s0, s1 = starts[c], starts[c + 1]
-            np.multiply(Rm, np.repeat(Xu[:, c, :], sizes, axis=1), out=M)  # (n, D): e^{X(c, B)} Z^-*_B
+            np.multiply(Rm, np.repeat(xrow(c), sizes, axis=1), out=M)  # (n, D): e^{X(c, B)} Z^-*_B
             F = fbuf[:s1 - s0]
             np.matmul(LkT[s0:s1], M, out=F)
             blocks = [(0, F)]
@@ -241,14 +246,22 @@ class FastExactEngine(ExactEngine):
         mV = np.maximum.reduceat(Zf, starts[:-1], axis=1) if D else np.zeros((n, 0))
         mU = mV * Pc
         w0 = np.abs(wk)
-        absT1 = 2 * np.einsum("n,nab,na,nb->ab", w0, Xu, mU, mV)
-        scale = (absT1 + absT1.T) * (float(self.beta) / 2)
         # interpolation: propagated row error of this panel (added when the panel is accepted)
         zeta = self._zeta[:, self.perm // self.d]  # (n, D): error estimate of Z_A from row j' of A
         zeta = np.where(is_open, zeta, 0.0) / np.sqrt(float(self.hbar))
         mZ = np.maximum.reduceat(zeta, starts[:-1], axis=1) if D else np.zeros((n, 0))
-        inner = mZ[:, :, None] * mV[:, None, :] + mV[:, :, None] * mZ[:, None, :] + mZ[:, :, None] * mZ[:, None, :]
-        self._pending = 2 * np.einsum("n,nab,na,nab->ab", w0, Xu, Pc, inner)
+        absT1 = np.zeros((U, U))
+        pend = np.zeros((U, U))
+        for i in range(n):  # node by node: (U, U) temporaries only
+            sm = Pc[i][:, None] + Pc[i][None, :]
+            df = Pc[i][:, None] - Pc[i][None, :]
+            Xi = np.exp(sm * sm * kb - df * df * ks) * w0[i]
+            absT1 += Xi * np.outer(mU[i], mV[i])
+            inner = np.outer(mZ[i], mV[i]) + np.outer(mV[i], mZ[i]) + np.outer(mZ[i], mZ[i])
+            pend += Xi * Pc[i][:, None] * inner
+        absT1 *= 2
+        scale = (absT1 + absT1.T) * (float(self.beta) / 2)
+        self._pending = 2 * pend
         return (None, diff), scale
 
     def on_accept(self):
