@@ -118,6 +118,9 @@ class FastExactEngine(ExactEngine):
         self.c0 = int(c0[0]) if d else 0
         self._zeta = None
         self._pending = None
+        # the accumulator holds H = T1 + T1^H itself (upper block triangle, see _accumulate), the entry is
+        # (beta/2) H: |fine - coarse| of H times beta/2 (ExactEngine: beta times that of T1)
+        self.err_factor = float(beta) / 2
         self.interp_error_T1 = None  # (U, U): summed propagated row error of T1 per class pair
         self._last = None
 
@@ -179,17 +182,17 @@ class FastExactEngine(ExactEngine):
         is_open = Pp > 0
         sq = np.sqrt(np.where(is_open, Pp, 1.0))
         Zm = np.where(is_open, Am_s / sq, 0.0)  # Z^- (n, D)
-        Lm = Zm * Pp  # p Z^-
         Rm = np.conj(Zm)
         kb = -float(self.beta) / (8 * float(self.m))
         ks = 1 / (2 * float(self.sigma_p) ** 2)
 
-        def xrow(c):
-            """``e^{X(c, c')}`` of (38)+(41), ``(n, U)``: one row class at a time (no ``(n, U, U)`` array:
-            ~0.4 GiB per copy at N = 7); symmetric in (c, c')."""
-            sm = Pc[:, c, None] + Pc
-            df = Pc[:, c, None] - Pc
+        def xrow(c, c1=0):
+            """``e^{X(c, c')}`` of (38)+(41) for ``c' >= c1``, ``(n, U - c1)``: one row class at a time (no
+            ``(n, U, U)`` array: ~0.4 GiB per copy at N = 7); symmetric in (c, c')."""
+            sm = Pc[:, c, None] + Pc[:, c1:]
+            df = Pc[:, c, None] - Pc[:, c1:]
             return np.exp(sm * sm * kb - df * df * ks)
+
         wk, wg = Wn[:, 0], Wn[:, 1]
         ng = int(np.count_nonzero(wg))
         if np.any(wg[ng:] != 0):
@@ -198,45 +201,50 @@ class FastExactEngine(ExactEngine):
         dpos = self.diag_pos
         p0 = Pc[:, c0]
         sp0 = np.sqrt(p0)
-        # delta corrections (fine, coarse): r on the diagonal rows, c on the diagonal columns, s on both
-        Xr = np.repeat(xrow(c0), sizes, axis=1)  # (n, D): e^{X(0, B)}
-        Xc = Xr  # e^{X(A, 0)} = e^{X(0, A)}
-        rv = [(w * sp0) @ (Xr * Rm) for w in (wk, wg)]
-        cv = [(w / sp0) @ (Xc * Lm) for w in (wk, wg)]
-        sv = [float(np.sum(w * Xr[:, dpos[0]])) for w in (wk, wg)]
+        # delta corrections (fine, coarse) of H = T1 + T1^H: h_B on the diagonal rows, conj(h_A) on the
+        # diagonal columns, 2 s on their crossing
+        X0 = xrow(c0)
+        Wr = np.repeat(X0 * (p0[:, None] + Pc), sizes, axis=1)  # (n, D): e^{X(0, B)} (p_0 + p_B)
+        hv = [(w / sp0) @ (Wr * Rm) for w in (wk, wg)]
+        sv = [2 * float(np.sum(w * X0[:, c0])) for w in (wk, wg)]
         D = self.D
         tot = total.reshape(D, D)
         # (rows of one class) x (nodes): contiguous left operands of the products
-        LkT = np.ascontiguousarray((Lm * (2 * sign * wk)[:, None]).T)
-        LgT = np.ascontiguousarray((Lm[:ng] * (2 * sign * wg[:ng])[:, None]).T)
+        LkT = np.ascontiguousarray((Zm * (2 * sign * wk)[:, None]).T)
+        LgT = np.ascontiguousarray((Zm[:ng] * (2 * sign * wg[:ng])[:, None]).T)
         smax = int(sizes.max()) if U else 0
-        fbuf = np.empty((smax, D), dtype=complex)
-        cbuf = np.empty((smax, D), dtype=complex) if sign > 0 else None
-        abuf = np.empty((smax, D))
-        M = np.empty((n, D), dtype=complex)
+        fbuf = np.empty(smax * D, dtype=complex)
+        cbuf = np.empty(smax * D, dtype=complex) if sign > 0 else None
+        abuf = np.empty(smax * D)
+        mbuf = np.empty(n * D, dtype=complex)
         diff = 0.0
         for c in range(U):
             s0, s1 = starts[c], starts[c + 1]
-            np.multiply(Rm, np.repeat(xrow(c), sizes, axis=1), out=M)  # (n, D): e^{X(c, B)} Z^-*_B
-            F = fbuf[:s1 - s0]
+            k, w = s1 - s0, D - s0  # rows of class c, columns of the classes c' >= c (upper block triangle)
+            M = mbuf[:n * w].reshape(n, w)
+            wc = xrow(c, c) * (Pc[:, c, None] + Pc[:, c:])  # e^{X(c, c')} (p_c + p_c')
+            np.multiply(Rm[:, s0:], np.repeat(wc, sizes[c:], axis=1), out=M)
+            F = fbuf[:k * w].reshape(k, w)
             np.matmul(LkT[s0:s1], M, out=F)
             blocks = [(0, F)]
             if cbuf is not None:
-                C = cbuf[:s1 - s0]
+                C = cbuf[:k * w].reshape(k, w)
                 np.matmul(LgT[s0:s1], M[:ng], out=C)
                 blocks.append((1, C))
-            for k, blk in blocks:
-                blk[:, dpos] += sign * cv[k][s0:s1, None]
+            dcol = dpos[dpos >= s0] - s0
+            for j, blk in blocks:
+                if dcol.size:
+                    blk[:, dcol] += sign * np.conj(hv[j][s0:s1])[:, None]
                 if c == c0:
                     rows = dpos - s0
-                    blk[rows, :] += sign * rv[k][None, :]
-                    blk[np.ix_(rows, dpos)] += sign * sv[k]
+                    blk[rows, :] += sign * hv[j][None, s0:]
+                    blk[np.ix_(rows, dcol)] += sign * sv[j]
             if cbuf is not None:
                 np.subtract(C, F, out=C)
-                A = abuf[:s1 - s0]
+                A = abuf[:k * w].reshape(k, w)
                 np.abs(C, out=A)
                 diff = max(diff, float(A.max()))
-            tot[s0:s1] += F  # the class block, still in cache, into the running sum
+            tot[s0:s1, s0:] += F  # the class block, still in cache, into the running sum
         if sign < 0:
             return None
         # magnitude scale (rounding estimate), as ExactEngine: per class pair, max over members and alpha
@@ -306,16 +314,24 @@ class FastExactEngine(ExactEngine):
         return float(np.max(E + E.T)) * float(self.beta) / 2
 
     def finalize(self, flat):
-        """``(beta/2)(T1 + T1^H)`` back in pair order, row block by row block (one extra ``D x D``)."""
+        """``(beta/2) H`` back in pair order: the lower block triangle mirrored (``H_{BA} = conj(H_{AB})``),
+        the diagonal class blocks made exactly Hermitian, then permuted row block by row block (one
+        extra ``D x D``)."""
         self._last = None
         D = self.D
-        T1 = flat.reshape(D, D)
+        Hs = flat.reshape(D, D)
+        starts = self.starts
+        for c in range(len(self.sizes)):
+            s0, s1 = starts[c], starts[c + 1]
+            blk = Hs[s0:s1, s0:s1]
+            blk[...] = (blk + blk.conj().T) / 2
+            if s0:
+                Hs[s0:s1, :s0] = Hs[:s0, s0:s1].conj().T
         out = np.empty((D, D), dtype=complex)
         pos = self.pos
         half = float(self.beta) / 2
         step = max(1, (32 * 2**20) // max(16 * D, 1))
         for s0 in range(0, D, step):
             rows = pos[s0:s0 + step]  # sorted places of the pairs A = s0 .. s0 + step
-            blk = T1[rows][:, pos] + np.conj(T1[:, rows][pos]).T
-            out[s0:s0 + step] = blk * half
+            out[s0:s0 + step] = Hs[rows][:, pos] * half
         return out.reshape(-1)

@@ -1,17 +1,35 @@
 """Benchmarks of the exact map (38), issue 16: solved engine (before) vs FastExactEngine (after).
 
 Run with ``OPENBLAS_NUM_THREADS=1 python -m pytest --run-benchmarks tests/benchmarks/test_bench_exact_map.py``
-(``-k "not 6-"`` to skip the minutes-long N = 6 cases).  Paper parameters (Sec. VI E), eps = 0.1, tol 1e-12.
-Each case runs one round; the time cases assert the map's error estimate (a fast but wrong build
-cannot pass), the memory cases record the tracemalloc peak next to the up-front estimate.
+(``-k "not 6-"`` to skip the minutes-long N = 6 cases).  BLAS threads inside the quadrature follow
+``SYMCOLL_BLAS_THREADS`` (default 1; ``SYMCOLL_BLAS_THREADS=2 OPENBLAS_NUM_THREADS=2`` for two), the
+complete-positivity check follows ``OPENBLAS_NUM_THREADS``.  Paper parameters (Sec. VI E), eps = 0.1,
+tol 1e-12.  Each case runs one round; the time cases assert the map's error estimate (a fast but wrong
+build cannot pass) and record the CPU time and the load average (the 2-core machine is shared: wall
+times under load 4-8 are 1.5-3x the CPU time); the memory cases record the tracemalloc peak next to the
+up-front estimate.  N = 7 (``SYMCOLL_BENCH_N7=1``, with ``memory.MAX_BYTES`` raised to 12 GiB) is a
+long benchmark, not a test.
+
+Measured (README_derivations.md, "Faster exact map (issue 16)"; user+sys CPU seconds of one build with
+``/usr/bin/time``, one BLAS thread, load average 6-8):
+
+=====  ==========================  ==========================  ===========================
+N      before (main 95fee65)       after (round 2)             of which the CP check
+=====  ==========================  ==========================  ===========================
+4      see README                  see README                  dense syevr (D = 256)
+5      see README                  see README                  dense syevr (D = 1024)
+6      see README                  see README                  Cholesky + inverse Lanczos
+=====  ==========================  ==========================  ===========================
 """
+import os
+import time
 import tracemalloc
 import warnings
 
 import pytest
 
 from symcoll import DeltaCoupling, EffusionBath, QubitChain, collision_map
-from symcoll.maps import memory
+from symcoll.maps import diagnostics, memory
 
 BATH = EffusionBath(0.1, 0.1, 0.5)
 COUPLING = DeltaCoupling(50.0)
@@ -25,13 +43,61 @@ def _run(N, smatrix):
         return collision_map(chain, BATH, COUPLING, kind="exact", smatrix=smatrix)
 
 
+def _timed(benchmark, fn):
+    out = {}
+
+    def run():
+        c = time.process_time()
+        out["S"] = fn()
+        out["cpu"] = time.process_time() - c
+        return out["S"]
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.extra_info.update(cpu_s=out["cpu"], load_average=os.getloadavg()[0],
+                                blas_threads=os.environ.get("SYMCOLL_BLAS_THREADS", "1"),
+                                openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"))
+    return out["S"]
+
+
 @pytest.mark.parametrize("smatrix", ["solve", "interpolate"])
 @pytest.mark.parametrize("N", [4, 5, 6])
 def test_bench_exact_map(benchmark, N, smatrix):
     """Time of one build (no tracing: tracemalloc slows the many small numpy allocations several-fold)."""
-    S = benchmark.pedantic(lambda: _run(N, smatrix), rounds=1, iterations=1)
-    benchmark.extra_info.update(panels=S.info["panels"], error_estimate=S.error_estimate, smatrix=S.info["smatrix"])
+    S = _timed(benchmark, lambda: _run(N, smatrix))
+    benchmark.extra_info.update(panels=S.info["panels"], error_estimate=S.error_estimate, smatrix=S.info["smatrix"],
+                                min_choi_eigenvalue=S.info["min_choi_eigenvalue"], choi_method=S.info["choi_method"])
     assert S.error_estimate <= 1e-12
+
+
+@pytest.mark.skipif(os.environ.get("SYMCOLL_BENCH_N7") != "1", reason="N = 7 runs for hours: SYMCOLL_BENCH_N7=1")
+def test_bench_exact_map_N7(benchmark, monkeypatch):
+    """N = 7 (d = 128): needs memory.MAX_BYTES above the default 8 GiB (estimate ~9.7 GiB: two d^4 copies)."""
+    monkeypatch.setattr(memory, "MAX_BYTES", 12 * 2**30)
+    S = _timed(benchmark, lambda: _run(7, "interpolate"))
+    benchmark.extra_info.update(panels=S.info["panels"], error_estimate=S.error_estimate)
+    assert S.error_estimate <= 1e-12
+
+
+@pytest.mark.parametrize("path", ["dense", "cholesky"])
+def test_bench_cp_check(benchmark, path, monkeypatch):
+    """The build-time complete-positivity check alone on the N = 5 map (D = 1024): dense syevr vs the
+    Cholesky-bracketed inverse Lanczos (the default above CP_DENSE_MAX_DIM = 1024, i.e. from N = 6)."""
+    import copy
+
+    S = _run(5, "interpolate")
+    monkeypatch.setattr(diagnostics, "CP_DENSE_MAX_DIM", 10**9 if path == "dense" else 0)
+    S2 = copy.copy(S)
+    S2.info = dict(S.info)
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            diagnostics._check_complete_positivity(S2)
+        return S2
+
+    _timed(benchmark, run)
+    benchmark.extra_info.update(min_choi_eigenvalue=S2.info["min_choi_eigenvalue"], choi_method=S2.info["choi_method"])
+    assert abs(S2.info["min_choi_eigenvalue"] - S.info["min_choi_eigenvalue"]) <= 1e-12
 
 
 @pytest.mark.parametrize("smatrix", ["solve", "interpolate"])
@@ -48,6 +114,6 @@ def test_bench_exact_map_peak_memory(benchmark, N, smatrix):
         return out["S"]
 
     benchmark.pedantic(run, rounds=1, iterations=1)
-    need = memory.estimate_memory(2**N, "exact", None)
+    need = memory.estimate_memory(2**N, "exact", None, interpolate=smatrix == "interpolate")
     benchmark.extra_info.update(traced_peak_MiB=out["peak"] / 2**20, estimate_MiB=need / 2**20)
     assert out["peak"] <= need
