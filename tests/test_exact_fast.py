@@ -211,3 +211,18 @@ def test_reduced_memory_path_N4():
     need = memory.estimate_memory(16, "exact", None, interpolate=True) - 4 * memory._CHUNK_BYTES
     assert S.info["smatrix"] == "interpolate"
     assert peak <= need, (peak / 2**20, need / 2**20)
+
+
+def test_row_class_weights_path_equals_cached(monkeypatch):
+    """The per-row-class weights (used when the (n, U, U) array exceeds XU_CACHE_BYTES, N = 7) give the
+    same map as the cached ones, and both agree with the solved engine within their budgets."""
+    from symcoll.maps import exact_fast
+
+    S = cmap(3, 0.1, "interpolate")
+    monkeypatch.setattr(exact_fast, "XU_CACHE_BYTES", 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        S0 = collision_map(QubitChain(3, H, 0.1), BATH, COUPLING, kind="exact", smatrix="interpolate")
+    assert float(np.max(np.abs(S0.tensor - S.tensor))) <= 1e-15
+    Ss = cmap(3, 0.1, "solve")
+    assert float(np.max(np.abs(S0.tensor - Ss.tensor))) <= S0.error_estimate + Ss.error_estimate

@@ -12,6 +12,14 @@ multiply-adds whatever is done, so this engine cuts the number of node terms and
   to the d diagonal columns and a constant to their crossing (:meth:`FastExactEngine._accumulate`);
 * **pairs sorted by Bohr class**: the weight of (38) depends on a pair only through its Bohr
   frequency, so the rows of one class are one contiguous block, written by one matrix product;
+* **the Hermitian H = T1 + T1^H accumulated directly** (round 2): the entry of (38) is
+  ``(beta/2)(T1 + T1^H)`` and ``T1 + T1^H = sum_n W_n e^{X_AB} (p_A + p_B) sum_alpha Z^alpha_A Z^alpha*_B``
+  (e^X is symmetric in A, B), so only the upper block triangle (row class c, column classes >= c)
+  is formed and :meth:`FastExactEngine.finalize` mirrors it: half the products;
+* **in place** (round 2): each class block of fine sums goes into the running sum while it is in
+  cache (no ``D x D`` panel buffer; a rejected panel is subtracted again, :meth:`FastExactEngine.undo`),
+  and the ``(n, U, U)`` weights are formed one row class at a time: two ``D x D`` arrays at most
+  (:func:`symcoll.maps.memory.estimate_memory` with ``interpolate=True``);
 * **Gauss-Kronrod (G7, K15) first** (:func:`fast_rule_pair`), then (G10, K21), then bisection:
   between the ~200 channel thresholds of N = 6 the panels are narrow and the K21 - G10 estimate sat
   at rounding (median 8e-18 at N = 4, tol per panel 9e-15), so 15 + 7 node terms per panel
@@ -87,6 +95,10 @@ Measured at N = 4, tol 1e-12: (G7, K15) failed on 29 of 59 panels (|K15 - G7| ~ 
 K21 - G10 gives ~1e-17), so starting with it cost more node terms (22 + 0.42 * 31 > 31)."""
 
 
+XU_CACHE_BYTES = 64 * 2**20
+"""Largest ``(n, U, U)`` array of class-pair weights e^X formed at once per panel (else row class by row class)."""
+
+
 class FastExactEngine(ExactEngine):
     """Float64 engine for the whole exact map (38) with interpolated s-matrix rows.
 
@@ -152,15 +164,18 @@ class FastExactEngine(ExactEngine):
 
     # -- accumulation ---------------------------------------------------------------
     def _accumulate(self, P, Ap, Am, Wn, total, sign=1.0):
-        """Weighted node sums of ``T1`` (see :meth:`ExactEngine._accumulate`), pairs in class order.
+        """Weighted node sums of ``H = T1 + T1^H`` (the entry of (38) is ``(beta/2) H``), pairs in class order.
 
         ``T1[A, B] = sum_n W_n e^{X_AB} p_A sum_alpha Z^alpha_A Z^alpha*_B`` with ``Z = a / sqrt(p)``
-        (38); with alpha folded (module docstring), for ``Z^- = a^- / sqrt(p)``::
+        (38), as :meth:`ExactEngine._accumulate`; e^X is symmetric, so
+        ``H[A, B] = sum_n W_n e^{X_AB} (p_A + p_B) sum_alpha Z^alpha_A Z^alpha*_B`` is Hermitian and only
+        the blocks (row class c, column classes c' >= c) are formed.  With alpha folded (module
+        docstring, ``Z^+ = Z^- + delta / sqrt(p_0)``), for ``Z = Z^-``::
 
-            T1 = 2 sum_n W_n e^X o (p Z^-)(Z^-)^H                       (class blocks of rows)
-                 + r_B on the diagonal rows,   r_B = sum_n W_n e^{X(0, B)} sqrt(p_0) Z^-*_B
-                 + c_A on the diagonal columns, c_A = sum_n W_n e^{X(A, 0)} p_A Z^-_A / sqrt(p_0)
-                 + s on their crossing,         s = sum_n W_n e^{X(0, 0)}
+            H = 2 sum_n W_n e^X (p_A + p_B) Z_A Z*_B                  (class blocks, upper triangle)
+                + h_B on the diagonal rows,        h_B = sum_n W_n e^{X(0, B)} (p_0 + p_B) Z*_B / sqrt(p_0)
+                + conj(h_A) on the diagonal columns
+                + 2 s on their crossing,           s = sum_n W_n e^{X(0, 0)}
 
         (``p_0 = sqrt(2 m E)``, the momentum of the class Delta = 0).  Fine and coarse sums are
         formed class block by class block (``s x D``, s the class size: cache-sized), their largest
@@ -186,9 +201,17 @@ class FastExactEngine(ExactEngine):
         kb = -float(self.beta) / (8 * float(self.m))
         ks = 1 / (2 * float(self.sigma_p) ** 2)
 
+        Xu = None
+        if n * U * U * 8 <= XU_CACHE_BYTES:  # N <= 6: all class pairs at once (30 MiB at N = 6)
+            sm = Pc[:, :, None] + Pc[:, None, :]
+            df = Pc[:, :, None] - Pc[:, None, :]
+            Xu = np.exp(sm * sm * kb - df * df * ks)  # (n, U, U) (38)+(41)
+
         def xrow(c, c1=0):
-            """``e^{X(c, c')}`` of (38)+(41) for ``c' >= c1``, ``(n, U - c1)``: one row class at a time (no
-            ``(n, U, U)`` array: ~0.4 GiB per copy at N = 7); symmetric in (c, c')."""
+            """``e^{X(c, c')}`` of (38)+(41) for ``c' >= c1``, ``(n, U - c1)``: from ``Xu`` or one row class
+            at a time (no ``(n, U, U)`` array: ~0.4 GiB at N = 7); symmetric in (c, c')."""
+            if Xu is not None:
+                return Xu[:, c, c1:]
             sm = Pc[:, c, None] + Pc[:, c1:]
             df = Pc[:, c, None] - Pc[:, c1:]
             return np.exp(sm * sm * kb - df * df * ks)
@@ -261,9 +284,12 @@ class FastExactEngine(ExactEngine):
         absT1 = np.zeros((U, U))
         pend = np.zeros((U, U))
         for i in range(n):  # node by node: (U, U) temporaries only
-            sm = Pc[i][:, None] + Pc[i][None, :]
-            df = Pc[i][:, None] - Pc[i][None, :]
-            Xi = np.exp(sm * sm * kb - df * df * ks) * w0[i]
+            if Xu is not None:
+                Xi = Xu[i] * w0[i]
+            else:
+                sm = Pc[i][:, None] + Pc[i][None, :]
+                df = Pc[i][:, None] - Pc[i][None, :]
+                Xi = np.exp(sm * sm * kb - df * df * ks) * w0[i]
             absT1 += Xi * np.outer(mU[i], mV[i])
             inner = np.outer(mZ[i], mV[i]) + np.outer(mV[i], mZ[i]) + np.outer(mZ[i], mZ[i])
             pend += Xi * Pc[i][:, None] * inner
