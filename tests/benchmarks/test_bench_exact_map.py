@@ -10,16 +10,23 @@ times under load 4-8 are 1.5-3x the CPU time); the memory cases record the trace
 up-front estimate.  N = 7 (``SYMCOLL_BENCH_N7=1``, with ``memory.MAX_BYTES`` raised to 12 GiB) is a
 long benchmark, not a test.
 
-Measured (README_derivations.md, "Faster exact map (issue 16)"; user+sys CPU seconds of one build with
-``/usr/bin/time``, one BLAS thread, load average 6-8):
+Measured (README_derivations.md, "Faster exact map (issue 16)", round 2): one build, eigensystem cached,
+``OPENBLAS_NUM_THREADS=1`` (SYMCOLL_BLAS_THREADS unset = 1), ``/usr/bin/time``; wall / CPU (user+sys) /
+max RSS, load average in brackets (2 cores shared with other jobs: compare CPU):
 
-=====  ==========================  ==========================  ===========================
-N      before (main 95fee65)       after (round 2)             of which the CP check
-=====  ==========================  ==========================  ===========================
-4      see README                  see README                  dense syevr (D = 256)
-5      see README                  see README                  dense syevr (D = 1024)
-6      see README                  see README                  Cholesky + inverse Lanczos
-=====  ==========================  ==========================  ===========================
+=====  ===========================================  =====================================  ==========================
+N      before (main 95fee65, round 1)               after (round 2)                        CP check
+=====  ===========================================  =====================================  ==========================
+4      5.3 s / 2.5 s / 94 MiB (7.5)                 2.6 s / 2.4 s / 92 MiB (3.5)           dense syevr (D = 256)
+5      21.9 s / 8.1 s / 180 MiB (8.0)               8.0 s / 7.1 s / 154 MiB (3.7)          dense syevr (D = 1024)
+6      778 s / 203 s / 1.41 GiB (4-8; 252 s wall    116 s / 97 s / 0.72 GiB (2.7-3.5)      Cholesky + inverse Lanczos
+       at lighter load in round 1)                                                         3.9 s (dense syevr 23.3 s)
+7      refused (20.8 GiB estimated)                 not run: 9.7 GiB estimated, ~1-2 h     16384^2 Cholesky ~5 min
+                                                    CPU extrapolated (an estimate)         (extrapolated)
+=====  ===========================================  =====================================  ==========================
+
+Two threads (``SYMCOLL_BLAS_THREADS=2 OPENBLAS_NUM_THREADS=2``) at load 4-6: N = 4 26.6 s, N = 5 94.5 s wall
+(OpenBLAS threads spin on a loaded machine).
 """
 import os
 import time
