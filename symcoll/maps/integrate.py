@@ -311,10 +311,14 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
         }
         info.update(ip.stats())
         info["smatrix"] = "interpolate"
-        info["rules"] = "GK15 then GK21"
-        parts["quadrature"]["note"] = ("sum over panels of max-entry |fine - coarse| (Gauss-Kronrod K15 vs G7, where "
-                                       "that fails K21 vs G10) after the square-root endpoint substitution; the "
-                                       "finer rule is returned")
+        from . import exact_fast
+
+        gk15 = exact_fast.FIRST_RULE == "gk15"
+        info["rules"] = "GK15 then GK21" if gk15 else "GK21"
+        parts["quadrature"]["note"] = ("sum over panels of (beta/2) max-entry |fine - coarse| of H = T1 + T1^H ("
+                                       + ("Gauss-Kronrod K15 vs G7, where that fails K21 vs G10" if gk15
+                                          else "Gauss-Kronrod K21 vs G10")
+                                       + ") after the square-root endpoint substitution; the finer rule is returned")
     elif engine.interp is not None:
         ip = engine.interp
         parts["interpolation"] = {
