@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from symcoll import DeltaCoupling, EffusionBath, QubitChain, collision_map
+from symcoll.errors import NotCompletelyPositiveWarning
+from symcoll.maps import diagnostics as mdiag
 from symcoll.maps import exact_entries, memory
 from symcoll.maps.options import EXACT_INTERPOLATE_AUTO_MIN_DIM
 
@@ -80,9 +82,13 @@ def test_trace_preservation_interpolated():
 
 
 def test_exact_N7_refused_up_front_with_the_number():
+    """N = 7 (d = 128): two d^4 copies (8 GiB) + tables, above the default limit of 8 GiB, well inside 24 GiB;
+    the solved engine's five copies (20 GiB) are what smatrix='solve' would need."""
     ch = QubitChain(7, H, 0.1)
-    need = memory.estimate_memory(128, "exact", None)
+    need = memory.estimate_memory(128, "exact", None, interpolate=True)
     assert need > memory.MAX_BYTES
+    assert 2 * 16 * 128**4 < need < 12 * 2**30
+    assert memory.estimate_memory(128, "exact", None) > 20 * 2**30
     with pytest.raises(ValueError, match=r"needs about [0-9.]+ GiB.*above the limit of 8 GiB"):
         collision_map(ch, BATH, COUPLING, kind="exact")
 
@@ -101,3 +107,122 @@ def test_exact_h0_interpolated_equals_solved():
         Ss = collision_map(ch, BATH, COUPLING, kind="exact_h0", smatrix="solve")
     assert Si.info["smatrix"] == "interpolate"
     assert float(np.max(np.abs(Si.tensor - Ss.tensor))) <= Si.error_estimate + Ss.error_estimate
+
+
+# -- complete-positivity check above CP_DENSE_MAX_DIM: Cholesky lower bound + inverse Lanczos -------------------
+def _tensor_from_choi(J, d):
+    """``T[j', k', j, k] = J[j d + j', k d + k']`` (CollisionMap.choi's ordering)."""
+    return np.ascontiguousarray(J.reshape(d, d, d, d).transpose(1, 3, 0, 2))
+
+
+def _choi_with_spectrum(lam, seed=1):
+    rng = np.random.default_rng(seed)
+    D = len(lam)
+    Q, _ = np.linalg.qr(rng.normal(size=(D, D)) + 1j * rng.normal(size=(D, D)))
+    return (Q * np.asarray(lam)) @ Q.conj().T
+
+
+def test_cholesky_bracket_known_negative_eigenvalue():
+    """A Hermitian 'Choi matrix' with prescribed spectrum: -3e-7, a cluster in [0, 1e-10], the rest in
+    [1e-3, 2]; the first shift 1e-9 must fail (lambda_min < -1e-9), the bracket must hold -3e-7 and the
+    Rayleigh quotient must be -3e-7 to rounding."""
+    d = 6
+    rng = np.random.default_rng(0)
+    lam = np.concatenate([[-3e-7], rng.uniform(0, 1e-10, 20), rng.uniform(1e-3, 2, 15)])
+    T = _tensor_from_choi(_choi_with_spectrum(lam), d)
+    rho, lower, info = mdiag.choi_min_eigenvalue_cholesky(T, 1e-9)
+    assert len(info["shifts"]) > 1 and info["shifts"][0] == 1e-9
+    assert lower <= -3e-7 <= rho + 1e-15
+    assert abs(rho + 3e-7) <= 1e-14
+    assert lower >= -8 * 3e-7 * 1.01  # the shift ladder stops within a factor 8
+
+
+def test_cholesky_bracket_psd_first_shift():
+    """Positive semidefinite (eigenvalue 0 exactly, once): Cholesky at the first shift succeeds, the lower
+    bound is -t - delta with delta at rounding level, and 0 lies in the bracket."""
+    d = 5
+    rng = np.random.default_rng(2)
+    lam = np.concatenate([[0.0], rng.uniform(1e-2, 1, 24)])
+    T = _tensor_from_choi(_choi_with_spectrum(lam, seed=3), d)
+    rho, lower, info = mdiag.choi_min_eigenvalue_cholesky(T, 1e-9)
+    assert info["shifts"] == [1e-9]
+    assert -1e-9 - 1e-12 <= lower <= -1e-9
+    assert lower <= 0.0 <= rho + 1e-15 and rho <= 1e-14
+
+
+def _cp_check_large_path(S, monkeypatch):
+    """Run the build-time CP check on a copy of S through the Cholesky path (threshold lowered to 0)."""
+    import copy
+
+    monkeypatch.setattr(mdiag, "CP_DENSE_MAX_DIM", 0)
+    S2 = copy.copy(S)
+    S2.info = dict(S.info)
+    mdiag._check_complete_positivity(S2)
+    J = S.choi().astype(complex)
+    lam = float(np.linalg.eigvalsh((J + J.conj().T) / 2)[0])  # independent dense eigenvalues
+    return S2, lam
+
+
+def test_cp_check_cholesky_path_not_cp(monkeypatch):
+    """N = 3 at the paper's sigma_p: smallest Choi eigenvalue ~ -6.2e-9, far below -100 x noise: warned,
+    and the reported value is that eigenvalue (dense eigvalsh) to rounding."""
+    S = cmap(3, 0.1, "interpolate")
+    with pytest.warns(NotCompletelyPositiveWarning, match="not completely positive"):
+        S2, lam = _cp_check_large_path(S, monkeypatch)
+    assert lam < -100 * S2.info["choi_noise_estimate"]
+    assert "Cholesky" in S2.info["choi_method"]
+    assert S2.info["min_choi_eigenvalue_lower_bound"] <= lam <= S2.info["min_choi_eigenvalue"] + 1e-15
+    assert abs(S2.info["min_choi_eigenvalue"] - lam) <= 1e-14
+    assert S2.cp_defect == pytest.approx(-lam, rel=1e-5)
+
+
+def test_cp_check_cholesky_path_cp(monkeypatch):
+    """N = 3 at sigma_p = 0.1 (narrow packet): CP within the noise, no warning; the bracket holds the
+    dense smallest eigenvalue."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        S = collision_map(QubitChain(3, H, 0.1), EffusionBath(0.1, 0.1, 0.1), COUPLING, kind="exact")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NotCompletelyPositiveWarning)
+        S2, lam = _cp_check_large_path(S, monkeypatch)
+    thr = mdiag.CP_WARN_FACTOR * S2.info["choi_noise_estimate"]
+    assert "Cholesky" in S2.info["choi_method"]
+    assert -thr - 1e-12 <= S2.info["min_choi_eigenvalue_lower_bound"] <= lam <= S2.info["min_choi_eigenvalue"] + 1e-15
+    assert S2.cp_defect <= thr
+
+
+def test_reduced_memory_path_N4():
+    """N = 4: the traced peak of a build (imports warmed) stays within the two-copy estimate
+    (estimate_memory(interpolate=True) without its fixed chunk allowance): 5.3 MiB measured against
+    7.4 / 8.3 MiB for the earlier three- and five-copy code."""
+    import tracemalloc
+
+    cmap(4, 0.1, "interpolate")  # warm imports and caches
+    ch = QubitChain(4, H, 0.1)
+    ch.eigensystem(None)
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            S = collision_map(ch, BATH, COUPLING, kind="exact", smatrix="interpolate")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    need = memory.estimate_memory(16, "exact", None, interpolate=True) - 4 * memory._CHUNK_BYTES
+    assert S.info["smatrix"] == "interpolate"
+    assert peak <= need, (peak / 2**20, need / 2**20)
+
+
+def test_row_class_weights_path_equals_cached(monkeypatch):
+    """The per-row-class weights (used when the (n, U, U) array exceeds XU_CACHE_BYTES, N = 7) give the
+    same map as the cached ones, and both agree with the solved engine within their budgets."""
+    from symcoll.maps import exact_fast
+
+    S = cmap(3, 0.1, "interpolate")
+    monkeypatch.setattr(exact_fast, "XU_CACHE_BYTES", 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        S0 = collision_map(QubitChain(3, H, 0.1), BATH, COUPLING, kind="exact", smatrix="interpolate")
+    assert float(np.max(np.abs(S0.tensor - S.tensor))) <= 1e-15
+    Ss = cmap(3, 0.1, "solve")
+    assert float(np.max(np.abs(S0.tensor - Ss.tensor))) <= S0.error_estimate + Ss.error_estimate

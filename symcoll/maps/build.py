@@ -175,7 +175,7 @@ def _collision_map(system, bath, coupling, kind, dps, tol, storage, smatrix, pro
         cm = _collision_map_compact(system, bath, coupling, kind, dps, tol, interp, progress)
         _warn_above_tol(cm, tol)
         return cm
-    ctx, tol, es, es_s, V_eig = _setup(system, bath, coupling, kind, dps, tol)
+    ctx, tol, es, es_s, V_eig = _setup(system, bath, coupling, kind, dps, tol, interpolate=interp)
     d = system.dim
     e = _snap_energies(ctx, es_s)
     narrow = kind in ("global", "local")
@@ -194,6 +194,7 @@ def _collision_map(system, bath, coupling, kind, dps, tol, storage, smatrix, pro
         parts["rotation"] = {"value": float(8 * d * ctx.eps), "kind": "estimate",
                              "note": "rounding of the change of basis H(0) -> H(eps) (orthogonal, band-preserving)"}
     tensor = np.ascontiguousarray(tensor)
+    del flat, T2  # at most two d^4 arrays live (memory.estimate_memory, issue 16)
     info["kind"] = kind
     info["storage"] = "dense"
     cm = CollisionMap(tensor, parts, kind, system, bath, coupling, dps, es, info)

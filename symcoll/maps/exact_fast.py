@@ -12,6 +12,14 @@ multiply-adds whatever is done, so this engine cuts the number of node terms and
   to the d diagonal columns and a constant to their crossing (:meth:`FastExactEngine._accumulate`);
 * **pairs sorted by Bohr class**: the weight of (38) depends on a pair only through its Bohr
   frequency, so the rows of one class are one contiguous block, written by one matrix product;
+* **the Hermitian H = T1 + T1^H accumulated directly** (round 2): the entry of (38) is
+  ``(beta/2)(T1 + T1^H)`` and ``T1 + T1^H = sum_n W_n e^{X_AB} (p_A + p_B) sum_alpha Z^alpha_A Z^alpha*_B``
+  (e^X is symmetric in A, B), so only the upper block triangle (row class c, column classes >= c)
+  is formed and :meth:`FastExactEngine.finalize` mirrors it: half the products;
+* **in place** (round 2): each class block of fine sums goes into the running sum while it is in
+  cache (no ``D x D`` panel buffer; a rejected panel is subtracted again, :meth:`FastExactEngine.undo`),
+  and the ``(n, U, U)`` weights are formed one row class at a time: two ``D x D`` arrays at most
+  (:func:`symcoll.maps.memory.estimate_memory` with ``interpolate=True``);
 * **Gauss-Kronrod (G7, K15) first** (:func:`fast_rule_pair`), then (G10, K21), then bisection:
   between the ~200 channel thresholds of N = 6 the panels are narrow and the K21 - G10 estimate sat
   at rounding (median 8e-18 at N = 4, tol per panel 9e-15), so 15 + 7 node terms per panel
@@ -87,6 +95,10 @@ Measured at N = 4, tol 1e-12: (G7, K15) failed on 29 of 59 panels (|K15 - G7| ~ 
 K21 - G10 gives ~1e-17), so starting with it cost more node terms (22 + 0.42 * 31 > 31)."""
 
 
+XU_CACHE_BYTES = 64 * 2**20
+"""Largest ``(n, U, U)`` array of class-pair weights e^X formed at once per panel (else row class by row class)."""
+
+
 class FastExactEngine(ExactEngine):
     """Float64 engine for the whole exact map (38) with interpolated s-matrix rows.
 
@@ -118,8 +130,11 @@ class FastExactEngine(ExactEngine):
         self.c0 = int(c0[0]) if d else 0
         self._zeta = None
         self._pending = None
+        # the accumulator holds H = T1 + T1^H itself (upper block triangle, see _accumulate), the entry is
+        # (beta/2) H: |fine - coarse| of H times beta/2 (ExactEngine: beta times that of T1)
+        self.err_factor = float(beta) / 2
         self.interp_error_T1 = None  # (U, U): summed propagated row error of T1 per class pair
-        self._buf = None
+        self._last = None
 
     # -- rows ------------------------------------------------------------------------
     def rows(self, a, u):
@@ -148,26 +163,31 @@ class FastExactEngine(ExactEngine):
         return self.D * 96 + U * U * 16
 
     # -- accumulation ---------------------------------------------------------------
-    def _accumulate(self, P, Ap, Am, Wn, acc):
-        """Weighted node sums of ``T1`` (see :meth:`ExactEngine._accumulate`), pairs in class order.
+    def _accumulate(self, P, Ap, Am, Wn, total, sign=1.0):
+        """Weighted node sums of ``H = T1 + T1^H`` (the entry of (38) is ``(beta/2) H``), pairs in class order.
 
         ``T1[A, B] = sum_n W_n e^{X_AB} p_A sum_alpha Z^alpha_A Z^alpha*_B`` with ``Z = a / sqrt(p)``
-        (38); with alpha folded (module docstring), for ``Z^- = a^- / sqrt(p)``::
+        (38), as :meth:`ExactEngine._accumulate`; e^X is symmetric, so
+        ``H[A, B] = sum_n W_n e^{X_AB} (p_A + p_B) sum_alpha Z^alpha_A Z^alpha*_B`` is Hermitian and only
+        the blocks (row class c, column classes c' >= c) are formed.  With alpha folded (module
+        docstring, ``Z^+ = Z^- + delta / sqrt(p_0)``), for ``Z = Z^-``::
 
-            T1 = 2 sum_n W_n e^X o (p Z^-)(Z^-)^H                       (class blocks of rows)
-                 + r_B on the diagonal rows,   r_B = sum_n W_n e^{X(0, B)} sqrt(p_0) Z^-*_B
-                 + c_A on the diagonal columns, c_A = sum_n W_n e^{X(A, 0)} p_A Z^-_A / sqrt(p_0)
-                 + s on their crossing,         s = sum_n W_n e^{X(0, 0)}
+            H = 2 sum_n W_n e^X (p_A + p_B) Z_A Z*_B                  (class blocks, upper triangle)
+                + h_B on the diagonal rows,        h_B = sum_n W_n e^{X(0, B)} (p_0 + p_B) Z*_B / sqrt(p_0)
+                + conj(h_A) on the diagonal columns
+                + 2 s on their crossing,           s = sum_n W_n e^{X(0, 0)}
 
-        (``p_0 = sqrt(2 m E)``, the momentum of the class Delta = 0).  The fine sums go into one
-        ``D x D`` panel buffer (``acc``: accumulated over the panel's chunks); the coarse sums are
-        formed class block by class block and only their largest difference from the fine block
-        is kept, so the returned ``acc`` is ``(buffer, max |fine - coarse|)``.
+        (``p_0 = sqrt(2 m E)``, the momentum of the class Delta = 0).  Fine and coarse sums are
+        formed class block by class block (``s x D``, s the class size: cache-sized), their largest
+        difference is kept and the fine block is added to the running sum ``total`` (flat ``D^2``)
+        at once: no ``D x D`` panel buffer and no separate pass adding it (issue 16, round 2).  The
+        panel is therefore in ``total`` before :func:`symcoll.maps.integrate._adaptive` decides on
+        it; a rejected panel is taken out again by :meth:`undo` (the same fine sums with ``sign =
+        -1``: rounding-level residue, inside the rounding estimate).  Returns ``((None, max |fine -
+        coarse|), scale)``.
         """
         ctx = self.ctx
         n = P.shape[0]
-        if acc is not None:
-            raise AssertionError("FastExactEngine needs one chunk per panel")  # see panel()
         perm, sizes, starts = self.perm, self.sizes, self.starts
         U = len(sizes)
         Ps = P[:, perm]
@@ -177,12 +197,25 @@ class FastExactEngine(ExactEngine):
         is_open = Pp > 0
         sq = np.sqrt(np.where(is_open, Pp, 1.0))
         Zm = np.where(is_open, Am_s / sq, 0.0)  # Z^- (n, D)
-        Lm = Zm * Pp  # p Z^-
         Rm = np.conj(Zm)
-        sm = Pc[:, :, None] + Pc[:, None, :]
-        df = Pc[:, :, None] - Pc[:, None, :]
-        Xu = np.exp(sm * sm * (-float(self.beta) / (8 * float(self.m)))
-                    - df * df * (1 / (2 * float(self.sigma_p) ** 2)))  # (n, U, U) (38)+(41)
+        kb = -float(self.beta) / (8 * float(self.m))
+        ks = 1 / (2 * float(self.sigma_p) ** 2)
+
+        Xu = None
+        if n * U * U * 8 <= XU_CACHE_BYTES:  # N <= 6: all class pairs at once (30 MiB at N = 6)
+            sm = Pc[:, :, None] + Pc[:, None, :]
+            df = Pc[:, :, None] - Pc[:, None, :]
+            Xu = np.exp(sm * sm * kb - df * df * ks)  # (n, U, U) (38)+(41)
+
+        def xrow(c, c1=0):
+            """``e^{X(c, c')}`` of (38)+(41) for ``c' >= c1``, ``(n, U - c1)``: from ``Xu`` or one row class
+            at a time (no ``(n, U, U)`` array: ~0.4 GiB at N = 7); symmetric in (c, c')."""
+            if Xu is not None:
+                return Xu[:, c, c1:]
+            sm = Pc[:, c, None] + Pc[:, c1:]
+            df = Pc[:, c, None] - Pc[:, c1:]
+            return np.exp(sm * sm * kb - df * df * ks)
+
         wk, wg = Wn[:, 0], Wn[:, 1]
         ng = int(np.count_nonzero(wg))
         if np.any(wg[ng:] != 0):
@@ -191,41 +224,52 @@ class FastExactEngine(ExactEngine):
         dpos = self.diag_pos
         p0 = Pc[:, c0]
         sp0 = np.sqrt(p0)
-        # delta corrections (fine, coarse): r on the diagonal rows, c on the diagonal columns, s on both
-        Xr = np.repeat(Xu[:, c0, :], sizes, axis=1)  # (n, D): e^{X(0, B)}
-        Xc = np.repeat(Xu[:, :, c0], sizes, axis=1)  # (n, D): e^{X(A, 0)}
-        rv = [(w * sp0) @ (Xr * Rm) for w in (wk, wg)]
-        cv = [(w / sp0) @ (Xc * Lm) for w in (wk, wg)]
-        sv = [float(np.sum(w * Xu[:, c0, c0])) for w in (wk, wg)]
+        # delta corrections (fine, coarse) of H = T1 + T1^H: h_B on the diagonal rows, conj(h_A) on the
+        # diagonal columns, 2 s on their crossing
+        X0 = xrow(c0)
+        Wr = np.repeat(X0 * (p0[:, None] + Pc), sizes, axis=1)  # (n, D): e^{X(0, B)} (p_0 + p_B)
+        hv = [(w / sp0) @ (Wr * Rm) for w in (wk, wg)]
+        sv = [2 * float(np.sum(w * X0[:, c0])) for w in (wk, wg)]
         D = self.D
-        if self._buf is None:
-            self._buf = np.empty((D, D), dtype=complex)
-        out = self._buf
+        tot = total.reshape(D, D)
         # (rows of one class) x (nodes): contiguous left operands of the products
-        LkT = np.ascontiguousarray((Lm * (2 * wk)[:, None]).T)
-        LgT = np.ascontiguousarray((Lm[:ng] * (2 * wg[:ng])[:, None]).T)
+        LkT = np.ascontiguousarray((Zm * (2 * sign * wk)[:, None]).T)
+        LgT = np.ascontiguousarray((Zm[:ng] * (2 * sign * wg[:ng])[:, None]).T)
         smax = int(sizes.max()) if U else 0
-        cbuf = np.empty((smax, D), dtype=complex)
-        abuf = np.empty((smax, D))
-        M = np.empty((n, D), dtype=complex)
+        fbuf = np.empty(smax * D, dtype=complex)
+        cbuf = np.empty(smax * D, dtype=complex) if sign > 0 else None
+        abuf = np.empty(smax * D)
+        mbuf = np.empty(n * D, dtype=complex)
         diff = 0.0
         for c in range(U):
             s0, s1 = starts[c], starts[c + 1]
-            np.multiply(Rm, np.repeat(Xu[:, c, :], sizes, axis=1), out=M)  # (n, D): e^{X(c, B)} Z^-*_B
-            F = out[s0:s1]
-            C = cbuf[:s1 - s0]
+            k, w = s1 - s0, D - s0  # rows of class c, columns of the classes c' >= c (upper block triangle)
+            M = mbuf[:n * w].reshape(n, w)
+            wc = xrow(c, c) * (Pc[:, c, None] + Pc[:, c:])  # e^{X(c, c')} (p_c + p_c')
+            np.multiply(Rm[:, s0:], np.repeat(wc, sizes[c:], axis=1), out=M)
+            F = fbuf[:k * w].reshape(k, w)
             np.matmul(LkT[s0:s1], M, out=F)
-            np.matmul(LgT[s0:s1], M[:ng], out=C)
-            for k, blk in enumerate((F, C)):
-                blk[:, dpos] += cv[k][s0:s1, None]
+            blocks = [(0, F)]
+            if cbuf is not None:
+                C = cbuf[:k * w].reshape(k, w)
+                np.matmul(LgT[s0:s1], M[:ng], out=C)
+                blocks.append((1, C))
+            dcol = dpos[dpos >= s0] - s0
+            for j, blk in blocks:
+                if dcol.size:
+                    blk[:, dcol] += sign * np.conj(hv[j][s0:s1])[:, None]
                 if c == c0:
                     rows = dpos - s0
-                    blk[rows, :] += rv[k][None, :]
-                    blk[np.ix_(rows, dpos)] += sv[k]
-            np.subtract(C, F, out=C)
-            A = abuf[:s1 - s0]
-            np.abs(C, out=A)
-            diff = max(diff, float(A.max()))
+                    blk[rows, :] += sign * hv[j][None, s0:]
+                    blk[np.ix_(rows, dcol)] += sign * sv[j]
+            if cbuf is not None:
+                np.subtract(C, F, out=C)
+                A = abuf[:k * w].reshape(k, w)
+                np.abs(C, out=A)
+                diff = max(diff, float(A.max()))
+            tot[s0:s1, s0:] += F  # the class block, still in cache, into the running sum
+        if sign < 0:
+            return None
         # magnitude scale (rounding estimate), as ExactEngine: per class pair, max over members and alpha
         Zp = Zm.copy()
         Zp[:, dpos] += 1.0 / sp0[:, None]
@@ -233,15 +277,26 @@ class FastExactEngine(ExactEngine):
         mV = np.maximum.reduceat(Zf, starts[:-1], axis=1) if D else np.zeros((n, 0))
         mU = mV * Pc
         w0 = np.abs(wk)
-        absT1 = 2 * np.einsum("n,nab,na,nb->ab", w0, Xu, mU, mV)
-        scale = (absT1 + absT1.T) * (float(self.beta) / 2)
         # interpolation: propagated row error of this panel (added when the panel is accepted)
         zeta = self._zeta[:, self.perm // self.d]  # (n, D): error estimate of Z_A from row j' of A
         zeta = np.where(is_open, zeta, 0.0) / np.sqrt(float(self.hbar))
         mZ = np.maximum.reduceat(zeta, starts[:-1], axis=1) if D else np.zeros((n, 0))
-        inner = mZ[:, :, None] * mV[:, None, :] + mV[:, :, None] * mZ[:, None, :] + mZ[:, :, None] * mZ[:, None, :]
-        self._pending = 2 * np.einsum("n,nab,na,nab->ab", w0, Xu, Pc, inner)
-        return (out, diff), scale
+        absT1 = np.zeros((U, U))
+        pend = np.zeros((U, U))
+        for i in range(n):  # node by node: (U, U) temporaries only
+            if Xu is not None:
+                Xi = Xu[i] * w0[i]
+            else:
+                sm = Pc[i][:, None] + Pc[i][None, :]
+                df = Pc[i][:, None] - Pc[i][None, :]
+                Xi = np.exp(sm * sm * kb - df * df * ks) * w0[i]
+            absT1 += Xi * np.outer(mU[i], mV[i])
+            inner = np.outer(mZ[i], mV[i]) + np.outer(mV[i], mZ[i]) + np.outer(mZ[i], mZ[i])
+            pend += Xi * Pc[i][:, None] * inner
+        absT1 *= 2
+        scale = (absT1 + absT1.T) * (float(self.beta) / 2)
+        self._pending = 2 * pend
+        return (None, diff), scale
 
     def on_accept(self):
         """Called by :func:`symcoll.maps.integrate._adaptive` for an accepted panel."""
@@ -249,14 +304,27 @@ class FastExactEngine(ExactEngine):
             self.interp_error_T1 = np.zeros_like(self._pending)
         self.interp_error_T1 += self._pending
 
-    def panel(self, a, b, t, W, left=True, right=True):
-        """All nodes of the panel in one chunk (15 or 21 nodes: ``n D`` complex per array)."""
+    in_place = True
+    """:func:`symcoll.maps.integrate._adaptive` passes its running sum to :meth:`panel` and calls
+    :meth:`undo` on a rejected panel."""
+
+    def panel(self, a, b, t, W, left=True, right=True, total=None):
+        """All nodes of the panel in one chunk (21 nodes: ``n D`` complex per array), added to ``total``."""
         from ..quadrature import map_rule
 
+        if total is None:
+            raise ValueError("FastExactEngine.panel adds to the running sum: pass total (flat, D^2 complex)")
         u, Wn = map_rule(a, b, t, W, self.ctx, left, right)
         ap, am, P = self.rows(a, u)
         k = len(u)
-        return self._accumulate(P.reshape(k, self.D), ap.reshape(k, self.D), am.reshape(k, self.D), Wn, None)
+        args = (P.reshape(k, self.D), ap.reshape(k, self.D), am.reshape(k, self.D), Wn)
+        self._last = args
+        return self._accumulate(*args, total)
+
+    def undo(self, total):
+        """Subtract the last panel's fine sums from ``total`` (the panel was rejected)."""
+        self._accumulate(*self._last, total, sign=-1.0)
+        self._last = None
 
     def interp_error(self):
         """Estimate of the largest entry error of the map caused by the interpolated rows.
@@ -272,16 +340,24 @@ class FastExactEngine(ExactEngine):
         return float(np.max(E + E.T)) * float(self.beta) / 2
 
     def finalize(self, flat):
-        """``(beta/2)(T1 + T1^H)`` back in pair order, row block by row block (one extra ``D x D``)."""
-        self._buf = None
+        """``(beta/2) H`` back in pair order: the lower block triangle mirrored (``H_{BA} = conj(H_{AB})``),
+        the diagonal class blocks made exactly Hermitian, then permuted row block by row block (one
+        extra ``D x D``)."""
+        self._last = None
         D = self.D
-        T1 = flat.reshape(D, D)
+        Hs = flat.reshape(D, D)
+        starts = self.starts
+        for c in range(len(self.sizes)):
+            s0, s1 = starts[c], starts[c + 1]
+            blk = Hs[s0:s1, s0:s1]
+            blk[...] = (blk + blk.conj().T) / 2
+            if s0:
+                Hs[s0:s1, :s0] = Hs[:s0, s0:s1].conj().T
         out = np.empty((D, D), dtype=complex)
         pos = self.pos
         half = float(self.beta) / 2
         step = max(1, (32 * 2**20) // max(16 * D, 1))
         for s0 in range(0, D, step):
             rows = pos[s0:s0 + step]  # sorted places of the pairs A = s0 .. s0 + step
-            blk = T1[rows][:, pos] + np.conj(T1[:, rows][pos]).T
-            out[s0:s0 + step] = blk * half
+            out[s0:s0 + step] = Hs[rows][:, pos] * half
         return out.reshape(-1)

@@ -113,6 +113,7 @@ def _adaptive(engine, panels, tol_q, ctx, max_panels=None, progress=None):
         max_panels = PANEL_BUDGET * len(panels)
     rules = getattr(engine, "rule_pair", None) or rule_pair  # the engine's own rule ladder, if any
     on_accept = getattr(engine, "on_accept", None)
+    in_place = bool(getattr(engine, "in_place", False))
     width_total = sum(float(ctx.to_float(b - a)) for (a, b, _, _) in panels) or 1.0
     width_done = 0.0
     total = ctx.zeros(engine.size, complex=True)
@@ -127,31 +128,43 @@ def _adaptive(engine, panels, tol_q, ctx, max_panels=None, progress=None):
         level = 0
         while True:
             t, W = rules(ctx, level)
-            acc, sc = engine.panel(a, b, t, W, sl, sr)
-            if isinstance(acc, tuple):  # (fine sums, max |fine - coarse|) from engines that form the difference
-                acc, diff = acc
-                acc = acc.reshape(1, -1)
+            if in_place:  # the engine adds the panel to total itself (FastExactEngine) and returns the difference
+                (_, diff), sc = engine.panel(a, b, t, W, sl, sr, total=total)
+                acc = None
                 err = engine.err_factor * diff
             else:
-                err = engine.err_factor * _max_abs_diff(ctx, acc[0], acc[1]) if acc.shape[1] else 0.0
+                acc, sc = engine.panel(a, b, t, W, sl, sr)
+                if isinstance(acc, tuple):  # (fine sums, max |fine - coarse|) from engines that form the difference
+                    acc, diff = acc
+                    acc = acc.reshape(1, -1)
+                    err = engine.err_factor * diff
+                else:
+                    err = engine.err_factor * _max_abs_diff(ctx, acc[0], acc[1]) if acc.shape[1] else 0.0
             floor = 64 * ctx.eps * float(np.max(sc)) if np.size(sc) else 0.0
             if err <= max(tp, floor):
+                accepted = True
                 break
             if rules(ctx, level + 1) is not None:
+                if in_place:  # the panel is already in total: take it out before the next rule
+                    engine.undo(total)
                 level += 1
                 continue
             width = float(ctx.to_float(b - a))
             too_narrow = width < MIN_REL_WIDTH * max(1.0, abs(float(ctx.to_float(a))))
             if too_narrow or n_panels + len(stack) + 2 > max_panels:
                 unresolved += 1
+                accepted = True  # (in place: its fine sums are already in total)
                 break
+            if in_place:  # bisected: take the panel out of total
+                engine.undo(total)
             mid = (a + b) / 2
             stack.append((mid, b, False, sr, tp / 2))
             stack.append((a, mid, sl, False, tp / 2))
-            acc = None
+            accepted = False
             break
-        if acc is not None:
-            total += acc[0]
+        if accepted:
+            if acc is not None:
+                total += acc[0]
             if on_accept is not None:
                 on_accept()
             est_total += err
@@ -298,10 +311,14 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
         }
         info.update(ip.stats())
         info["smatrix"] = "interpolate"
-        info["rules"] = "GK15 then GK21"
-        parts["quadrature"]["note"] = ("sum over panels of max-entry |fine - coarse| (Gauss-Kronrod K15 vs G7, where "
-                                       "that fails K21 vs G10) after the square-root endpoint substitution; the "
-                                       "finer rule is returned")
+        from . import exact_fast
+
+        gk15 = exact_fast.FIRST_RULE == "gk15"
+        info["rules"] = "GK15 then GK21" if gk15 else "GK21"
+        parts["quadrature"]["note"] = ("sum over panels of (beta/2) max-entry |fine - coarse| of H = T1 + T1^H ("
+                                       + ("Gauss-Kronrod K15 vs G7, where that fails K21 vs G10" if gk15
+                                          else "Gauss-Kronrod K21 vs G10")
+                                       + ") after the square-root endpoint substitution; the finer rule is returned")
     elif engine.interp is not None:
         ip = engine.interp
         parts["interpolation"] = {

@@ -24,14 +24,30 @@ def _gib(nbytes):
     return nbytes / 2**30
 
 
-def estimate_memory(d: int, kind: str, dps=None) -> int:
+EXACT_FAST_TABLE_BYTES_PER_D3 = 400
+"""Interpolation tables of :class:`~symcoll.maps.exact_fast.FastExactEngine`, bytes per ``d^3``: an
+*estimate* fitted to the measured table peaks (``interp_peak_MiB``: 0.20, 1.36, 10.3 MiB at
+d = 8, 16, 32, i.e. 390, 330, 315 d^3 bytes)."""
+
+
+def estimate_memory(d: int, kind: str, dps=None, interpolate=False) -> int:
     """Bytes needed for a map of dimension d: tensor, adaptive copies and workspaces.
 
-    The exact kinds keep three dense ``d^4`` accumulators (total, order n, order 2n) and
-    produce the output tensor and a rotated copy; the global/local kinds produce a dense
-    ``d^4`` output tensor plus one rotated or densified copy.
+    The solved exact engine (and ``exact_h0``) keeps three dense ``d^4`` accumulators (total,
+    order n, order 2n) and produces the output tensor and a rotated copy: 5 copies.  The float64
+    exact map with interpolated rows (``interpolate=True``, kind "exact":
+    :class:`~symcoll.maps.exact_fast.FastExactEngine`, issue 16) holds at most **two** ``d^4``
+    arrays at any time: the running sum (class blocks added in place) and the finalised map;
+    then the finalised map and the output tensor (:func:`symcoll.maps.build._collision_map`
+    drops the former); then the tensor and the one Choi copy of the complete-positivity check
+    (factored in place, :func:`symcoll.maps.diagnostics.choi_min_eigenvalue_cholesky`).  Plus its
+    interpolation tables (:data:`EXACT_FAST_TABLE_BYTES_PER_D3`) and the per-panel ``(21, d^2)``
+    node arrays.  The global/local kinds produce a dense ``d^4`` output tensor plus one rotated
+    or densified copy.
     """
     n4 = d**4
+    if kind == "exact" and interpolate and dps is None:
+        return int(2 * n4 * 16 + EXACT_FAST_TABLE_BYTES_PER_D3 * d**3 + 32 * 21 * d * d * 16 + 4 * _CHUNK_BYTES)
     copies = 5 if kind in ("exact", "exact_h0") else 3
     return int(copies * n4 * _per_number(dps) + 4 * _CHUNK_BYTES)
 
@@ -45,14 +61,14 @@ def estimate_compact_memory(d: int, stored: int, dps=None, interp_bytes: int = 0
     return int(4 * stored * _per_number(dps) + rows + 4 * _CHUNK_BYTES)
 
 
-def dense_fits(d, kind, dps) -> bool:
+def dense_fits(d, kind, dps, interpolate=False) -> bool:
     """Whether the dense map of :func:`estimate_memory` fits :data:`MAX_BYTES`."""
-    return estimate_memory(d, kind, dps) <= MAX_BYTES
+    return estimate_memory(d, kind, dps, interpolate) <= MAX_BYTES
 
 
-def check_dense_memory(d, kind, dps):
+def check_dense_memory(d, kind, dps, interpolate=False):
     """Raise ValueError (with the GiB needed) when the dense map does not fit :data:`MAX_BYTES`."""
-    need = estimate_memory(d, kind, dps)
+    need = estimate_memory(d, kind, dps, interpolate)
     if need > MAX_BYTES:
         raise ValueError(
             f"the {kind} map for d = {d} needs about {_gib(need):.1f} GiB (dense d^4 = {d**4} entries "

@@ -82,7 +82,7 @@ def check_model_objects(system, bath, coupling):
             "as it needs a real symmetric V; write H in a basis where it is real")
 
 
-def _setup(system, bath, coupling, kind, dps, tol, check_memory=True, scattering_basis=True):
+def _setup(system, bath, coupling, kind, dps, tol, check_memory=True, scattering_basis=True, interpolate=False):
     """Validate inputs; return context, tol, eigensystems (of H and of the scattering H) and V."""
     if not isinstance(kind, str) or kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS} (got {kind!r})")
@@ -90,7 +90,7 @@ def _setup(system, bath, coupling, kind, dps, tol, check_memory=True, scattering
     ctx = get_context(dps)
     tol = _check_tol(tol, ctx)
     if check_memory:
-        memory.check_dense_memory(system.dim, kind, dps)
+        memory.check_dense_memory(system.dim, kind, dps, interpolate)
     if kind in ("exact", "exact_h0") and float(bath.sigma_p) == 0.0:
         raise ValueError("sigma_p = 0 is the narrow-packet limit (44): use kind='global' (or sigma_p > 0)")
     if kind in ("local", "exact_h0") and not isinstance(system, QubitChain):

@@ -1,17 +1,42 @@
 """Benchmarks of the exact map (38), issue 16: solved engine (before) vs FastExactEngine (after).
 
 Run with ``OPENBLAS_NUM_THREADS=1 python -m pytest --run-benchmarks tests/benchmarks/test_bench_exact_map.py``
-(``-k "not 6-"`` to skip the minutes-long N = 6 cases).  Paper parameters (Sec. VI E), eps = 0.1, tol 1e-12.
-Each case runs one round; the time cases assert the map's error estimate (a fast but wrong build
-cannot pass), the memory cases record the tracemalloc peak next to the up-front estimate.
+(``-k "not 6-"`` to skip the minutes-long N = 6 cases).  BLAS threads inside the quadrature follow
+``SYMCOLL_BLAS_THREADS`` (default 1; ``SYMCOLL_BLAS_THREADS=2 OPENBLAS_NUM_THREADS=2`` for two), the
+complete-positivity check follows ``OPENBLAS_NUM_THREADS``.  Paper parameters (Sec. VI E), eps = 0.1,
+tol 1e-12.  Each case runs one round; the time cases assert the map's error estimate (a fast but wrong
+build cannot pass) and record the CPU time and the load average (the 2-core machine is shared: wall
+times under load 4-8 are 1.5-3x the CPU time); the memory cases record the tracemalloc peak next to the
+up-front estimate.  N = 7 (``SYMCOLL_BENCH_N7=1``, with ``memory.MAX_BYTES`` raised to 12 GiB) is a
+long benchmark, not a test.
+
+Measured (README_derivations.md, "Faster exact map (issue 16)", round 2): one build, eigensystem cached,
+``OPENBLAS_NUM_THREADS=1`` (SYMCOLL_BLAS_THREADS unset = 1), ``/usr/bin/time``; wall / CPU (user+sys) /
+max RSS, load average in brackets (2 cores shared with other jobs: compare CPU):
+
+=====  ===========================================  =====================================  ==========================
+N      before (main 95fee65, round 1)               after (round 2)                        CP check
+=====  ===========================================  =====================================  ==========================
+4      5.3 s / 2.5 s / 94 MiB (7.5)                 2.6 s / 2.4 s / 92 MiB (3.5)           dense syevr (D = 256)
+5      21.9 s / 8.1 s / 180 MiB (8.0)               8.0 s / 7.1 s / 154 MiB (3.7)          dense syevr (D = 1024)
+6      778 s / 203 s / 1.41 GiB (4-8; 252 s wall    116 s / 97 s / 0.72 GiB (2.7-3.5)      Cholesky + inverse Lanczos
+       at lighter load in round 1)                                                         3.9 s (dense syevr 23.3 s)
+7      refused (20.8 GiB estimated)                 not run: 9.7 GiB estimated, ~1-2 h     16384^2 Cholesky ~5 min
+                                                    CPU extrapolated (an estimate)         (extrapolated)
+=====  ===========================================  =====================================  ==========================
+
+Two threads (``SYMCOLL_BLAS_THREADS=2 OPENBLAS_NUM_THREADS=2``) at load 4-6: N = 4 26.6 s, N = 5 94.5 s wall
+(OpenBLAS threads spin on a loaded machine).
 """
+import os
+import time
 import tracemalloc
 import warnings
 
 import pytest
 
 from symcoll import DeltaCoupling, EffusionBath, QubitChain, collision_map
-from symcoll.maps import memory
+from symcoll.maps import diagnostics, memory
 
 BATH = EffusionBath(0.1, 0.1, 0.5)
 COUPLING = DeltaCoupling(50.0)
@@ -25,13 +50,61 @@ def _run(N, smatrix):
         return collision_map(chain, BATH, COUPLING, kind="exact", smatrix=smatrix)
 
 
+def _timed(benchmark, fn):
+    out = {}
+
+    def run():
+        c = time.process_time()
+        out["S"] = fn()
+        out["cpu"] = time.process_time() - c
+        return out["S"]
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.extra_info.update(cpu_s=out["cpu"], load_average=os.getloadavg()[0],
+                                blas_threads=os.environ.get("SYMCOLL_BLAS_THREADS", "1"),
+                                openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"))
+    return out["S"]
+
+
 @pytest.mark.parametrize("smatrix", ["solve", "interpolate"])
 @pytest.mark.parametrize("N", [4, 5, 6])
 def test_bench_exact_map(benchmark, N, smatrix):
     """Time of one build (no tracing: tracemalloc slows the many small numpy allocations several-fold)."""
-    S = benchmark.pedantic(lambda: _run(N, smatrix), rounds=1, iterations=1)
-    benchmark.extra_info.update(panels=S.info["panels"], error_estimate=S.error_estimate, smatrix=S.info["smatrix"])
+    S = _timed(benchmark, lambda: _run(N, smatrix))
+    benchmark.extra_info.update(panels=S.info["panels"], error_estimate=S.error_estimate, smatrix=S.info["smatrix"],
+                                min_choi_eigenvalue=S.info["min_choi_eigenvalue"], choi_method=S.info["choi_method"])
     assert S.error_estimate <= 1e-12
+
+
+@pytest.mark.skipif(os.environ.get("SYMCOLL_BENCH_N7") != "1", reason="N = 7 runs for hours: SYMCOLL_BENCH_N7=1")
+def test_bench_exact_map_N7(benchmark, monkeypatch):
+    """N = 7 (d = 128): needs memory.MAX_BYTES above the default 8 GiB (estimate ~9.7 GiB: two d^4 copies)."""
+    monkeypatch.setattr(memory, "MAX_BYTES", 12 * 2**30)
+    S = _timed(benchmark, lambda: _run(7, "interpolate"))
+    benchmark.extra_info.update(panels=S.info["panels"], error_estimate=S.error_estimate)
+    assert S.error_estimate <= 1e-12
+
+
+@pytest.mark.parametrize("path", ["dense", "cholesky"])
+def test_bench_cp_check(benchmark, path, monkeypatch):
+    """The build-time complete-positivity check alone on the N = 5 map (D = 1024): dense syevr vs the
+    Cholesky-bracketed inverse Lanczos (the default above CP_DENSE_MAX_DIM = 1024, i.e. from N = 6)."""
+    import copy
+
+    S = _run(5, "interpolate")
+    monkeypatch.setattr(diagnostics, "CP_DENSE_MAX_DIM", 10**9 if path == "dense" else 0)
+    S2 = copy.copy(S)
+    S2.info = dict(S.info)
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            diagnostics._check_complete_positivity(S2)
+        return S2
+
+    _timed(benchmark, run)
+    benchmark.extra_info.update(min_choi_eigenvalue=S2.info["min_choi_eigenvalue"], choi_method=S2.info["choi_method"])
+    assert abs(S2.info["min_choi_eigenvalue"] - S.info["min_choi_eigenvalue"]) <= 1e-12
 
 
 @pytest.mark.parametrize("smatrix", ["solve", "interpolate"])
@@ -48,6 +121,6 @@ def test_bench_exact_map_peak_memory(benchmark, N, smatrix):
         return out["S"]
 
     benchmark.pedantic(run, rounds=1, iterations=1)
-    need = memory.estimate_memory(2**N, "exact", None)
+    need = memory.estimate_memory(2**N, "exact", None, interpolate=smatrix == "interpolate")
     benchmark.extra_info.update(traced_peak_MiB=out["peak"] / 2**20, estimate_MiB=need / 2**20)
     assert out["peak"] <= need
