@@ -95,8 +95,47 @@ Measured at N = 4, tol 1e-12: (G7, K15) failed on 29 of 59 panels (|K15 - G7| ~ 
 K21 - G10 gives ~1e-17), so starting with it cost more node terms (22 + 0.42 * 31 > 31)."""
 
 
+SKIP_CLOSED = True
+"""Skip the Bohr classes closed on the whole panel (:meth:`FastExactEngine.first_open_class`, round 3): their
+sums are exact zeros, so the result is the same to the last bit; False runs the full class loop (tests)."""
+
+
 XU_CACHE_BYTES = 64 * 2**20
 """Largest ``(n, U, U)`` array of class-pair weights e^X formed at once per panel (else row class by row class)."""
+
+
+def _class_pair_sums(Xu, Pc, w0, mU, mV, mZ, kb, ks):
+    """Per class pair (c, c'): ``sum_n w0_n e^{X_n(c, c')} mU_n(c) mV_n(c')`` (magnitude, rounding estimate) and
+    ``sum_n w0_n e^{X_n(c, c')} p_n(c) (mZ(c) mV(c') + mV(c) mZ(c') + mZ(c) mZ(c'))`` (propagated row error,
+    :meth:`FastExactEngine.interp_error`); node by node with ``(U, U)`` buffers (``Xu`` None: e^X of
+    (38)+(41) formed per node).  The second sum is evaluated as
+    ``w0 p mZ(c) (mV + mZ)(c') + w0 p mV(c) mZ(c')`` (the same terms, regrouped: two outer products instead of
+    three, no temporaries; round 3)."""
+    n, U = Pc.shape
+    absT1 = np.zeros((U, U))
+    pend = np.zeros((U, U))
+    t = np.empty((U, U))
+    t2 = np.empty((U, U))
+    a1 = w0[:, None] * mU
+    a2 = w0[:, None] * Pc * mZ
+    a3 = w0[:, None] * Pc * mV
+    b2 = mV + mZ
+    for i in range(n):
+        if Xu is not None:
+            Xi = Xu[i]
+        else:
+            sm = Pc[i][:, None] + Pc[i][None, :]
+            df = Pc[i][:, None] - Pc[i][None, :]
+            Xi = np.exp(sm * sm * kb - df * df * ks)
+        np.multiply(a1[i][:, None], mV[i][None, :], out=t)
+        t *= Xi
+        absT1 += t
+        np.multiply(a2[i][:, None], b2[i][None, :], out=t)
+        np.multiply(a3[i][:, None], mZ[i][None, :], out=t2)
+        t += t2
+        t *= Xi
+        pend += t
+    return absT1, pend
 
 
 class FastExactEngine(ExactEngine):
@@ -201,17 +240,22 @@ class FastExactEngine(ExactEngine):
         kb = -float(self.beta) / (8 * float(self.m))
         ks = 1 / (2 * float(self.sigma_p) ** 2)
 
+        # classes closed at every node of the panel (p = 0: Z = 0 exactly) contribute exact zeros to every
+        # sum below; the classes are in ascending Delta = eps_j' - eps_l, i.e. descending threshold
+        # -Delta, so the closed ones are a prefix [0, c_lo) and are skipped (round 3)
+        c_lo = self.first_open_class(Pc) if SKIP_CLOSED else 0
+        Uo = U - c_lo
         Xu = None
-        if n * U * U * 8 <= XU_CACHE_BYTES:  # N <= 6: all class pairs at once (30 MiB at N = 6)
-            sm = Pc[:, :, None] + Pc[:, None, :]
-            df = Pc[:, :, None] - Pc[:, None, :]
-            Xu = np.exp(sm * sm * kb - df * df * ks)  # (n, U, U) (38)+(41)
+        if n * Uo * Uo * 8 <= XU_CACHE_BYTES:  # N <= 6: all class pairs at once (30 MiB at N = 6)
+            sm = Pc[:, c_lo:, None] + Pc[:, None, c_lo:]
+            df = Pc[:, c_lo:, None] - Pc[:, None, c_lo:]
+            Xu = np.exp(sm * sm * kb - df * df * ks)  # (n, Uo, Uo) (38)+(41), open classes only
 
         def xrow(c, c1=0):
             """``e^{X(c, c')}`` of (38)+(41) for ``c' >= c1``, ``(n, U - c1)``: from ``Xu`` or one row class
             at a time (no ``(n, U, U)`` array: ~0.4 GiB at N = 7); symmetric in (c, c')."""
-            if Xu is not None:
-                return Xu[:, c, c1:]
+            if Xu is not None and c >= c_lo and c1 >= c_lo:
+                return Xu[:, c - c_lo, c1 - c_lo:]
             sm = Pc[:, c, None] + Pc[:, c1:]
             df = Pc[:, c, None] - Pc[:, c1:]
             return np.exp(sm * sm * kb - df * df * ks)
@@ -240,13 +284,19 @@ class FastExactEngine(ExactEngine):
         cbuf = np.empty(smax * D, dtype=complex) if sign > 0 else None
         abuf = np.empty(smax * D)
         mbuf = np.empty(n * D, dtype=complex)
+        rbuf = np.empty(n * D)
+        cls_sorted = self.cls_sorted
         diff = 0.0
-        for c in range(U):
+        for c in range(c_lo, U):  # rows of closed classes (c < c_lo) and, above the diagonal, their columns: zero
             s0, s1 = starts[c], starts[c + 1]
             k, w = s1 - s0, D - s0  # rows of class c, columns of the classes c' >= c (upper block triangle)
             M = mbuf[:n * w].reshape(n, w)
             wc = xrow(c, c) * (Pc[:, c, None] + Pc[:, c:])  # e^{X(c, c')} (p_c + p_c')
-            np.multiply(Rm[:, s0:], np.repeat(wc, sizes[c:], axis=1), out=M)
+            # the class weights spread over the member columns, into a reused buffer (round 3: a fresh
+            # np.repeat array per class cost page faults, ~10 % of the time as system time)
+            Wrep = rbuf[:n * w].reshape(n, w)
+            np.take(wc, cls_sorted[s0:] - c, axis=1, out=Wrep, mode="clip")
+            np.multiply(Rm[:, s0:], Wrep, out=M)
             F = fbuf[:k * w].reshape(k, w)
             np.matmul(LkT[s0:s1], M, out=F)
             blocks = [(0, F)]
@@ -283,20 +333,21 @@ class FastExactEngine(ExactEngine):
         mZ = np.maximum.reduceat(zeta, starts[:-1], axis=1) if D else np.zeros((n, 0))
         absT1 = np.zeros((U, U))
         pend = np.zeros((U, U))
-        for i in range(n):  # node by node: (U, U) temporaries only
-            if Xu is not None:
-                Xi = Xu[i] * w0[i]
-            else:
-                sm = Pc[i][:, None] + Pc[i][None, :]
-                df = Pc[i][:, None] - Pc[i][None, :]
-                Xi = np.exp(sm * sm * kb - df * df * ks) * w0[i]
-            absT1 += Xi * np.outer(mU[i], mV[i])
-            inner = np.outer(mZ[i], mV[i]) + np.outer(mV[i], mZ[i]) + np.outer(mZ[i], mZ[i])
-            pend += Xi * Pc[i][:, None] * inner
+        o = slice(c_lo, U)  # closed classes: mU = mV = mZ = 0, so their rows and columns stay zero
+        absT1[o, o], pend[o, o] = _class_pair_sums(Xu, Pc[:, o], w0, mU[:, o], mV[:, o], mZ[:, o], kb, ks)
         absT1 *= 2
         scale = (absT1 + absT1.T) * (float(self.beta) / 2)
         self._pending = 2 * pend
         return (None, diff), scale
+
+    def first_open_class(self, Pc):
+        """First class (in the engine's ascending-Delta order) open at some node of the panel: ``Pc[:, c] > 0``
+        for some node.  Every class before it is closed at all nodes (``p = 0``), so its ``Z`` are exactly 0 and
+        it adds exact zeros to the panel's sums (:meth:`_accumulate` skips it).  Never after the class Delta = 0
+        (open for every E > 0)."""
+        is_open = np.any(Pc > 0, axis=0)
+        first = int(np.argmax(is_open)) if is_open.any() else Pc.shape[1]
+        return min(first, self.c0)
 
     def on_accept(self):
         """Called by :func:`symcoll.maps.integrate._adaptive` for an accepted panel."""
