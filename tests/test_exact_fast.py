@@ -226,3 +226,29 @@ def test_row_class_weights_path_equals_cached(monkeypatch):
     assert float(np.max(np.abs(S0.tensor - S.tensor))) <= 1e-15
     Ss = cmap(3, 0.1, "solve")
     assert float(np.max(np.abs(S0.tensor - Ss.tensor))) <= S0.error_estimate + Ss.error_estimate
+
+
+@pytest.mark.parametrize("N, eps", [(3, 0.1), (4, 0.1)])
+def test_skip_closed_classes_bit_identical(monkeypatch, N, eps):
+    """Round 3: the Bohr classes closed on a whole panel (p = 0 at every node, so Z = 0) are skipped.  Against the
+    full class loop (SKIP_CLOSED = False) the map and every error part must be identical to the last bit, the skip
+    must actually happen (open-pair work < 1), and the map must agree with the solved engine within the budgets."""
+    from symcoll.maps import exact_fast
+
+    def build():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return collision_map(QubitChain(N, H, eps), BATH, COUPLING, kind="exact", smatrix="interpolate",
+                                 tol=1e-12)
+
+    monkeypatch.setattr(exact_fast, "SKIP_CLOSED", False)
+    full = build()
+    monkeypatch.setattr(exact_fast, "SKIP_CLOSED", True)
+    fast = build()
+    assert full.info["open_pair_work"] == 1.0
+    assert 0.2 < fast.info["open_pair_work"] < 0.95
+    assert np.array_equal(fast.tensor, full.tensor)
+    for k, part in full.error_parts.items():
+        assert fast.error_parts[k]["value"] == part["value"], k
+    Ss = cmap(N, eps, "solve")
+    assert float(np.max(np.abs(fast.tensor - Ss.tensor))) <= fast.error_estimate + Ss.error_estimate

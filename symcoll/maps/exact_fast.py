@@ -174,6 +174,7 @@ class FastExactEngine(ExactEngine):
         self.err_factor = float(beta) / 2
         self.interp_error_T1 = None  # (U, U): summed propagated row error of T1 per class pair
         self._last = None
+        self.pair_work = [0, 0]  # [sum over panels of (D - first open pair)^2, of D^2]: work done / full (round 3)
 
     # -- rows ------------------------------------------------------------------------
     def rows(self, a, u):
@@ -245,6 +246,9 @@ class FastExactEngine(ExactEngine):
         # -Delta, so the closed ones are a prefix [0, c_lo) and are skipped (round 3)
         c_lo = self.first_open_class(Pc) if SKIP_CLOSED else 0
         Uo = U - c_lo
+        if sign > 0:
+            self.pair_work[0] += (self.D - int(starts[c_lo])) ** 2
+            self.pair_work[1] += self.D ** 2
         Xu = None
         if n * Uo * Uo * 8 <= XU_CACHE_BYTES:  # N <= 6: all class pairs at once (30 MiB at N = 6)
             sm = Pc[:, c_lo:, None] + Pc[:, None, c_lo:]

@@ -315,6 +315,8 @@ def _integrate(ctx, energies, V_eig, bath, g, tol, narrow, classes=None, sel=Non
 
         gk15 = exact_fast.FIRST_RULE == "gk15"
         info["rules"] = "GK15 then GK21" if gk15 else "GK21"
+        done, full = engine.pair_work
+        info["open_pair_work"] = done / full if full else 1.0  # classes closed on a whole panel skipped (round 3)
         parts["quadrature"]["note"] = ("sum over panels of (beta/2) max-entry |fine - coarse| of H = T1 + T1^H ("
                                        + ("Gauss-Kronrod K15 vs G7, where that fails K21 vs G10" if gk15
                                           else "Gauss-Kronrod K21 vs G10")
