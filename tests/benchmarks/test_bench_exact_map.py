@@ -72,7 +72,23 @@ def test_bench_exact_map(benchmark, N, smatrix):
     """Time of one build (no tracing: tracemalloc slows the many small numpy allocations several-fold)."""
     S = _timed(benchmark, lambda: _run(N, smatrix))
     benchmark.extra_info.update(panels=S.info["panels"], error_estimate=S.error_estimate, smatrix=S.info["smatrix"],
-                                min_choi_eigenvalue=S.info["min_choi_eigenvalue"], choi_method=S.info["choi_method"])
+                                min_choi_eigenvalue=S.info["min_choi_eigenvalue"], choi_method=S.info["choi_method"],
+                                open_pair_work=S.info.get("open_pair_work"))
+    assert S.error_estimate <= 1e-12
+
+
+@pytest.mark.parametrize("skip", [False, True])
+@pytest.mark.parametrize("N", [4, 5, 6])
+def test_bench_exact_map_skip_closed(benchmark, N, skip, monkeypatch):
+    """Round 3: the interpolated engine with and without skipping the Bohr classes closed on a whole panel
+    (``exact_fast.SKIP_CLOSED``; the map is bit-identical, ``test_skip_closed_classes_bit_identical``)."""
+    from symcoll.maps import exact_fast
+
+    monkeypatch.setattr(exact_fast, "SKIP_CLOSED", skip)
+    S = _timed(benchmark, lambda: _run(N, "interpolate"))
+    benchmark.extra_info.update(panels=S.info["panels"], error_estimate=S.error_estimate,
+                                open_pair_work=S.info["open_pair_work"])
+    assert S.info["open_pair_work"] < 1.0 if skip else S.info["open_pair_work"] == 1.0
     assert S.error_estimate <= 1e-12
 
 
