@@ -25,6 +25,17 @@ N      before (main 95fee65, round 1)               after (round 2)             
                                                     CPU extrapolated (an estimate)         (extrapolated)
 =====  ===========================================  =====================================  ==========================
 
+Round 3 (skip the Bohr classes closed on a whole panel, ``exact_fast.SKIP_CLOSED``; bit-identical map),
+``test_bench_exact_map_skip_closed``, same conditions, without / with the skip, back to back:
+
+=====  ==================================  ==================================  ===============
+N      SKIP_CLOSED = False                 SKIP_CLOSED = True                  open pair work
+=====  ==================================  ==================================  ===============
+4      2.2 s / 1.9 s / 92 MiB (3.3)        1.9 s / 1.7 s / 93 MiB (3.2)        0.698
+5      8.7 s / 6.1 s / 161 MiB (3.2)       7.3 s / 6.0 s / 158 MiB (3.2)       0.700
+6      145 s / 100.1 s / 0.72 GiB (3.2)    101.5 s / 67.9 s / 0.74 GiB (3.1)   0.678
+=====  ==================================  ==================================  ===============
+
 Two threads (``SYMCOLL_BLAS_THREADS=2 OPENBLAS_NUM_THREADS=2``) at load 4-6: N = 4 26.6 s, N = 5 94.5 s wall
 (OpenBLAS threads spin on a loaded machine).
 """
