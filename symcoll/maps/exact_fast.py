@@ -20,10 +20,13 @@ multiply-adds whatever is done, so this engine cuts the number of node terms and
   cache (no ``D x D`` panel buffer; a rejected panel is subtracted again, :meth:`FastExactEngine.undo`),
   and the ``(n, U, U)`` weights are formed one row class at a time: two ``D x D`` arrays at most
   (:func:`symcoll.maps.memory.estimate_memory` with ``interpolate=True``);
-* **Gauss-Kronrod (G7, K15) first** (:func:`fast_rule_pair`), then (G10, K21), then bisection:
-  between the ~200 channel thresholds of N = 6 the panels are narrow and the K21 - G10 estimate sat
-  at rounding (median 8e-18 at N = 4, tol per panel 9e-15), so 15 + 7 node terms per panel
-  replace 21 + 10;
+* **Gauss-Kronrod (G10, K21)**, then bisection (:func:`fast_rule_pair`); a (G7, K15) first rung is
+  available but off (``FIRST_RULE``: at N = 4 it failed on 29 of 59 panels, so it cost more than it saved);
+* **closed classes skipped** (round 3): a pair (j', l) is open for E > eps_l - eps_j'; the classes are in
+  ascending Delta, so those closed on a whole panel (p = 0 at every node, Z = 0 exactly) are a prefix whose
+  rows, columns and class-pair sums are exact zeros: the class loop starts after them
+  (:meth:`FastExactEngine.first_open_class`, ``SKIP_CLOSED``; bit-identical result, ~0.68 of the pair work
+  at N = 6);
 * **rows interpolated in the total energy** (:class:`symcoll.interpolation.RowInterpolant`, as the
   narrow kinds): no (C1) solve at the quadrature nodes.  The weight of (38) couples two pairs at
   different momenta, so the row error is propagated through the integrand node by node
