@@ -49,13 +49,15 @@ def _check_times(times):
     return t
 
 
-def _generator_class(cls, collision_map):
-    """A certified map (Arb balls) gets the certified generator (:mod:`symcoll.certified.dynamics`)."""
+def _generator_class(cls, collision_map, dps=None):
+    """A certified map (Arb balls) gets the certified generator (:mod:`symcoll.certified.dynamics`);
+    a compact float64 map the sector generator (:mod:`symcoll.dynamics.sector_generator`)."""
     if getattr(collision_map, "certified", False) is True and cls is Lindbladian:
         from ..certified.dynamics import CertifiedLindbladian
 
         return CertifiedLindbladian
-    if cls is Lindbladian and getattr(collision_map, "storage", None) == "compact":  # issue 16: sectors
+    if cls is Lindbladian and getattr(collision_map, "storage", None) == "compact" and dps is None \
+            and getattr(collision_map, "dps", None) is None:  # issue 16: float64 sectors; mpmath stays dense
         from .sector_generator import SectorLindbladian
 
         return SectorLindbladian
@@ -96,7 +98,8 @@ class Lindbladian(GapMixin):
     """
 
     def __new__(cls, system=None, collision_map=None, *args, **kwargs):
-        return super().__new__(_generator_class(cls, collision_map))
+        dps = kwargs.get("dps", args[1] if len(args) > 1 else None)
+        return super().__new__(_generator_class(cls, collision_map, dps))
 
     def __init__(self, system, collision_map, Gamma, dps=None):
         collision_map, Gamma, self.maps, self.rates = combine_reservoirs(system, collision_map, Gamma, dps)
