@@ -92,7 +92,8 @@ class SectorLindbladian(Lindbladian):
         """``(lam, V, residuals)`` of sector i by :func:`~symcoll.dynamics.sector_solve.slow_modes`
         (cached per ``(i, k)``: one Arnoldi run serves steady state, gap and propagation)."""
         if (i, k) not in self._slow:
-            self._slow[(i, k)] = slow_modes(self.sector_matrix(i), k)
+            rects = self.structure().num_range
+            self._slow[(i, k)] = slow_modes(self.sector_matrix(i), k, rect=None if rects is None else rects[i])
         return self._slow[(i, k)]
 
     def describe(self) -> dict:

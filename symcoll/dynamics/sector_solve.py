@@ -99,6 +99,102 @@ class TaylorExp:
         return F
 
 
+class ChebExp:
+    """``exp(A t) x`` by a Chebyshev (Jacobi-Anger) expansion, for a sector whose numerical range
+    ``W(A)`` lies in a known rectangle ``[re_lo, re_hi] x i[im_lo, im_hi]`` (:mod:`sectors`:
+    ``W(-i[H, .]) = i [Bohr range]`` plus ``W(Gamma (S - I))`` from the 4 x 4 site map, both exact up to
+    the rounding of the energies).  The local generators are dominated by the anti-Hermitian
+    commutator: ``W`` is a thin vertical strip, for which the expansion needs ``~ rho t`` products
+    (``rho`` = half-height of the strip, enlarged by ``GROW``) instead of the Taylor method's
+    ``~ 8.5 ||A||_1 t``.
+
+    With ``mu`` the rectangle's centre and ``Z = -i (A - mu) / rho'`` (``rho' = GROW rho``),
+    ``exp(A t) = e^{mu t} exp(i omega Z)``, ``omega = rho' t``, and ``exp(i omega z) = J_0(omega) +
+    2 sum_k i^k J_k(omega) T_k(z)`` (Jacobi-Anger).  ``W(Z)`` lies in ``[-1/GROW, 1/GROW] x i[-b, b]``,
+    ``b = half-width / rho'``, inside the Bernstein ellipse ``E_r`` (``r = e^xi`` the smallest containing
+    the rectangle).  Truncation after ``K`` terms: ``||exp(A t) - p_K(A)||_2 <= (1 + sqrt 2) |e^{mu t}|
+    sum_{k > K} 2 |J_k(omega)| r^k`` (Crouzeix-Palencia, ``||f(Z)|| <= (1 + sqrt 2) max_{W(Z)} |f|``,
+    and ``|T_k| <= r^k`` on ``E_r``); ``K`` is chosen so that this is ``<= u``-relative to the size
+    of ``exp`` on ``W``.  Long times are split into steps with ``omega sinh(xi) <= 8`` (the growth of
+    the Chebyshev terms on ``E_r`` relative to ``e^{t re_hi}``, hence the rounding amplification).
+    The truncation statement is a bound for exact arithmetic; the float64 recurrence's rounding
+    is estimated (``K u`` times the largest term): an estimate.
+    """
+
+    GROW = 1.5
+
+    def __init__(self, A, rect):
+        from scipy.special import jv
+
+        self._jv = jv
+        A = sps.csr_array(A)
+        n = A.shape[0]
+        re_lo, re_hi, im_lo, im_hi = (float(v) for v in rect)
+        self.mu = complex(0.5 * (re_lo + re_hi), 0.5 * (im_lo + im_hi))
+        self.rho = self.GROW * max(0.5 * (im_hi - im_lo), 1e-3)
+        half_w = 0.5 * (re_hi - re_lo)
+        b = half_w / self.rho
+        x0 = 1.0 / self.GROW
+        lo, hi = 1e-8, 5.0  # smallest xi with x0^2/cosh^2 + b^2/sinh^2 <= 1 (bisection)
+        for _ in range(80):
+            mid = 0.5 * (lo + hi)
+            if (x0 / math.cosh(mid)) ** 2 + (b / math.sinh(mid)) ** 2 <= 1:
+                hi = mid
+            else:
+                lo = mid
+        self.xi = hi
+        self.re_hi = re_hi
+        self.B = ((A - self.mu * sps.eye_array(n, format="csr")) * (-1j / self.rho)).tocsr()
+        self.norm1 = float(sps.linalg.norm(A - self.mu * sps.eye_array(n), 1))
+        self.matvecs = 0
+        self.truncation = 0.0  # accumulated truncation bound (relative to ||x||), last call
+
+    def steps(self, t):
+        return max(1, int(math.ceil(self.rho * abs(t) * math.sinh(self.xi) / 8.0)))
+
+    def _coeffs(self, omega):
+        r = math.exp(self.xi)
+        kmax = int(omega + 60 + 4 * omega ** (1 / 3)) + 10
+        k = np.arange(kmax + 1)
+        J = self._jv(k, omega)
+        # tail(K) = sum_{k > K} 2 |J_k| r^k (in log form to avoid overflow of r^k)
+        terms = 2 * np.abs(J) * np.exp(k * self.xi)
+        tail = np.cumsum(terms[::-1])[::-1]
+        size = math.exp(omega * math.sinh(self.xi))  # max of |exp(i omega z)| on E_r
+        ok = np.flatnonzero(tail <= FLOAT64_EPS * size)
+        K = int(ok[0]) if ok.size else kmax
+        c = (2 * (1j ** k[:K + 1]) * J[:K + 1]).astype(complex)
+        c[0] = J[0]
+        return c, (1 + math.sqrt(2)) * float(tail[K + 1]) if K + 1 <= kmax else 0.0, r
+
+    def __call__(self, x, t):
+        if t == 0:
+            return np.asarray(x, dtype=complex).copy()
+        s = self.steps(t)
+        h = t / s
+        c, trunc, _ = self._coeffs(self.rho * h)
+        F = np.asarray(x, dtype=complex)
+        eta = np.exp(self.mu * h)
+        self.truncation = 0.0
+        for _ in range(s):
+            t0 = F
+            t1 = self.B @ F
+            self.matvecs += 1
+            acc = c[0] * t0 + c[1] * t1 if len(c) > 1 else c[0] * t0
+            for k in range(2, len(c)):
+                t0, t1 = t1, 2 * (self.B @ t1) - t0
+                self.matvecs += 1
+                acc += c[k] * t1
+            self.truncation = self.truncation * abs(eta) + trunc * abs(eta) * float(np.linalg.norm(F))
+            F = eta * acc
+        return F
+
+
+def exp_operator(A, rect=None):
+    """:class:`ChebExp` when the numerical-range rectangle ``rect`` is known, else :class:`TaylorExp`."""
+    return TaylorExp(A) if rect is None else ChebExp(A, rect)
+
+
 # ------------------------------------------------------------------ steady state
 def sector_steady_state(Ls, tr_pos, d):
     """Kernel of the population sector ``Ls`` normalised by the trace functional.
@@ -160,7 +256,7 @@ def _dense_eigvals(Ls):
     return np.linalg.eigvals(Ls.toarray())
 
 
-def slow_modes(Ls, k=None, tau=None):
+def slow_modes(Ls, k=None, tau=None, rect=None):
     """The ``k`` eigenpairs of largest ``Re lambda`` of a sector, by Arnoldi on ``exp(L_s tau)``.
 
     ``lambda -> exp(lambda tau)`` maps the slowest modes (largest ``Re lambda``, whatever their
@@ -169,7 +265,10 @@ def slow_modes(Ls, k=None, tau=None):
     (``exp(L_s tau) x`` by ``expm_multiply``, ~``||L_s||_1 tau`` sparse products), which matters because
     the sparse LU of these sectors fills in almost completely (N = 8 local, Delta n = 0: 3e7 non-zeros).
     ``lambda`` is recovered by the Rayleigh quotient ``v^H L v / v^H v`` (``log`` alone leaves
-    ``Im lambda`` ambiguous modulo ``2 pi / tau``).  ``tau = 5 / max|Re diag L_s|``.
+    ``Im lambda`` ambiguous modulo ``2 pi / tau``).  ``tau = 5 / max|Re diag L_s|``.  With ``rect`` (a
+    rectangle containing the numerical range, local map) ``exp(L_s tau)`` is applied by the Chebyshev
+    expansion :class:`ChebExp` (~5x fewer products than Taylor); the filter's accuracy does not enter
+    the results, which are the Rayleigh quotients and their directly computed residuals.
 
     ``modes``-arguments elsewhere take this triple, so one Arnoldi run per sector serves the steady
     state, the gap and the propagation (:meth:`SectorLindbladian.slow_modes` caches it).
@@ -182,7 +281,7 @@ def slow_modes(Ls, k=None, tau=None):
     k = min(SLOW_MODES if k is None else k, n - 2)
     if tau is None:
         tau = 5.0 / max(float(np.max(-Ls.diagonal().real)), 1e-12)
-    ex = TaylorExp(Ls)
+    ex = exp_operator(Ls, rect)
     op = spla.LinearOperator((n, n), matvec=lambda x: ex(np.asarray(x).ravel(), tau), dtype=complex)
     rng = np.random.default_rng(16)  # fixed start vector: reproducible runs
     v0 = rng.normal(size=n) + 1j * rng.normal(size=n)
