@@ -269,10 +269,14 @@ def _steady_state(self) -> SteadyState:  # body of SectorLindbladian.steady_stat
     tr_pos = np.searchsorted(idx, np.arange(d) * (d + 1))
     if not np.array_equal(idx[tr_pos], np.arange(d) * (d + 1)):
         raise RuntimeError("the population sector does not hold every population")
+    closed = _product_steady_state(self, Ls, idx)
+    if closed is not None:
+        self._ss = closed
+        return closed
     if len(idx) <= STEADY_LU_MAX:
         x, info = sector_steady_state(Ls, tr_pos, d)
     else:  # sparse LU fills in almost completely here: the slow-mode eigenvector instead
-        x, info = steady_from_slow_modes(Ls, tr_pos)
+        x, info = steady_from_slow_modes(Ls, tr_pos, modes=self.slow_modes(p))
     smin, normA = info["sigma_min"], info["norm_A"]
     if smin <= 64 * len(idx) * 2.2e-16 * normA:
         raise ValueError("the Lindbladian has no unique stationary state (bordered population sector "
@@ -292,6 +296,60 @@ def _steady_state(self) -> SteadyState:  # body of SectorLindbladian.steady_stat
     })
     self._ss = SteadyState(state, info["residual"], err, smin, {**self.describe(), "sector_solve": info})
     return self._ss
+
+
+def _product_steady_state(self, Ls, idx):
+    """Closed-form stationary state of the local map (54)-(56) on a uniform chain (eps > 0), or None.
+
+    ``rho = (x)_i diag(p0, p1)`` with ``(p0, p1) = (c, b) / (b + c)``, ``b = S_1[|1><1| <- |0><0|]``,
+    ``c = S_1[|0><0| <- |1><1|]`` (the local thermal state (73) when S_1 obeys detailed balance).
+    *Stationary*: ``rho = f(N_exc)`` commutes with H(eps) (uniform h: H conserves N_exc), and
+    ``S_1 (x) id`` fixes it because the phase-covariant, trace-preserving S_1 fixes ``diag(p0, p1)``.
+    *Unique* (eps > 0, b, c > 0): Frigerio's theorem (Commun. Math. Phys. 63 (1978) 269): a faithful
+    stationary state plus a trivial commutant of ``{H, L_k, L_k^dagger}``; the Kraus operators of S_1
+    include ``sqrt(b)|1><0|`` and ``sqrt(c)|0><1|``, and the XX hopping propagates the commutant's
+    triviality site by site (README_derivations.md, issue 16).  In the eigenbasis it is
+    ``diag(f(n_j))`` exactly (band-pure eigenvectors), so no basis change enters.
+    Errors: ``"rounding"`` (bound): ``gamma_{N+3} ||x||_F``; ``"map"``: ``||rho~ - rho||_1 <= 2 N e / (b + c)``
+    (product states: ``||(x) a_i - (x) b_i||_1 <= sum ||a_i - b_i||_1``; ``|dp0| <= e/(b~ + c~)``),
+    a bound when the map's entry error e is one.  The residual ``||L x||_2`` is computed as a check.
+    """
+    sysm, m = self.system, self.map
+    if not (getattr(sysm, "uniform", False) and float(getattr(sysm, "eps", 0.0)) > 0 and hasattr(m, "S1")):
+        return None
+    S1 = np.asarray(m._f(m.S1))
+    b, c = complex(S1[1, 1, 0, 0]), complex(S1[0, 0, 1, 1])
+    if not (b.real > 0 and c.real > 0 and b.imag == 0 and c.imag == 0):
+        return None
+    b, c = b.real, c.real
+    N, d = sysm.N, self.d
+    p0, p1 = c / (b + c), b / (b + c)
+    nloc = cv.excitation_numbers(N)
+    f = p0 ** (N - np.arange(N + 1)) * p1 ** np.arange(N + 1)
+    U = self.eigensystem_vectors_float
+    nj = np.rint((np.abs(U) ** 2).T @ nloc).astype(np.int64)
+    if np.any(np.abs(U)[nloc[:, None] != nj[None, :]] != 0):
+        return None  # eigenvectors not band-pure: take the general path
+    xs = cv.vec(np.diag(f[nloc]).astype(complex))[idx]
+    resid = float(np.linalg.norm(Ls @ xs))
+    normL = float(sps.linalg.norm(Ls))
+    xnorm = float(np.linalg.norm(xs))
+    e = self.map_error
+    u = 2.0 ** -53
+    check = 10 * (self.Gamma * self.structure().schur_S * e + 8 * len(idx) * u * normL) * xnorm + 1e-300
+    if resid > check:
+        return None  # not stationary to the map's accuracy: general path
+    state = np.diag(f[nj]).astype(complex)
+    gam = (N + 3) * u / (1 - (N + 3) * u)
+    kind = "bound" if self.map_error_rigorous else "estimate"
+    err = ErrorBudget({
+        "rounding": (gam * xnorm, "bound", "float64 rounding of the closed form p0^(N-n) p1^n: gamma_(N+3) ||x||_F"),
+        "map": (2 * N * e / (b + c), kind, "||rho~ - rho||_1 <= 2 N e / (b~ + c~) (product states, |dp0| <= e/(b~+c~)); "
+                                        + ("e is a proven bound" if self.map_error_rigorous else "e is an estimate")),
+    })
+    info = {"method": "closed form (product state, uniform chain; unique by Frigerio's theorem)",
+            "residual": resid, "residual_check": check, "p1": p1, "norm_A": normL}
+    return SteadyState(state, resid, err, math.nan, {**self.describe(), "sector_solve": info})
 
 
 def _spectral_gap(self, k) -> SpectralGap:
