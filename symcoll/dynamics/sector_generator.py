@@ -33,6 +33,10 @@ STEADY_LU_MAX = 4000
 """Population sectors up to this size get the bordered sparse-LU solve (the LU of the N = 8 local sector, 12870, takes ~190 s with 3e7 non-zeros), larger ones the
 slow-mode eigenvector of the Arnoldi run shared with the gap and the propagation."""
 
+CLOSED_FORM_STEADY = True
+"""Use the closed-form product steady state of the local map on uniform chains (:func:`_product_steady_state`);
+tests switch it off to force the numerical paths."""
+
 __all__ = ["SectorLindbladian", "is_compact"]
 
 
@@ -224,7 +228,8 @@ class SectorLindbladian(Lindbladian):
             xss = xss_full[idx] if i == p else np.zeros(len(idx), dtype=complex)
             big = len(idx) > DENSE_SECTOR_MAX
             out, r, info = propagate_sector(self.sector_matrix(i), xs, xss, t, d, method, slow_modes,
-                                            modes=self.slow_modes(i, slow_modes) if big else None)
+                                            modes=self.slow_modes(i, slow_modes) if big else None,
+                                            rect=None if st.num_range is None else st.num_range[i])
             vecs[:, idx] = out
             rnd += r
             infos.append(info)
@@ -315,6 +320,8 @@ def _product_steady_state(self, Ls, idx):
     a bound when the map's entry error e is one.  The residual ``||L x||_2`` is computed as a check.
     """
     sysm, m = self.system, self.map
+    if not CLOSED_FORM_STEADY:
+        return None
     if not (getattr(sysm, "uniform", False) and float(getattr(sysm, "eps", 0.0)) > 0 and hasattr(m, "S1")):
         return None
     S1 = np.asarray(m._f(m.S1))

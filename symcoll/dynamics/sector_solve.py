@@ -77,6 +77,10 @@ class TaylorExp:
     def steps(self, t):
         return max(1, int(math.ceil(self.norm1 * abs(t) / self.THETA)))
 
+    def rounding(self, t, ynorm):
+        """Rounding estimate of the last ``self(x, t)``: backward error ~u per step (Al-Mohy & Higham)."""
+        return FLOAT64_EPS * (self.steps(t) * 4.0 + 1.0) * ynorm
+
     def __call__(self, x, t):
         s = self.steps(t)
         h = t / s
@@ -147,25 +151,38 @@ class ChebExp:
         self.B = ((A - self.mu * sps.eye_array(n, format="csr")) * (-1j / self.rho)).tocsr()
         self.norm1 = float(sps.linalg.norm(A - self.mu * sps.eye_array(n), 1))
         self.matvecs = 0
-        self.truncation = 0.0  # accumulated truncation bound (relative to ||x||), last call
+        self.truncation = 0.0  # truncation bound of the last call (absolute, exact arithmetic)
+        self.round_est = 0.0  # rounding estimate of the last call
+
+    def rounding(self, t, ynorm):
+        """Error estimate of the last ``self(x, t)``: truncation bound plus ``u K sum_k |c_k| ||T_k x||``."""
+        return self.truncation + self.round_est
 
     def steps(self, t):
         return max(1, int(math.ceil(self.rho * abs(t) * math.sinh(self.xi) / 8.0)))
 
     def _coeffs(self, omega):
         r = math.exp(self.xi)
-        kmax = int(omega + 60 + 4 * omega ** (1 / 3)) + 10
-        k = np.arange(kmax + 1)
-        J = self._jv(k, omega)
-        # tail(K) = sum_{k > K} 2 |J_k| r^k (in log form to avoid overflow of r^k)
-        terms = 2 * np.abs(J) * np.exp(k * self.xi)
-        tail = np.cumsum(terms[::-1])[::-1]
         size = math.exp(omega * math.sinh(self.xi))  # max of |exp(i omega z)| on E_r
-        ok = np.flatnonzero(tail <= FLOAT64_EPS * size)
-        K = int(ok[0]) if ok.size else kmax
+        kmax = int(omega + 60 + 4 * omega ** (1 / 3)) + 10
+        while True:
+            k = np.arange(kmax + 1)
+            J = self._jv(k, omega)
+            terms = 2 * np.abs(J) * np.exp(k * self.xi)
+            # beyond kmax: |J_k(omega)| <= (omega/2)^k / k!, so sum_{k > kmax} 2 |J_k| r^k <= 2 q^(kmax+1) /
+            # (kmax+1)! / (1 - q/(kmax+2)), q = omega r / 2 (geometric majorant of the ratio of successive terms)
+            q = omega * r / 2
+            beyond = (2 * math.exp((kmax + 1) * math.log(q) - math.lgamma(kmax + 2)) / (1 - q / (kmax + 2))
+                      if 0 < q < kmax + 2 else math.inf)
+            tail = np.append(np.cumsum(terms[::-1])[::-1] + beyond, beyond)  # tail[K] = sum_{k >= K}
+            ok = np.flatnonzero(tail[1:] <= FLOAT64_EPS * size)  # tail[K + 1] small: keep 0..K
+            if ok.size:
+                K = int(ok[0])
+                break
+            kmax *= 2
         c = (2 * (1j ** k[:K + 1]) * J[:K + 1]).astype(complex)
         c[0] = J[0]
-        return c, (1 + math.sqrt(2)) * float(tail[K + 1]) if K + 1 <= kmax else 0.0, r
+        return c, (1 + math.sqrt(2)) * float(tail[K + 1]), r
 
     def __call__(self, x, t):
         if t == 0:
@@ -175,17 +192,23 @@ class ChebExp:
         c, trunc, _ = self._coeffs(self.rho * h)
         F = np.asarray(x, dtype=complex)
         eta = np.exp(self.mu * h)
-        self.truncation = 0.0
+        self.truncation = self.round_est = 0.0
+        K = len(c)
         for _ in range(s):
             t0 = F
             t1 = self.B @ F
             self.matvecs += 1
-            acc = c[0] * t0 + c[1] * t1 if len(c) > 1 else c[0] * t0
-            for k in range(2, len(c)):
+            acc = c[0] * t0 + c[1] * t1 if K > 1 else c[0] * t0
+            size = abs(c[0]) * float(np.linalg.norm(t0)) + (abs(c[1]) * float(np.linalg.norm(t1)) if K > 1 else 0.0)
+            for k in range(2, K):
                 t0, t1 = t1, 2 * (self.B @ t1) - t0
                 self.matvecs += 1
                 acc += c[k] * t1
-            self.truncation = self.truncation * abs(eta) + trunc * abs(eta) * float(np.linalg.norm(F))
+                if k % 8 == 0 or k == K - 1:  # sampled norms (cost): the terms vary slowly in k
+                    size += 8 * abs(c[k]) * float(np.linalg.norm(t1))
+            # errors of earlier steps are not amplified (contractive semigroup); add this step's
+            self.truncation += trunc * abs(eta) * float(np.linalg.norm(F))
+            self.round_est += FLOAT64_EPS * K * abs(eta) * size
             F = eta * acc
         return F
 
@@ -304,7 +327,7 @@ def sector_gap(Ls, k=SLOW_MODES):
 
 
 # ------------------------------------------------------------------ propagation
-def propagate_sector(Ls, x, xss, times, d, method="auto", k=SLOW_MODES, switch_tol=1e-12, modes=None):
+def propagate_sector(Ls, x, xss, times, d, method="auto", k=SLOW_MODES, switch_tol=1e-12, modes=None, rect=None):
     """``exp(L_s t) x`` for the sector matrix ``Ls`` (sparse), ``x`` its part of ``vec rho(0)``.
 
     ``xss``: the sector's part of the stationary state (zeros outside the population sector).
@@ -313,7 +336,7 @@ def propagate_sector(Ls, x, xss, times, d, method="auto", k=SLOW_MODES, switch_t
     n = Ls.shape[0]
     if n <= DENSE_SECTOR_MAX:
         return _propagate_dense(Ls.toarray(), x, xss, times, method)
-    return _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes)
+    return _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes, rect)
 
 
 def _propagate_dense(A, x, xss, times, method):
@@ -350,7 +373,7 @@ def _propagate_dense(A, x, xss, times, method):
     return out, rnd, info
 
 
-def _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes=None):
+def _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes=None, rect=None):
     u = FLOAT64_EPS
     n = Ls.shape[0]
     T = np.asarray(times, dtype=float)
@@ -358,9 +381,9 @@ def _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes=None):
     y = x - xss
     out = np.zeros((len(T), n), dtype=complex)
     rnd = np.zeros(len(T))
-    ex = TaylorExp(Ls)
+    ex = exp_operator(Ls, rect)
     normL1 = ex.norm1
-    lam, V, resid = slow_modes(Ls, k) if modes is None else modes
+    lam, V, resid = slow_modes(Ls, k, rect=rect) if modes is None else modes
     if np.any(xss):  # the stationary mode is handled by xss: drop the eigenvalue nearest 0
         keep = np.ones(len(lam), dtype=bool)
         keep[int(np.argmin(np.abs(lam)))] = False
@@ -383,7 +406,7 @@ def _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes=None):
                 ycur = ex(ycur, dt)
                 # backward error ~ u per Taylor step (Al-Mohy & Higham), not amplified later (contraction);
                 # 2-norm -> trace norm: sqrt(d)
-                chain_err += sq * u * (ex.steps(dt) * 4.0 + 1.0) * np.linalg.norm(ycur)
+                chain_err += sq * ex.rounding(dt, float(np.linalg.norm(ycur)))
                 t_prev = t
             cq = Q.conj().T @ ycur
             r = ycur - Q @ cq
@@ -401,5 +424,6 @@ def _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes=None):
         rnd[i] = chain_err + rem + sq * float(np.sum(np.abs(c) * resid * tail)) + 4 * n * u * float(
             np.sum(np.abs(c)))
     info = {"method": "slow-modes", "n": n, "slow_modes": int(len(lam)), "switch_time": t_s,
-            "taylor_norm_t": taylor_norm_t, "max_eig_residual": float(resid.max()) if len(resid) else 0.0}
+            "taylor_norm_t": taylor_norm_t, "exp_method": type(ex).__name__, "matvecs": ex.matvecs,
+            "max_eig_residual": float(resid.max()) if len(resid) else 0.0}
     return out, rnd, info
