@@ -313,7 +313,8 @@ def _product_steady_state(self, Ls, idx):
     *Unique* (eps > 0, b, c > 0): Frigerio's theorem (Commun. Math. Phys. 63 (1978) 269): a faithful
     stationary state plus a trivial commutant of ``{H, L_k, L_k^dagger}``; the Kraus operators of S_1
     include ``sqrt(b)|1><0|`` and ``sqrt(c)|0><1|``, and the XX hopping propagates the commutant's
-    triviality site by site (README_derivations.md, issue 16).  In the eigenbasis it is
+    triviality site by site from the bombarded **end** site (README_derivations.md, issue 16; for an
+    inner site of a uniform chain reflection-odd modes can be dark, so other sites take the general path).  In the eigenbasis it is
     ``diag(f(n_j))`` exactly (band-pure eigenvectors), so no basis change enters.
     Errors: ``"rounding"`` (bound): ``gamma_{N+3} ||x||_F``; ``"map"``: ``||rho~ - rho||_1 <= 2 N e / (b + c)``
     (product states: ``||(x) a_i - (x) b_i||_1 <= sum ||a_i - b_i||_1``; ``|dp0| <= e/(b~ + c~)``),
@@ -322,7 +323,8 @@ def _product_steady_state(self, Ls, idx):
     sysm, m = self.system, self.map
     if not CLOSED_FORM_STEADY:
         return None
-    if not (getattr(sysm, "uniform", False) and float(getattr(sysm, "eps", 0.0)) > 0 and hasattr(m, "S1")):
+    if not (getattr(sysm, "uniform", False) and float(getattr(sysm, "eps", 0.0)) > 0 and hasattr(m, "S1")
+            and m.site in (1, m.N)):  # an end site: the uniqueness proof runs along the chain from it
         return None
     S1 = np.asarray(m._f(m.S1))
     b, c = complex(S1[1, 1, 0, 0]), complex(S1[0, 0, 1, 1])
