@@ -201,7 +201,10 @@ class ChebExp:
             acc = c[0] * t0 + c[1] * t1 if K > 1 else c[0] * t0
             size = abs(c[0]) * float(np.linalg.norm(t0)) + (abs(c[1]) * float(np.linalg.norm(t1)) if K > 1 else 0.0)
             for k in range(2, K):
-                t0, t1 = t1, 2 * (self.B @ t1) - t0
+                t2 = self.B @ t1
+                t2 *= 2
+                t2 -= t0
+                t0, t1 = t1, t2
                 self.matvecs += 1
                 acc += c[k] * t1
                 if k % 8 == 0 or k == K - 1:  # sampled norms (cost): the terms vary slowly in k
