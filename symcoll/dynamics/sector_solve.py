@@ -20,6 +20,10 @@ Propagation of one sector (``x`` its part of ``vec rho(0)``):
     ``|c_i| ||e_i||_1 min(s, 1/|Re lambda_i|)`` (Duhamel).  The Taylor phase costs ``~ ||L_s|| t_s``
     matrix-vector products with ``t_s`` the time the fast modes need to decay, not ``||L|| t_max``.
     Errors made in the Taylor phase are not amplified later (the same contraction).
+    For the local map, whose sectors come with a rectangle containing their numerical range,
+    ``exp(L_s t) x`` is applied by the Chebyshev (Jacobi-Anger) expansion :class:`ChebExp` (truncation
+    bound by Crouzeix-Palencia, ~4x fewer sparse products than Taylor), both in the Arnoldi filter and
+    in the Taylor phase.
 
 All errors here are **estimates** (float64 eigen-decompositions, ARPACK and SuperLU are not
 enclosed); the propagation structure (contraction, Duhamel) is proven, see
@@ -44,7 +48,7 @@ DENSE_SECTOR_MAX = 1200
 """Sectors up to this size are diagonalised densely (complex ``geev``: ~1 s at 1200 on one core)."""
 
 SLOW_MODES = 60
-"""Number of slowest eigenpairs (shift-invert Arnoldi at 0) of a large sector's slow-mode expansion."""
+"""Number of slowest eigenpairs (Arnoldi on ``exp(L_s tau)``, :func:`slow_modes`) of a large sector's slow-mode expansion."""
 
 MAX_TAYLOR_NORM_T = 2e6
 """Largest ``||L_s||_1 t`` of the chained Taylor phase of a large sector before the slow-mode
