@@ -316,7 +316,8 @@ def _product_steady_state(self, Ls, idx):
     stationary state plus a trivial commutant of ``{H, L_k, L_k^dagger}``; the Kraus operators of S_1
     include ``sqrt(b)|1><0|`` and ``sqrt(c)|0><1|``, and the XX hopping propagates the commutant's
     triviality site by site from the bombarded **end** site (README_derivations.md, issue 16; for an
-    inner site of a uniform chain reflection-odd modes can be dark, so other sites take the general path).  In the eigenbasis it is
+    inner site of a uniform chain reflection-odd modes can be dark, so other sites take the general path).
+    In the eigenbasis it is
     ``diag(f(n_j))`` exactly (band-pure eigenvectors), so no basis change enters.
     Errors: ``"rounding"`` (bound): ``gamma_{N+3} ||x||_F``; ``"map"``: ``||rho~ - rho||_1 <= 2 N e / (b + c)``
     (product states: ``||(x) a_i - (x) b_i||_1 <= sum ||a_i - b_i||_1``; ``|dp0| <= e/(b~ + c~)``),
@@ -355,7 +356,8 @@ def _product_steady_state(self, Ls, idx):
     kind = "bound" if self.map_error_rigorous else "estimate"
     err = ErrorBudget({
         "rounding": (gam * xnorm, "bound", "float64 rounding of the closed form p0^(N-n) p1^n: gamma_(N+3) ||x||_F"),
-        "map": (2 * N * e / (b + c), kind, "||rho~ - rho||_1 <= 2 N e / (b~ + c~) (product states, |dp0| <= e/(b~+c~)); "
+        "map": (2 * N * e / (b + c), kind, "||rho~ - rho||_1 <= 2 N e / (b~ + c~) (product states, "
+                                          "|dp0| <= e/(b~+c~)); "
                                         + ("e is a proven bound" if self.map_error_rigorous else "e is an estimate")),
     })
     info = {"method": "closed form (product state, uniform chain; unique by Frigerio's theorem)",

@@ -48,7 +48,8 @@ DENSE_SECTOR_MAX = 1200
 """Sectors up to this size are diagonalised densely (complex ``geev``: ~1 s at 1200 on one core)."""
 
 SLOW_MODES = 60
-"""Number of slowest eigenpairs (Arnoldi on ``exp(L_s tau)``, :func:`slow_modes`) of a large sector's slow-mode expansion."""
+"""Number of slowest eigenpairs (Arnoldi on ``exp(L_s tau)``, :func:`slow_modes`) of a large sector's
+slow-mode expansion."""
 
 MAX_TAYLOR_NORM_T = 2e6
 """Largest ``||L_s||_1 t`` of the chained Taylor phase of a large sector before the slow-mode

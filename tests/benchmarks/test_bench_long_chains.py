@@ -74,7 +74,8 @@ def test_bench_N8(benchmark, kind):
     RESULTS[f"N8_{kind}"] = dict(
         map_build_s=t_map, total_s=benchmark.stats.stats.median, steady_s=parts[0], gap_s=parts[1],
         evolve_s=parts[2], peak_rss_mib=_peak_mib(), load_1min=_load(),
-        steady_method=ss.metadata.get("sector_solve", {}).get("method", "bordered LU"), gap=gap.value, gap_error_estimate=gap.error.total,
+        steady_method=ss.metadata.get("sector_solve", {}).get("method", "bordered LU"), gap=gap.value,
+        gap_error_estimate=gap.error.total,
         gap_eigenvalue=str(gap.eigenvalue), steady_error_estimate=ss.error.total,
         evolve_max_error_estimate=float(ev.error.total.max()), trace_defect_t_max=float(tr),
         sectors=ev.diagnostics["sectors"], max_sector=ev.diagnostics["max_sector"],
