@@ -287,7 +287,7 @@ def _dense_eigvals(Ls):
     return np.linalg.eigvals(Ls.toarray())
 
 
-def slow_modes(Ls, k=None, tau=None, rect=None, ncv=None):
+def slow_modes(Ls, k=None, tau=None, rect=None, ncv=None, tol=1e-13):
     """The ``k`` eigenpairs of largest ``Re lambda`` of a sector, by Arnoldi on ``exp(L_s tau)``.
 
     ``lambda -> exp(lambda tau)`` maps the slowest modes (largest ``Re lambda``, whatever their
@@ -316,7 +316,7 @@ def slow_modes(Ls, k=None, tau=None, rect=None, ncv=None):
     op = spla.LinearOperator((n, n), matvec=lambda x: ex(np.asarray(x).ravel(), tau), dtype=complex)
     rng = np.random.default_rng(16)  # fixed start vector: reproducible runs
     v0 = rng.normal(size=n) + 1j * rng.normal(size=n)
-    mu, V = spla.eigs(op, k=k, which="LM", tol=1e-13, ncv=min(n - 1, max(2 * k + 1, 40) if ncv is None else ncv), v0=v0)
+    mu, V = spla.eigs(op, k=k, which="LM", tol=tol, ncv=min(n - 1, max(2 * k + 1, 40) if ncv is None else ncv), v0=v0)
     V = V / np.linalg.norm(V, axis=0)
     LV = Ls @ V
     lam = np.einsum("ij,ij->j", V.conj(), LV)
