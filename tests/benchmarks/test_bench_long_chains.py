@@ -31,9 +31,16 @@ RESULTS = {}
 
 
 def _save():
+    """Merge this session's records into the file (a run of one test keeps the others' records)."""
     os.makedirs("symcoll-out", exist_ok=True)
-    with open(os.path.join("symcoll-out", "bench_long_chains.json"), "w") as f:
-        json.dump(RESULTS, f, indent=1, default=str)
+    path = os.path.join("symcoll-out", "bench_long_chains.json")
+    old = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            old = json.load(f)
+    old.update(RESULTS)
+    with open(path, "w") as f:
+        json.dump(old, f, indent=1, default=str)
 
 
 def _load():
