@@ -154,3 +154,20 @@ def test_slow_mode_propagation_with_chebexp_vs_dense(monkeypatch):
     assert big and all(f["exp_method"] == "ChebExp" and f["switch_time"] < 1e5 for f in big)
     diff = np.max(np.abs(ed.states - ec.states), axis=(1, 2))
     assert np.all(diff <= ed.error["rounding"].value + ec.error["rounding"].value)
+
+
+def test_closed_form_only_where_uniqueness_is_proven():
+    """N = 3 uniform: bombarded end site 3 takes the closed form and the dense generator has exactly one
+    eigenvalue at 0 (the Frigerio argument); the middle site 2 has a dark reflection-odd mode (a second
+    zero eigenvalue), so the closed form is not used and the general path refuses (no unique state)."""
+    ch = QubitChain(3, H, 0.1)
+    for site, zeros in ((3, 1), (2, 2)):
+        S = collision_map(ch, BATH, DeltaCoupling(50.0, site=site), kind="local", storage="compact")
+        L = Lindbladian(ch, S, 1.0)
+        lam = np.abs(np.linalg.eigvals(L.superoperator()))
+        assert int(np.sum(lam < 1e-10)) == zeros and np.sort(lam)[zeros] > 1e-3
+        if zeros == 1:
+            assert L.steady_state().metadata["sector_solve"]["method"].startswith("closed form")
+        else:
+            with pytest.raises(ValueError, match="no unique stationary state"):
+                L.steady_state()
