@@ -214,10 +214,14 @@ class ChebExp:
                 acc += c[k] * t1
                 if k % 8 == 0 or k == K - 1:  # sampled norms (cost): the terms vary slowly in k
                     size += 8 * abs(c[k]) * float(np.linalg.norm(t1))
-            # errors of earlier steps are not amplified (contractive semigroup); add this step's
             self.truncation += trunc * abs(eta) * float(np.linalg.norm(F))
             self.round_est += FLOAT64_EPS * K * abs(eta) * size
             F = eta * acc
+        # an error made in an earlier step is propagated by the exact exp(A s): ||exp(A s)||_2 <= e^{s max Re W(A)}
+        # (Lumer-Phillips), at most e^{t re_hi} over the call
+        amp = math.exp(max(self.re_hi, 0.0) * abs(t))
+        self.truncation *= amp
+        self.round_est *= amp
         return F
 
 
