@@ -326,7 +326,7 @@ def _product_steady_state(self, Ls, idx):
     inner site of a uniform chain reflection-odd modes can be dark, so other sites take the general path).
     In the eigenbasis it is
     ``diag(f(n_j))`` exactly (band-pure eigenvectors), so no basis change enters.
-    Errors: ``"rounding"`` (bound): ``gamma_{2N+4} ||x||_F``; ``"map"``: ``||rho~ - rho||_1 <= 2 N e / (b + c)``
+    Errors: ``"rounding"`` (bound): ``gamma_{3N} ||x||_F``; ``"map"``: ``||rho~ - rho||_1 <= 2 N e / (b + c)``
     (product states: ``||(x) a_i - (x) b_i||_1 <= sum ||a_i - b_i||_1``; ``|dp0| <= e/(b~ + c~)``),
     a bound when the map's entry error e is one.  The residual ``||L x||_2`` is computed as a check.
     """
@@ -344,7 +344,12 @@ def _product_steady_state(self, Ls, idx):
     N, d = sysm.N, self.d
     p0, p1 = c / (b + c), b / (b + c)
     nloc = cv.excitation_numbers(N)
-    f = p0 ** (N - np.arange(N + 1)) * p1 ** np.arange(N + 1)
+    f = np.empty(N + 1)
+    for n in range(N + 1):  # plain IEEE products (no pow): N factors, N - 1 roundings
+        v = 1.0
+        for fac in [p1] * n + [p0] * (N - n):
+            v *= fac
+        f[n] = v
     U = self.eigensystem_vectors_float
     nj = np.rint((np.abs(U) ** 2).T @ nloc).astype(np.int64)
     if np.any(np.abs(U)[nloc[:, None] != nj[None, :]] != 0):
@@ -359,10 +364,10 @@ def _product_steady_state(self, Ls, idx):
     if resid > check:
         return None  # not stationary to the map's accuracy: general path
     state = np.diag(f[nj]).astype(complex)
-    gam = (2 * N + 4) * u / (1 - (2 * N + 4) * u)  # p0, p1: 2 roundings, raised to k: k times; pow, product: 2
+    gam = 3 * N * u / (1 - 3 * N * u)  # N factors with 2 roundings each (p0 = c/(b+c)), N - 1 products
     kind = "bound" if self.map_error_rigorous else "estimate"
     err = ErrorBudget({
-        "rounding": (gam * xnorm, "bound", "float64 rounding of the closed form p0^(N-n) p1^n: gamma_(2N+4) ||x||_F"),
+        "rounding": (gam * xnorm, "bound", "float64 rounding of the closed form p0^(N-n) p1^n: gamma_(3N) ||x||_F"),
         "map": (2 * N * e / (b + c), kind, "||rho~ - rho||_1 <= 2 N e / (b~ + c~) (product states, "
                                           "|dp0| <= e/(b~+c~)); "
                                         + ("e is a proven bound" if self.map_error_rigorous else "e is an estimate")),
