@@ -25,13 +25,24 @@ from .results import Evolution, SteadyState
 from .sector_solve import (DENSE_SECTOR_MAX, SLOW_MODES, propagate_sector, sector_gap, sector_steady_state,
                            slow_modes, steady_from_slow_modes)
 
-GAP_MODES = 12
+GAP_MODES = 6
 """Slowest modes sought per large sector by :meth:`SectorLindbladian.spectral_gap` (a cached run with
-more modes, e.g. the propagation's, is reused)."""
+more modes, e.g. the propagation's, is reused).  The gap needs only the rightmost eigenvalue of each
+sector; 6 (not 12) halves the Arnoldi work (N = 8, Delta n = 1: 77 vs 131 applications of exp(L tau) at k = 4
+vs 12) while keeping a margin of converged modes."""
+
+GAP_TOL = 1e-10
+"""ARPACK tolerance of the gap's own Arnoldi runs (1e-13 for the propagation's): N = 8, Delta n = 1, k = 6:
+18602 instead of 27510 sparse products at 1e-8, eigen-residuals 1e-12 instead of 4e-14 (the residuals enter
+the gap's error estimate directly)."""
 
 STEADY_LU_MAX = 4000
 """Population sectors up to this size get the bordered sparse-LU solve (the LU of the N = 8 local sector, 12870, takes ~190 s with 3e7 non-zeros), larger ones the
 slow-mode eigenvector of the Arnoldi run shared with the gap and the propagation."""
+
+CLOSED_FORM_STEADY = True
+"""Use the closed-form product steady state of the local map on uniform chains (:func:`_product_steady_state`);
+tests switch it off to force the numerical paths."""
 
 __all__ = ["SectorLindbladian", "is_compact"]
 
@@ -88,11 +99,14 @@ class SectorLindbladian(Lindbladian):
             self._mats[i] = self.structure().matrices[i]()
         return self._mats[i]
 
-    def slow_modes(self, i, k=SLOW_MODES):
+    def slow_modes(self, i, k=SLOW_MODES, tol=1e-13):
         """``(lam, V, residuals)`` of sector i by :func:`~symcoll.dynamics.sector_solve.slow_modes`
-        (cached per ``(i, k)``: one Arnoldi run serves steady state, gap and propagation)."""
+        (cached per ``(i, k)``: one Arnoldi run serves steady state, gap and propagation; ``tol`` is
+        ARPACK's, used by the first run; the residuals returned are computed directly)."""
         if (i, k) not in self._slow:
-            self._slow[(i, k)] = slow_modes(self.sector_matrix(i), k)
+            rects = self.structure().num_range
+            self._slow[(i, k)] = slow_modes(self.sector_matrix(i), k, rect=None if rects is None else rects[i],
+                                            tol=tol)
         return self._slow[(i, k)]
 
     def describe(self) -> dict:
@@ -223,7 +237,8 @@ class SectorLindbladian(Lindbladian):
             xss = xss_full[idx] if i == p else np.zeros(len(idx), dtype=complex)
             big = len(idx) > DENSE_SECTOR_MAX
             out, r, info = propagate_sector(self.sector_matrix(i), xs, xss, t, d, method, slow_modes,
-                                            modes=self.slow_modes(i, slow_modes) if big else None)
+                                            modes=self.slow_modes(i, slow_modes) if big else None,
+                                            rect=None if st.num_range is None else st.num_range[i])
             vecs[:, idx] = out
             rnd += r
             infos.append(info)
@@ -268,10 +283,14 @@ def _steady_state(self) -> SteadyState:  # body of SectorLindbladian.steady_stat
     tr_pos = np.searchsorted(idx, np.arange(d) * (d + 1))
     if not np.array_equal(idx[tr_pos], np.arange(d) * (d + 1)):
         raise RuntimeError("the population sector does not hold every population")
+    closed = _product_steady_state(self, Ls, idx)
+    if closed is not None:
+        self._ss = closed
+        return closed
     if len(idx) <= STEADY_LU_MAX:
         x, info = sector_steady_state(Ls, tr_pos, d)
     else:  # sparse LU fills in almost completely here: the slow-mode eigenvector instead
-        x, info = steady_from_slow_modes(Ls, tr_pos)
+        x, info = steady_from_slow_modes(Ls, tr_pos, modes=self.slow_modes(p))
     smin, normA = info["sigma_min"], info["norm_A"]
     if smin <= 64 * len(idx) * 2.2e-16 * normA:
         raise ValueError("the Lindbladian has no unique stationary state (bordered population sector "
@@ -293,6 +312,71 @@ def _steady_state(self) -> SteadyState:  # body of SectorLindbladian.steady_stat
     return self._ss
 
 
+def _product_steady_state(self, Ls, idx):
+    """Closed-form stationary state of the local map (54)-(56) on a uniform chain (eps > 0), or None.
+
+    ``rho = (x)_i diag(p0, p1)`` with ``(p0, p1) = (c, b) / (b + c)``, ``b = S_1[|1><1| <- |0><0|]``,
+    ``c = S_1[|0><0| <- |1><1|]`` (the local thermal state (73) when S_1 obeys detailed balance).
+    *Stationary*: ``rho = f(N_exc)`` commutes with H(eps) (uniform h: H conserves N_exc), and
+    ``S_1 (x) id`` fixes it because the phase-covariant, trace-preserving S_1 fixes ``diag(p0, p1)``.
+    *Unique* (eps > 0, b, c > 0): Frigerio's theorem (Commun. Math. Phys. 63 (1978) 269): a faithful
+    stationary state plus a trivial commutant of ``{H, L_k, L_k^dagger}``; the Kraus operators of S_1
+    include ``sqrt(b)|1><0|`` and ``sqrt(c)|0><1|``, and the XX hopping propagates the commutant's
+    triviality site by site from the bombarded **end** site (README_derivations.md, issue 16; for an
+    inner site of a uniform chain reflection-odd modes can be dark, so other sites take the general path).
+    In the eigenbasis it is
+    ``diag(f(n_j))`` exactly (band-pure eigenvectors), so no basis change enters.
+    Errors: ``"rounding"`` (bound): ``gamma_{3N} ||x||_F``; ``"map"``: ``||rho~ - rho||_1 <= 2 N e / (b + c)``
+    (product states: ``||(x) a_i - (x) b_i||_1 <= sum ||a_i - b_i||_1``; ``|dp0| <= e/(b~ + c~)``),
+    a bound when the map's entry error e is one.  The residual ``||L x||_2`` is computed as a check.
+    """
+    sysm, m = self.system, self.map
+    if not CLOSED_FORM_STEADY:
+        return None
+    if not (getattr(sysm, "uniform", False) and float(getattr(sysm, "eps", 0.0)) > 0 and hasattr(m, "S1")
+            and m.site in (1, m.N)):  # an end site: the uniqueness proof runs along the chain from it
+        return None
+    S1 = np.asarray(m._f(m.S1))
+    b, c = complex(S1[1, 1, 0, 0]), complex(S1[0, 0, 1, 1])
+    if not (b.real > 0 and c.real > 0 and b.imag == 0 and c.imag == 0):
+        return None
+    b, c = b.real, c.real
+    N, d = sysm.N, self.d
+    p0, p1 = c / (b + c), b / (b + c)
+    nloc = cv.excitation_numbers(N)
+    f = np.empty(N + 1)
+    for n in range(N + 1):  # plain IEEE products (no pow): N factors, N - 1 roundings
+        v = 1.0
+        for fac in [p1] * n + [p0] * (N - n):
+            v *= fac
+        f[n] = v
+    U = self.eigensystem_vectors_float
+    nj = np.rint((np.abs(U) ** 2).T @ nloc).astype(np.int64)
+    if np.any(np.abs(U)[nloc[:, None] != nj[None, :]] != 0):
+        return None  # eigenvectors not band-pure: take the general path
+    xs = cv.vec(np.diag(f[nloc]).astype(complex))[idx]
+    resid = float(np.linalg.norm(Ls @ xs))
+    normL = float(sps.linalg.norm(Ls))
+    xnorm = float(np.linalg.norm(xs))
+    e = self.map_error
+    u = 2.0 ** -53
+    check = 10 * (self.Gamma * self.structure().schur_S * e + 8 * len(idx) * u * normL) * xnorm + 1e-300
+    if resid > check:
+        return None  # not stationary to the map's accuracy: general path
+    state = np.diag(f[nj]).astype(complex)
+    gam = 3 * N * u / (1 - 3 * N * u)  # N factors with 2 roundings each (p0 = c/(b+c)), N - 1 products
+    kind = "bound" if self.map_error_rigorous else "estimate"
+    err = ErrorBudget({
+        "rounding": (gam * xnorm, "bound", "float64 rounding of the closed form p0^(N-n) p1^n: gamma_(3N) ||x||_F"),
+        "map": (2 * N * e / (b + c), kind, "||rho~ - rho||_1 <= 2 N e / (b~ + c~) (product states, "
+                                          "|dp0| <= e/(b~+c~)); "
+                                        + ("e is a proven bound" if self.map_error_rigorous else "e is an estimate")),
+    })
+    info = {"method": "closed form (product state, uniform chain; unique by Frigerio's theorem)",
+            "residual": resid, "residual_check": check, "p1": p1, "norm_A": normL}
+    return SteadyState(state, resid, err, math.nan, {**self.describe(), "sector_solve": info})
+
+
 def _spectral_gap(self, k) -> SpectralGap:
     """Body of :meth:`SectorLindbladian.spectral_gap` (module level: the class stays within 250 lines)."""
     if self._gap is not None:
@@ -307,7 +391,7 @@ def _spectral_gap(self, k) -> SpectralGap:
         Ls = self.sector_matrix(i)
         if len(idx) > DENSE_SECTOR_MAX:
             cached = [key for key in self._slow if key[0] == i and key[1] >= k]
-            lam, _, res = self._slow[cached[0]] if cached else self.slow_modes(i, k)
+            lam, _, res = self._slow[cached[0]] if cached else self.slow_modes(i, k, tol=GAP_TOL)
             sh = True
         else:
             lam, res, sh = sector_gap(Ls, k=k)

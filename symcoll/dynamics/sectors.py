@@ -96,6 +96,9 @@ class SectorStructure:
     schur_S: float
     h_mismatch: float
     U: np.ndarray | None
+    num_range: list | None = None
+    """Per sector a rectangle ``(re_lo, re_hi, im_lo, im_hi)`` containing the numerical range of the
+    sector matrix (local map only, see :func:`_local_num_range`), or None."""
 
     def population_sector(self) -> int:
         """The sector holding the populations (index 0 = rho_00; all populations share it)."""
@@ -247,5 +250,37 @@ def _local_structure(g) -> SectorStructure:
     perr = [sum(1 for t in nz1 if t[:2] == (x, y)) for x in (0, 1) for y in (0, 1)]
     schur = math.sqrt(max(per) * max(perr))
     partner = [labels.index(-dn) for dn in labels]
+    rects = _local_num_range(S1, Gam, e, U, nexc, labels, mismatch)
     return SectorStructure("local", d, sectors, [getter(s) for s in sectors], labels, partner, schur,
-                           mismatch, U)
+                           mismatch, U, rects)
+
+
+def _local_num_range(S1, Gam, e, U, nexc, labels, mismatch):
+    """Rectangles containing the numerical range ``W`` of each sector ``Delta n`` of (67).
+
+    ``L_s = K_s + D_s`` with ``K = -i[H, .]`` (anti-Hermitian in the Hilbert-Schmidt inner product) and
+    ``D = Gamma (S_1 (x) id - I)``.  ``W(K_s + D_s) subset W(K_s) + W(D_s)``.  ``K_s`` is normal with
+    eigenvalues ``-i (E_a - E_b)``, ``n_a - n_b = Delta n`` (H conserves the excitation number, so its
+    eigenvectors have a definite ``n``), so ``W(K_s) = i [-(max diff), -(min diff)]``.  ``D_s`` is a
+    compression of ``D`` (the sector is spanned by a subset of the orthonormal basis ``|a><b|``), so
+    ``Re W(D_s)`` lies between the extreme eigenvalues of the Hermitian part of ``D``, i.e. of
+    ``Gamma ((S_1 + S_1^H)/2 - I)`` (4 x 4; ``(x) id`` keeps the spectrum), and ``Im W(D_s)`` between
+    those of ``Gamma (S_1 - S_1^H)/(2i)``.  Padding: the energies' rounding and the local Hamiltonian
+    mismatch (``1e-9 (1 + max|E|)`` plus ``2 sqrt(d) mismatch``).  Used only to choose the Chebyshev
+    expansion of :class:`~symcoll.dynamics.sector_solve.ChebExp`.
+    """
+    M = S1.reshape(4, 4)
+    hre = np.linalg.eigvalsh(0.5 * (M + M.conj().T)) * Gam - Gam
+    him = np.linalg.eigvalsh((M - M.conj().T) / 2j) * Gam
+    nj = np.rint((np.abs(U) ** 2).T @ nexc).astype(np.int64)
+    pad = 1e-9 * (1 + float(np.max(np.abs(e)))) + 2 * math.sqrt(len(e)) * mismatch
+    N = int(nexc.max())
+    lo_n = np.array([e[nj == n].min() if np.any(nj == n) else np.nan for n in range(N + 1)])
+    hi_n = np.array([e[nj == n].max() if np.any(nj == n) else np.nan for n in range(N + 1)])
+    rects = []
+    for dn in labels:
+        na = np.arange(max(0, dn), min(N, N + dn) + 1)
+        dmax = float(np.nanmax(hi_n[na] - lo_n[na - dn]))
+        dmin = float(np.nanmin(lo_n[na] - hi_n[na - dn]))
+        rects.append((hre[0] - 1e-12, hre[-1] + 1e-12, -dmax + him[0] - pad, -dmin + him[-1] + pad))
+    return rects

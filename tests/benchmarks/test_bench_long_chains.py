@@ -7,6 +7,7 @@ written to ``symcoll-out/bench_long_chains.json``.
 * N = 8 global and local: steady state, spectral gap and evolution at 141 times to 1e5 from
   |0...0>, after the map is built (target <= 2 min each);
 * N = 10 local: steady state and gap (target <= 5 min);
+* each record carries the 1-minute load average at its end (``load_1min``: the 2 cores are shared);
 * against QuTiP on the same generator for N <= 6 (``Lindbladian.to_qutip()``): ``qutip.steadystate``
   and ``qutip.mesolve`` (atol = rtol = 1e-10; to t = 1e5 at N = 4, to 1e3 for N = 5, 6) times and errors side by side, both measured against
   the dense generator of the dense map (eigen-propagation, independent of the sector code).
@@ -30,9 +31,21 @@ RESULTS = {}
 
 
 def _save():
+    """Merge this session's records into the file (a run of one test keeps the others' records)."""
     os.makedirs("symcoll-out", exist_ok=True)
-    with open(os.path.join("symcoll-out", "bench_long_chains.json"), "w") as f:
-        json.dump(RESULTS, f, indent=1, default=str)
+    path = os.path.join("symcoll-out", "bench_long_chains.json")
+    old = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            old = json.load(f)
+    old.update(RESULTS)
+    with open(path, "w") as f:
+        json.dump(old, f, indent=1, default=str)
+
+
+def _load():
+    """1-minute load average when the timing ends (the 2 cores are shared: read timings with it)."""
+    return os.getloadavg()[0]
 
 
 def _peak_mib():
@@ -67,7 +80,9 @@ def test_bench_N8(benchmark, kind):
     tr = abs(np.trace(ev.states[-1]) - 1)
     RESULTS[f"N8_{kind}"] = dict(
         map_build_s=t_map, total_s=benchmark.stats.stats.median, steady_s=parts[0], gap_s=parts[1],
-        evolve_s=parts[2], peak_rss_mib=_peak_mib(), gap=gap.value, gap_error_estimate=gap.error.total,
+        evolve_s=parts[2], peak_rss_mib=_peak_mib(), load_1min=_load(),
+        steady_method=ss.metadata.get("sector_solve", {}).get("method", "bordered LU"), gap=gap.value,
+        gap_error_estimate=gap.error.total,
         gap_eigenvalue=str(gap.eigenvalue), steady_error_estimate=ss.error.total,
         evolve_max_error_estimate=float(ev.error.total.max()), trace_defect_t_max=float(tr),
         sectors=ev.diagnostics["sectors"], max_sector=ev.diagnostics["max_sector"],
@@ -96,8 +111,16 @@ def test_bench_N10_local(benchmark):
 
     ss, gap, parts = benchmark.pedantic(job, rounds=1, iterations=1)
     RESULTS["N10_local"] = dict(map_build_s=t_map, steady_s=parts[0], gap_s=parts[1], peak_rss_mib=_peak_mib(),
-                                gap=gap.value, gap_error_estimate=gap.error.total,
-                                steady_error_estimate=ss.error.total)
+                                load_1min=_load(), steady_method=ss.metadata["sector_solve"]["method"],
+                                gap=gap.value, gap_eigenvalue=str(gap.eigenvalue), gap_error_estimate=gap.error.total,
+                                steady_error_estimate=ss.error.total, steady_residual=ss.residual)
+    # closed form (73) of the local thermal state, uniform h
+    from symcoll import conventions as cv
+
+    g = np.exp(-0.1 * H * cv.excitation_numbers(10))
+    U = np.asarray(ch.eigensystem().vectors, dtype=float)
+    err = float(np.abs(np.asarray(ss.state) - U.T @ np.diag(g / g.sum()) @ U).max())
+    RESULTS["N10_local"]["steady_vs_local_thermal"] = err
     _save()
 
 
