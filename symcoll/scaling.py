@@ -36,8 +36,8 @@ Points that are not computed are **recorded**, never dropped: ``status = "skippe
 (the exact kind beyond ``--exact-N-max``; a map or generator whose memory estimate is above its
 limit -- the ValueError naming the GiB -- or a MemoryError).
 
-Measured on this 2-core machine (OPENBLAS_NUM_THREADS=1, both eps), per N, map + dynamics:
-see :data:`MEASURED_SECONDS` and README "Long chains: scaling".
+Seconds per point measured on the 2-core test machine: README "Long chains: scaling" (each point's
+``seconds`` in ``scaling.json``).
 
 Outputs (``--out DIR``, default ``symcoll-scaling``; :class:`symcoll.outputs.OutputSet`: checked before
 computing, atomic, ``manifest.json`` last): ``scaling.png`` and ``scaling.json``.
@@ -55,7 +55,7 @@ import warnings
 from ._version import __version__
 from .parameters import PAPER_PARAMETERS
 
-__all__ = ["DEFAULTS", "QUICK", "OUTPUT_NAMES", "MEASURED_SECONDS", "resolve", "run_scaling", "compute_point",
+__all__ = ["DEFAULTS", "QUICK", "OUTPUT_NAMES", "resolve", "run_scaling", "compute_point",
            "make_figure", "add_parser", "main"]
 
 _P = PAPER_PARAMETERS
@@ -70,15 +70,6 @@ QUICK = dict(DEFAULTS, N_max=3)
 
 #: The files of one run.
 OUTPUT_NAMES = ("scaling.png", "scaling.json")
-
-#: Seconds measured per point (map + steady state + gap + evolution at the 49 plateau times), this
-#: machine, OPENBLAS_NUM_THREADS=1, eps = 0.1 / 1e-3 (see README "Long chains: scaling").
-MEASURED_SECONDS = {
-    "global": {2: 0.6, 3: 0.2, 4: 1.0, 5: 1.8, 6: 19, 8: "map ~30 min, then ~25 s"},
-    "local": {2: 0.9, 3: 0.1, 4: 0.1, 5: 0.7, 6: 22, 8: "~11 min"},
-    "exact": {2: 0.9, 3: 1.0, 4: 4.5, 5: None, 6: None},
-}
-
 
 # ----------------------------------------------------------------------------- parameters
 def _check_int(name, v, lo, hi):
@@ -246,8 +237,9 @@ def run_scaling(params, progress=True, model=None):
     for kind, N, eps in jobs:
         if kind == "exact" and N > p["exact_N_max"]:
             points.append(skipped(kind, N, eps, f"the exact map (38) is built up to --exact-N-max = "
-                                                f"{p['exact_N_max']} (N = 6 takes minutes, N >= 7 does not fit "
-                                                "today's engine); raise --exact-N-max to try"))
+                                                f"{p['exact_N_max']} (measured: N = 5 about 90 s per point, N = 6 "
+                                                "minutes for the map alone); raise --exact-N-max to try (the "
+                                                "map's memory check refuses what does not fit)"))
         else:
             try:
                 points.append(compute_point(kind, N, eps, mp))
