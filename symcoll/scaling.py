@@ -308,7 +308,7 @@ def make_figure(data, fh):
                 if not len(x):
                     continue
                 ls, lw = _STYLES[kind]
-                ax.errorbar(x, y, yerr=np.minimum(e, 0.999 * y), fmt=_MARKERS[i % len(_MARKERS)] + ls, lw=lw,
+                ax.errorbar(x, y, yerr=[np.minimum(e, 0.9 * y), e], fmt=_MARKERS[i % len(_MARKERS)] + ls, lw=lw,
                             color=_COLORS[kind], ms=5, capsize=3, label=f"{kind}, eps={eps:g}")
         ax.set_yscale("log")
         ax.set_xlabel("N (qubits in the chain)")
@@ -319,7 +319,7 @@ def make_figure(data, fh):
     no_plateau = sum(1 for r in data["points"] if r["status"] == "done" and not (r["plateau"]["duration"] or 0) > 0)
     fig.suptitle(f"symcoll scaling: h={data['model']['h']:g}, beta={data['model']['beta']:g}, "
                  f"Gamma={data['model']['Gamma']:g}, bath on qubit 1; error bars: error estimates (mostly "
-                 f"below the marker); {skipped_n} points skipped, {no_plateau} without plateau (not drawn)",
+                 f"below the marker; lower bars cut at 90 % of the value on the log axes); {skipped_n} points skipped, {no_plateau} without plateau (not drawn)",
                  fontsize=9)
     fig.savefig(fh, format="png", dpi=110)
     plt.close(fig)
