@@ -182,3 +182,14 @@ def test_bad_out_path_one_line(capsys, tmp_path):
     rc = main(["scaling", "--quick", "--out", str(f)])
     err = capsys.readouterr().err
     assert rc == 2 and err == f"symcoll: error: --out {f}: exists and is not a directory\n"
+
+
+def test_other_errors_are_not_hidden_as_skips(monkeypatch):
+    import symcoll.scaling as sc
+
+    def boom(*a, **k):
+        raise ValueError("a bug, not a memory refusal")
+
+    monkeypatch.setattr(sc, "compute_point", boom)
+    with pytest.raises(ValueError, match="a bug"):
+        run_scaling(resolve(N_max=2, kinds=["global"], eps=[0.1]), progress=False)
