@@ -319,7 +319,8 @@ def make_figure(data, fh):
     no_plateau = sum(1 for r in data["points"] if r["status"] == "done" and not (r["plateau"]["duration"] or 0) > 0)
     fig.suptitle(f"symcoll scaling: h={data['model']['h']:g}, beta={data['model']['beta']:g}, "
                  f"Gamma={data['model']['Gamma']:g}, bath on qubit 1; error bars: error estimates (mostly "
-                 f"below the marker; lower bars cut at 90 % of the value on the log axes); {skipped_n} points skipped, {no_plateau} without plateau (not drawn)",
+                 f"below the marker; lower bars cut at 90 % of the value on the log axes); {skipped_n} points "
+                 f"skipped, {no_plateau} without plateau (not drawn)",
                  fontsize=9)
     fig.savefig(fh, format="png", dpi=110)
     plt.close(fig)
@@ -343,7 +344,8 @@ def add_parser(sub):
         "--N-min 7 --N-max 8 --kinds global,local (N = 7: 1-1.5 min per point, local at eps = 1e-3 22 min; "
         "N = 8: the global map alone ~30 min, the local dynamics ~11 min per eps).")
     ps.add_argument("--out", metavar="DIR", default="symcoll-scaling",
-                    help="output directory for scaling.png, scaling.json and manifest.json (default: ./symcoll-scaling)")
+                    help="output directory for scaling.png, scaling.json and manifest.json "
+                         "(default: ./symcoll-scaling)")
     ps.add_argument("--N-min", dest="N_min", type=int, default=None, metavar="N",
                     help=f"smallest chain length, 2..{N_LIMIT} (default: 2)")
     ps.add_argument("--N-max", dest="N_max", type=int, default=None, metavar="N",

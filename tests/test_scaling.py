@@ -132,8 +132,11 @@ def test_quick_numbers_are_not_trivial(quick):
     """Guards the comparisons above against a vacuous pass: the quantities differ between kinds/eps."""
     d = quick["data"]
     # eps -> 0 slows the local map down (the intra-band hopping ~ eps drives the relaxation), not the global one
-    assert _point(d, "local", 3, 1e-3)["relaxation_time"]["value"] > 100 * _point(d, "local", 3, 0.1)["relaxation_time"]["value"]
-    assert _point(d, "global", 3, 1e-3)["relaxation_time"]["value"] < 2 * _point(d, "global", 3, 0.1)["relaxation_time"]["value"]
+    def T(kind, eps):
+        return _point(d, kind, 3, eps)["relaxation_time"]["value"]
+
+    assert T("local", 1e-3) > 100 * T("local", 0.1)
+    assert T("global", 1e-3) < 2 * T("global", 0.1)
     # the global map's fixed point is Gibbs (45), the local one's is not
     assert _point(d, "global", 3, 0.1)["trace_distance_gibbs"]["value"] < 1e-10
     assert _point(d, "local", 3, 0.1)["trace_distance_gibbs"]["value"] > 1e-3
