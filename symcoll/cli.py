@@ -13,6 +13,8 @@ Commands (each implemented in its own module, imported lazily so that
   bombarded site, its JSON optionally written to a file (:mod:`symcoll.evolve`);
 * ``transport`` -- heat transport between a hot and a cold bath, with checked claims
   (:mod:`symcoll.transport_run`; exit status 1 if a numerical-consistency claim fails).
+* ``scaling`` -- relaxation time, local-thermal plateau and stationary distance to Gibbs versus N
+  (:mod:`symcoll.scaling`).
 * ``sweep``, ``phase-diagram`` -- parameter grids on Dask, results in a zarr store
   (:mod:`symcoll.sweep`, :mod:`symcoll.phase_diagram`).
 
@@ -212,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .transport_run import add_parser as _add_transport
 
     _add_transport(sub)
+    from .scaling import add_parser as _add_scaling
+
+    _add_scaling(sub)
     _add_sweep_parsers(sub)
     return p
 
@@ -343,6 +348,8 @@ def _command(name):
         from .evolve import main as run
     elif name == "transport":
         from .transport_run import main as run
+    elif name == "scaling":
+        from .scaling import main as run
     elif name == "sweep":
         from .sweep import main as run
     elif name == "phase-diagram":
