@@ -85,6 +85,7 @@ class SectorLindbladian(Lindbladian):
         self._gap = None
         self._mats = {}
         self._slow = {}
+        self._gaps = {}
 
     # ------------------------------------------------------------------ structure
     def structure(self) -> _sec.SectorStructure:
@@ -201,9 +202,12 @@ class SectorLindbladian(Lindbladian):
 
         Dense eigenvalues for sectors ``<= DENSE_SECTOR_MAX``; for larger ones the ``k`` eigenvalues of
         largest real part by Arnoldi on ``exp(L_s tau)`` (:meth:`slow_modes`, cached); one sector of each
-        Hermitian-conjugate pair (their spectra are complex conjugates).  :class:`~symcoll.dynamics.gap.SpectralGap`.
+        Hermitian-conjugate pair (their spectra are complex conjugates).  :class:`~symcoll.dynamics.gap.SpectralGap`,
+        cached per ``k`` (the dense generator's gap reuses its cached :meth:`spectrum`).
         """
-        return _spectral_gap(self, k)
+        if k not in self._gaps:
+            self._gaps[k] = _spectral_gap(self, k)
+        return self._gaps[k]
 
     # ------------------------------------------------------------------ propagation
     def evolve(self, rho0, times, basis="eigen", method="auto", hermitize=True, slow_modes=SLOW_MODES):
