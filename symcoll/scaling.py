@@ -237,7 +237,8 @@ def run_scaling(params, progress=True, model=None):
         if kind == "exact" and N > p["exact_N_max"]:
             points.append(skipped(kind, N, eps, f"the exact map (38) is built up to --exact-N-max = "
                                                 f"{p['exact_N_max']} (measured: N = 5 about 90 s per point, N = 6 "
-                                                "minutes for the map alone); raise --exact-N-max to try (the "
+                                                "about 1 min for the map alone on an idle machine, plus the dense "
+                                                "evolution); raise --exact-N-max to try (the "
                                                 "map's memory check refuses what does not fit)"))
         else:
             try:
