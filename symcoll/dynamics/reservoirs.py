@@ -16,11 +16,12 @@ import math
 
 import numpy as np
 
-from ..budget import ErrorBudget, HasErrorBudget
+from ..budget import ErrorBudget
 from ..model import _real_param, check_map_system, to_ctx
 from ..numeric import get_context
 from ._arrays import in_context
 from .error_budget import map_entry_error
+from .user_maps import MapLike
 
 __all__ = ["CombinedMap", "combine_reservoirs"]
 
@@ -29,7 +30,7 @@ def _is_list(x) -> bool:
     return isinstance(x, (list, tuple))
 
 
-class CombinedMap:
+class CombinedMap(MapLike):
     """``S_eff = sum_i (Gamma_i / Gamma) S_i`` duck-typed like :class:`symcoll.maps.CollisionMap`.
 
     Attributes
@@ -71,14 +72,6 @@ class CombinedMap:
             "combination": ((n + 1) * ctx.eps * scale, "estimate",
                             "rounding of the weighted sum, (n + 1) u sum_i w_i max|S_i| (first order in u)"),
         })
-
-    error_estimate = HasErrorBudget.error_estimate
-    error_bound = HasErrorBudget.error_bound
-    error_parts = HasErrorBudget.error_parts
-
-    @property
-    def eigensystem(self):
-        return self.system.eigensystem(self.dps)
 
 
 def _total(ctx, rates):

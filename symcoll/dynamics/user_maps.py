@@ -12,8 +12,18 @@ from ..budget import ErrorBudget, HasErrorBudget
 __all__ = ["TensorMap", "kraus_map"]
 
 
+class MapLike(HasErrorBudget):
+    """Shared by the duck-typed collision maps (:class:`TensorMap`, :class:`~symcoll.dynamics.reservoirs.CombinedMap`):
+    ``error_estimate`` / ``error_bound`` / ``error_parts`` from ``.error`` and the eigensystem of
+    ``system`` at the map's ``dps`` (the basis of the tensor)."""
+
+    @property
+    def eigensystem(self):
+        return self.system.eigensystem(self.dps)
+
+
 @dataclass
-class TensorMap:
+class TensorMap(MapLike):
     """Minimal collision-map object (duck-typed like :class:`symcoll.maps.CollisionMap`).
 
     Use it to hand a user-made tensor ``tensor[j', k', j, k] = S^{jk}_{j'k'}`` (Eq. (17),
@@ -32,14 +42,6 @@ class TensorMap:
         """The entry error the user gave, taken as a proven bound (0 for exact input)."""
         return ErrorBudget({"given": (float(self.error_bound_given), "bound",
                                       "entry error bound supplied with the tensor")})
-
-    error_estimate = HasErrorBudget.error_estimate
-    error_bound = HasErrorBudget.error_bound
-    error_parts = HasErrorBudget.error_parts
-
-    @property
-    def eigensystem(self):
-        return self.system.eigensystem(self.dps)
 
     def superoperator(self):
         return cv.tensor_to_superoperator(self.tensor)
