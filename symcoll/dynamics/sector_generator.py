@@ -385,6 +385,13 @@ def _spectral_gap(self, k) -> SpectralGap:
     """Body of :meth:`SectorLindbladian.spectral_gap` (module level: the class stays within 250 lines)."""
     if self._gap is not None:
         return self._gap
+    from . import fermionic
+
+    if fermionic.QUASI_FREE_GAP:  # local map on an end site: quasi-free blocks (None if it does not apply)
+        qg = fermionic.quasi_free_gap(self, k=k, tol=GAP_TOL)
+        if qg is not None:
+            self._gap = qg
+            return qg
     st = self.structure()
     lam_all, res_all, owner, shifts = [], [], [], 0
     done = set()
