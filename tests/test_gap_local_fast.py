@@ -200,3 +200,17 @@ def test_jw_annihilators_match_pauli_strings_and_anticommute():
         for i in range(3):
             for j in range(3):
                 assert np.allclose(cs[i] @ cs[j].T + cs[j].T @ cs[i], np.eye(8) * (i == j), atol=0)
+
+
+def test_gap_eigenvector_checked_in_the_stored_sector():
+    """The minimiser's eigenvector (bottom block (0, 1)) as an operator sum_j x_j c_j P has a tiny residual
+    in the stored sector matrix; a shifted eigenvalue gives a residual of the size of the shift (the check
+    can fail)."""
+    case = CASES[2]
+    _, L = _gen(*case)
+    g = L.spectral_gap()
+    assert g.diagnostics["block"] == (0, 1)
+    assert g.diagnostics["sector_residual"] <= 1e-12
+    qf, _ = fm.quasi_free(L)
+    M = qf.block(0, 1)
+    assert fm._sector_residual(L, qf, 0, 1, M, g.eigenvalue + 1e-3) >= 0.5e-3

@@ -50,6 +50,9 @@ STRUCTURE_DEFECT_MAX = 1e-10
 """Largest deviation of the stored ``S_1`` from a trace-preserving, Hermiticity-preserving phase-covariant
 map accepted (rounding level is ~1e-14); the deviation is carried in the gap's error estimate."""
 
+SECTOR_CHECK_MAX = 400
+"""Largest bottom block ``(0, b)`` whose eigenvector is checked in the stored sector (:func:`_sector_residual`)."""
+
 H_DEFECT_MAX = 1e-10
 """Largest ``max |H - H_quad|`` (relative to ``max |H|``) accepted as "quadratic" (else: not quasi-free)."""
 
@@ -105,13 +108,13 @@ def dgamma(A, a):
 
 
 def _arb_sum_top(vals, a):
-    """Upper end of the (Arb) sum of the ``a`` largest of the float values ``vals`` (exact floats)."""
+    """Arb sum of the ``a`` largest of the float values ``vals`` (exact floats)."""
     from flint import arb
 
     s = arb(0)
     for v in sorted(vals, reverse=True)[:a]:
         s += arb(float(v))
-    return float(s.upper())
+    return s
 
 
 @dataclass
@@ -189,13 +192,14 @@ class QuasiFree:
             for i in range(N):
                 for j in range(N):
                     fro += abs(F[i, j]) ** 2
-            f = float(arb(fro.upper()).sqrt().upper())  # ||F||_2 <= ||F||_F; the ball may reach below 0
+            f = arb(fro.upper()).sqrt().upper()  # ||F||_2 <= ||F||_F (upper end: the ball may reach below 0)
             G = aT.conjugate().transpose() * aT
             ev = G.eig(algorithm="rump")
             s2 = sorted((e.real for e in ev), key=lambda r: float(r.mid()))
-            sig = [(math.sqrt(max(float(r.lower()), 0.0)) * (1 - 1e-15), math.sqrt(float(r.upper())) * (1 + 1e-15))
+            # sigma_i = sqrt(eigenvalue_i of T^H T) (real: G is Hermitian), endpoints kept in Arb
+            sig = [(arb(r.lower()).sqrt().lower() if r.lower() > 0 else arb(0), arb(r.upper()).sqrt().upper())
                    for r in s2]
-            ok = all(abs(float(e.imag.mid())) <= 1 and e.real.rad() < 0.1 for e in ev)
+            ok = all(e.real.rad() < 0.1 for e in ev)
         except (ZeroDivisionError, ValueError, ArithmeticError):
             ok = False
         out = {"lam": lam, "f": f, "sig": sig} if ok else None
@@ -220,24 +224,27 @@ class QuasiFree:
         from flint import arb
 
         def cond_wedge(sig, k):
+            # ||Lambda^k T|| = product of the k largest singular values, ||(Lambda^k T)^-1|| = 1 / product of
+            # the k smallest; with sigma_i in [lo_i, hi_i] the k largest hi and the k smallest lo bound them
             if k == 0:
                 return arb(1)
-            hi = sorted((s[1] for s in sig), reverse=True)[:k]
-            lo = sorted(s[0] for s in sig)[:k]
-            if min(lo) <= 0:
+            hi = sorted((s[1] for s in sig), key=float, reverse=True)[:k]
+            lo = sorted((s[0] for s in sig), key=float)[:k]
+            if not all(v > 0 for v in lo):
                 return arb("inf")
             num, den = arb(1), arb(1)
             for v in hi:
-                num *= arb(v)
+                num *= v
             for v in lo:
-                den *= arb(v)
+                den *= v
             return num / den
 
-        s = arb(_arb_sum_top(pa["lam"].real, a)) + arb(_arb_sum_top(pb["lam"].real, b))
-        s += arb(a) * arb(pa["f"]) + arb(b) * arb(pb["f"])
+        s = _arb_sum_top(pa["lam"].real, a) + _arb_sum_top(pb["lam"].real, b)
+        s += arb(a) * pa["f"] + arb(b) * pb["f"]
         g = arb(float(self.gamma))
         s += -g / 4 + cond_wedge(pa["sig"], a) * cond_wedge(pb["sig"], b) * abs(g) / 4
-        return float(s.upper())
+        up = float(s.upper())  # float() rounds to nearest: one step up keeps it an upper bound
+        return math.nextafter(up, math.inf) if math.isfinite(up) else math.inf
 
 
 def quasi_free(gen):
@@ -343,6 +350,9 @@ def quasi_free_gap(gen, k=6, tol=1e-10):
     normM = float(sps.linalg.norm(M))
     kappa = eigenvalue_condition(M.toarray(), lam[j].conjugate()) if M.shape[0] <= BLOCK_DENSE_MAX else None
     st = gen.structure()
+    resid = _sector_residual(gen, qf, a, b, M, lam[j]) if a == 0 and M.shape[0] <= SECTOR_CHECK_MAX else None
+    if resid is not None:
+        res[j] = max(float(res[j]), resid)
     pert = gen.Gamma * st.schur_S * gen.map_error + 2 * gen._energy_delta() + qf.tp_defect + 2 * qf.h_defect
     dn = a - b
     diag = {"method": "quasi-free blocks (Jordan-Wigner from the bombarded end site): dense eig per block, "
@@ -354,5 +364,39 @@ def quasi_free_gap(gen, k=6, tol=1e-10):
             "skipped_bound_max": max((bounds[t] for t in skipped), default=-math.inf),
             "kappa_scope": "eigenvalue condition number within the (a, b) block (exterior-power basis)",
             "gamma_dephasing": qf.gamma, "kappa_jumps": qf.kappa, "omega": qf.omega,
-            "structure_defect": qf.tp_defect, "h_defect": qf.h_defect}
+            "structure_defect": qf.tp_defect, "h_defect": qf.h_defect, "sector_residual": resid}
     return gap_from_eigenvalues(lam, res, normM, diag, pert, kappa=kappa, n=int(M.shape[0]))
+
+
+def _sector_residual(gen, qf, a, b, M, lam):
+    """A-posteriori check in the **stored** sector matrix: for a bottom block ``(0, b)`` (lowest degree of
+    its sector, so ``V = span{c_J P^b}`` is invariant under ``L^+`` exactly, not only modulo lower degrees)
+    the eigenvector ``x`` of ``M_0b`` for ``conj(lam)`` gives the operator ``Y = sum_J x_J c_J P^b``; returns
+    ``||L_s^H y - conj(lam) y||_2 / ||y||_2`` with ``L_s`` the sector matrix of :mod:`sectors` (the
+    generator as stored: map entries and the sparse H, including everything the block formula drops)."""
+    mu, X = np.linalg.eig(M.toarray())
+    x = X[:, int(np.argmin(np.abs(mu - np.conj(lam))))]
+    N, d = qf.N, 2 ** qf.N
+    cs = jw_annihilators(N, qf.site)
+    par = (-1.0) ** np.array([bin(v).count("1") for v in range(d)])
+    Y = sps.csr_array((d, d), dtype=complex)
+    for coef, J in zip(x, combinations(range(N), b)):
+        op = sps.eye_array(d, format="csr")
+        for jj in J:
+            op = op @ cs[jj]
+        if b % 2:
+            op = op @ sps.diags_array(par)
+        Y = Y + coef * op
+    st = gen.structure()
+    si = st.labels.index(a - b)
+    idx = st.sectors[si]
+    Y = Y.tocoo()
+    flat = Y.row + d * Y.col  # column stacking, vec(Y)[j + d k] = Y_jk
+    p = np.searchsorted(idx, flat)
+    if np.any(p >= len(idx)) or np.any(idx[np.minimum(p, len(idx) - 1)] != flat):
+        raise RuntimeError("the bottom-block operator is not in its sector")
+    y = np.zeros(len(idx), dtype=complex)
+    np.add.at(y, p, Y.data)
+    Ls = gen.sector_matrix(si)
+    r = Ls.conj().T @ y - np.conj(lam) * y
+    return float(np.linalg.norm(r) / np.linalg.norm(y))
