@@ -178,6 +178,7 @@ def test_inner_site_is_refused_and_takes_the_sector_path():
     assert qf is None and "not an end site" in why
     g = L.spectral_gap()
     assert not g.diagnostics["method"].startswith("quasi-free")
+    assert "not an end site" in g.diagnostics["quasi_free_not_used"]
     assert abs(g.value - _full_gap(L.superoperator())) <= g.error.total
 
 

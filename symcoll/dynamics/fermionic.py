@@ -155,8 +155,10 @@ class QuasiFree:
         return (M + sps.diags_array(-0.5 * self.gamma * xor.astype(complex))).tocsr()
 
     def block_rect(self, a, b):
-        """Rectangle containing the numerical range of ``M_ab``: ``Herm M = dGamma_a(Herm A) (x) 1 + ...``,
-        eigenvalues sums of ``a`` (``b``) distinct eigenvalues of the N x N parts; D adds ``[min(0, -gamma/2), max]``."""
+        """Rectangle containing the numerical range of ``M_ab`` (for the Chebyshev filter of the Arnoldi
+        fallback): ``W(M) subset W(M_0) + W(D)``; ``Herm M_0 = dGamma_a(Herm A) (x) 1 + 1 (x) dGamma_b(Herm B)``
+        has as eigenvalues sums of ``a`` (``b``) distinct eigenvalues of the N x N parts, and ``W(D)`` is
+        ``[min(0, -gamma/2), max(0, -gamma/2)]``; the anti-Hermitian part likewise (D is real)."""
         def ext(X, k):
             w = np.linalg.eigvalsh(X)
             return float(w[:k].sum()), float(w[::-1][:k].sum())
@@ -299,7 +301,8 @@ def quasi_free(gen):
 
 
 def quasi_free_gap(gen, k=6, tol=1e-10):
-    """Spectral gap of a :class:`SectorLindbladian` of the local map by the quasi-free blocks, or None.
+    """``(SpectralGap, None)`` of a :class:`SectorLindbladian` of the local map by the quasi-free blocks, or
+    ``(None, reason)`` when the structure does not apply.
 
     Blocks ``(a, b)`` with ``b >= a`` (sectors ``Delta n = a - b <= 0``; sector ``-Delta n`` holds the
     complex-conjugate spectrum), except ``(0, 0)`` whose only eigenvalue is the stationary 0
@@ -317,7 +320,7 @@ def quasi_free_gap(gen, k=6, tol=1e-10):
 
     qf, why = quasi_free(gen)
     if qf is None:
-        return None
+        return None, why
     N = qf.N
     blocks = [(a, a + j) for j in range(N + 1) for a in range(N - j + 1) if (a, a + j) != (0, 0)]
     bounds = {blk: qf.block_bound(*blk) for blk in blocks}
@@ -365,7 +368,7 @@ def quasi_free_gap(gen, k=6, tol=1e-10):
             "kappa_scope": "eigenvalue condition number within the (a, b) block (exterior-power basis)",
             "gamma_dephasing": qf.gamma, "kappa_jumps": qf.kappa, "omega": qf.omega,
             "structure_defect": qf.tp_defect, "h_defect": qf.h_defect, "sector_residual": resid}
-    return gap_from_eigenvalues(lam, res, normM, diag, pert, kappa=kappa, n=int(M.shape[0]))
+    return gap_from_eigenvalues(lam, res, normM, diag, pert, kappa=kappa, n=int(M.shape[0])), None
 
 
 def _sector_residual(gen, qf, a, b, M, lam):
