@@ -7,7 +7,7 @@ written to ``symcoll-out/bench_long_chains.json``.
 * N = 8 global and local: steady state, spectral gap and evolution at 141 times to 1e5 from
   |0...0>, after the map is built (target <= 2 min each);
 * N = 10 local: steady state and gap (target <= 5 min).  Measured (issue 16, quasi-free blocks,
-  ``-k N10`` under ``/usr/bin/time -v``, 1-minute load 3.5 on the shared 2 cores): gap 0.64 s (g = 1.592023e-3,
+  ``-k N10`` under ``/usr/bin/time -v``, 1-minute load 3.3-3.5 on the shared 2 cores): gap 0.48-0.64 s (g = 1.592023e-3,
   block (0, 1) of sector Delta n = -1, 64 of 65 blocks skipped by their proven decay bound, error estimate
   7.7e-11, eigenvector residual in the stored 167960 sector 6.3e-15), steady state 1.35 s (closed form), map
   0.79 s; whole pytest process 9.1 s wall, peak RSS 428 MiB.  Before (sector Arnoldi on exp(L tau)): ~900 s;
