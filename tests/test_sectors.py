@@ -14,6 +14,7 @@ import scipy.linalg as sla
 import scipy.sparse as sps
 
 import symcoll.dynamics.sector_generator as sg
+import symcoll.dynamics.fermionic as fermionic
 import symcoll.dynamics.sector_solve as ssol
 import symcoll.dynamics.sectors as secs
 from symcoll import DeltaCoupling, EffusionBath, QubitChain, collision_map
@@ -124,6 +125,7 @@ def test_spectral_gap_arnoldi_path(monkeypatch):
     ref = full_gap(Lindbladian(ch, dense, 1.0).superoperator())
     no_densify(monkeypatch)
     monkeypatch.setattr(ssol, "DENSE_SECTOR_MAX", 30)
+    monkeypatch.setattr(fermionic, "QUASI_FREE_GAP", False)  # the sector path, not the quasi-free blocks
     monkeypatch.setattr(sg, "DENSE_SECTOR_MAX", 30)
     g = Lindbladian(ch, comp, 1.0).spectral_gap(k=20)
     assert g.diagnostics["arnoldi_sectors"] >= 2

@@ -385,6 +385,14 @@ def _spectral_gap(self, k) -> SpectralGap:
     """Body of :meth:`SectorLindbladian.spectral_gap` (module level: the class stays within 250 lines)."""
     if self._gap is not None:
         return self._gap
+    from . import fermionic
+
+    why = "switched off (fermionic.QUASI_FREE_GAP)"
+    if fermionic.QUASI_FREE_GAP:  # local map on an end site: quasi-free blocks (None if it does not apply)
+        qg, why = fermionic.quasi_free_gap(self, k=k, tol=GAP_TOL)
+        if qg is not None:
+            self._gap = qg
+            return qg
     st = self.structure()
     lam_all, res_all, owner, shifts = [], [], [], 0
     done = set()
@@ -413,7 +421,7 @@ def _spectral_gap(self, k) -> SpectralGap:
     kappa = eigenvalue_condition(Ls.toarray(), lam[j]) if Ls.shape[0] <= DENSE_SECTOR_MAX else None
     pert = self.Gamma * st.schur_S * self.map_error + 2 * self._energy_delta()
     diag = {"arnoldi_sectors": shifts, "sectors": len(st.sectors), "sector_of_gap": sj,
-            "sector_label": st.labels[sj], "sector_size": int(Ls.shape[0]),
+            "sector_label": st.labels[sj], "sector_size": int(Ls.shape[0]), "quasi_free_not_used": why,
             "method": "dense eigenvalues per sector" if shifts == 0 else
             "dense eigenvalues per small sector, Arnoldi on exp(L tau) (largest Re lambda) for large ones"}
     self._gap = gap_from_eigenvalues(lam, res, normL, diag, pert, kappa=kappa, n=Ls.shape[0])
