@@ -42,10 +42,13 @@ __all__ = ["PAPER_PARAMETERS", "QUICK_PARAMETERS", "MapOptions", "run_one", "run
 
 # ----------------------------------------------------------------------------- progress
 class _Progress:
-    """A progress bar on a terminal (tqdm), silent otherwise."""
+    """A progress bar on a terminal (tqdm); otherwise silent, or with ``lines=True`` one line per step
+    on stderr (``desc: k/total text, elapsed s``) so that a long run redirected to a log shows where it is."""
 
-    def __init__(self, total, desc):
+    def __init__(self, total, desc, lines=False):
         self._bar = None
+        self._lines = bool(lines) and total > 0 and not sys.stderr.isatty()
+        self._total, self._desc, self._k, self._t0 = total, desc, 0, time.perf_counter()
         if sys.stderr.isatty():
             try:
                 from tqdm import tqdm
@@ -55,9 +58,13 @@ class _Progress:
                 self._bar = None
 
     def update(self, text=""):
+        self._k += 1
         if self._bar is not None:
             self._bar.set_postfix_str(text)
             self._bar.update(1)
+        elif self._lines:
+            print(f"{self._desc}: {self._k}/{self._total} {text}, {time.perf_counter() - self._t0:.0f} s",
+                  file=sys.stderr, flush=True)
 
     def close(self):
         if self._bar is not None:

@@ -230,7 +230,7 @@ def run_scaling(params, progress=True, model=None):
     mp = model or model_parameters()
     Ns = list(range(p["N_min"], p["N_max"] + 1))
     jobs = [(k, N, e) for k in p["kinds"] for N in Ns for e in p["eps"]]
-    bar = _Progress(len(jobs), "symcoll scaling") if progress else _Progress(0, "")
+    bar = _Progress(len(jobs), "symcoll scaling", lines=True) if progress else _Progress(0, "")
     points = []
     t0 = time.perf_counter()
     for kind, N, eps in jobs:

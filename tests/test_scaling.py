@@ -163,6 +163,19 @@ def test_memory_refusal_recorded_as_skipped(monkeypatch):
     assert p["status"] == "skipped" and "memory refused" in p["reason"] and "GiB" in p["reason"]
 
 
+def test_progress_lines_when_not_a_terminal(monkeypatch, capsys):
+    """A long run redirected to a log says which point it finished and when (stderr is not a TTY here)."""
+    import symcoll.maps.memory as mem
+
+    monkeypatch.setattr(mem, "MAX_BYTES", 1024)  # every point refused up front: the run itself is instant
+    run_scaling(resolve(N_max=3, kinds=["exact"], eps=[0.1, 1e-3]), progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [ln.split(",")[0] for ln in lines] == [
+        "symcoll scaling: 1/4 exact N=2 eps=0.1", "symcoll scaling: 2/4 exact N=2 eps=0.001",
+        "symcoll scaling: 3/4 exact N=3 eps=0.1", "symcoll scaling: 4/4 exact N=3 eps=0.001"]
+    assert all(ln.endswith(" s") for ln in lines)
+
+
 @pytest.mark.parametrize("argv, start", [
     (["--N-max", "1"], "symcoll: error: --N-max must be an integer in 2..10"),
     (["--N-max", "11"], "symcoll: error: --N-max must be an integer in 2..10"),
