@@ -142,3 +142,53 @@ def test_first_order_response_against_finite_difference():
     # growing like t, so the gain at t = 1e4 is only ~20x here (the trace defect removes that growth)
     chain = times * eb.map_norm_11(d, float(np.max(np.abs(dS))))
     assert np.all(fm <= chain) and fm[-1] < 0.1 * chain[-1], (fm, chain)
+
+
+def _exact_N2(eps=3e-3):
+    import warnings
+
+    from symcoll import collision_map
+    from symcoll.dynamics import Lindbladian
+
+    chain, bath, cp, rho0 = H.setup(2, eps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        S = collision_map(chain, bath, cp, kind="exact")
+    return Lindbladian(chain, S, 1.0), rho0
+
+
+def test_first_order_response_in_time_chunks_equals_one_pass(monkeypatch):
+    """The response works through the times in chunks (memory, issue 16: (141, 4096, 4096) arrays were
+    35 GiB at N = 6): one time per chunk gives the same numbers as all times at once."""
+    from symcoll.dynamics import error_budget as eb
+
+    L, rho0 = _exact_N2()
+    times = np.logspace(-2, 5, 9)
+    ref = L.evolve(rho0, times, basis="local").error
+    monkeypatch.setattr(eb, "RESPONSE_CHUNK_BYTES", 1)  # step = 1 time
+    got = L.evolve(rho0, times, basis="local").error
+    for part in ("map", "energies"):
+        np.testing.assert_allclose(got[part].value, ref[part].value, rtol=1e-12, atol=0)
+    assert np.all(ref["map"].value > 0)
+
+
+def test_response_too_costly_falls_back_to_norm_chain(monkeypatch):
+    """Above RESPONSE_FLOP_BUDGET the evolution's map/energies shares are the state-independent norm chain
+    (propagated_errors, computed here independently of evolve) and the budget's note says so; below it the
+    first-order response, which is smaller (so the fallback only loosens the estimate)."""
+    from symcoll.dynamics import error_budget as eb
+
+    L, rho0 = _exact_N2()
+    times = np.array([1.0, 1e2, 1e4])
+    fo = L.evolve(rho0, times, basis="local")
+    assert eb.response_flops(L.spectrum(), 3) == 3 * sum(8.0 * len(bk.idx) ** 3 for bk in L.spectrum().blocks)
+    monkeypatch.setattr(eb, "RESPONSE_FLOP_BUDGET", 1.0)
+    assert not eb.first_order_applies(L.spectrum(), 3)
+    ch = L.evolve(rho0, times, basis="local")
+    fm, fh = eb.propagated_errors(times, 1.0, L.map_norm_11(), L.energy_error, L.spectrum(), split=True)
+    np.testing.assert_array_equal(ch.error["map"].value, fm)
+    np.testing.assert_array_equal(ch.error["energies"].value, fh)
+    assert "||dS||_1->1" in ch.error["map"].note and "first-order" not in ch.error["map"].note
+    assert "first-order response" in fo.error["map"].note
+    assert np.all(fo.error["map"].value <= ch.error["map"].value)
+    np.testing.assert_array_equal(ch.states, fo.states)  # the states themselves do not change

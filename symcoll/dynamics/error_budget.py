@@ -42,7 +42,8 @@ from ..budget import ErrorBudget
 from .tolerances import DynamicsTolerances
 
 __all__ = ["map_entry_error", "energy_rounding", "map_norm_11", "propagated_errors", "trace_defect",
-           "duhamel_kernel", "first_order_response", "first_order_errors", "evolution_budget"]
+           "duhamel_kernel", "first_order_response", "first_order_errors", "first_order_applies",
+           "response_flops", "evolution_budget"]
 
 
 def map_entry_error(cmap):
@@ -193,6 +194,32 @@ FULL_RESPONSE_BUDGET = 2.5e9
 exact at 141 times fits, the many blocks of N >= 5 global maps fall back to the triangle bound."""
 
 
+RESPONSE_FLOP_BUDGET = 1.0e12
+"""Most real floating-point operations :func:`first_order_response` may spend (``~8 nb^3`` per block and
+time: the two ``(nb, nb)`` products per time; ~2 min of one core).  Above it
+:func:`first_order_errors` uses the state-independent norm chain :func:`propagated_errors` instead
+(looser, never tighter; the budget's notes say which was used).  N = 5 exact at 141 times (blocks of
+at most 1024: ~1.5e11) stays on the first-order path; N = 6 exact (blocks of 2048-4096: ~1e13-8e13,
+and (141, nb, nb) arrays of 9-35 GiB before this guard) takes the norm chain."""
+
+RESPONSE_CHUNK_BYTES = 256 * 2**20
+"""Largest ``(times, nb, nb)`` complex work array of :func:`first_order_response` (it works through
+the times in chunks of this size; each of its three such arrays)."""
+
+
+def response_flops(spectrum, n_times) -> float:
+    """Real flops of :func:`first_order_response` for ``n_times`` times: ``8 nb^3`` per block and time."""
+    return float(sum(8.0 * float(len(bk.idx)) ** 3 for bk in spectrum.blocks)) * n_times
+
+
+def first_order_applies(spectrum, n_times) -> bool:
+    """Whether :func:`first_order_errors` uses the first-order response (else the norm chain): a safe
+    eigen-decomposition (invertible, ``cond_2(V)`` below :data:`COND_V_MAX`) and a cost within
+    :data:`RESPONSE_FLOP_BUDGET`."""
+    return bool(spectrum.invertible and DynamicsTolerances.eig_is_safe(spectrum.condV)
+                and response_flops(spectrum, n_times) <= RESPONSE_FLOP_BUDGET)
+
+
 def _full_blocks(spectrum, n_times):
     """Which blocks get the full response under :data:`FULL_RESPONSE_BUDGET`."""
     sizes = [len(bk.idx) for bk in spectrum.blocks]
@@ -278,18 +305,24 @@ def first_order_response(spectrum, x, times, map_weight, energy_weight, tau=None
         if use_tau:
             Wg[j0, :] = 0.0  # the stationary row is handled by the trace defect below
         od = offdiag[idx].astype(float)
-        phi = duhamel_kernel(lam, T)  # (T, nb, nb)
-        Bm = (phi * c[None, None, :]) @ V.T  # B[t, i, b] = sum_j phi_ij(t) c_j V_bj
-        # energies: dL diagonal on the coherences a: sum_a |sum_i V_xi W_ia B_ia| 2 delta_eps
-        Tdiag = V[None] @ (W[None] * Bm)
-        fh[:, idx] = energy_weight * (np.abs(Tdiag) @ od)
-        if map_weight > 0:
-            if full[b]:  # sum_ab |M_xab|, one time at a time (nb^3 memory)
-                for a_t in range(len(T)):
-                    K = (Wg[:, :, None] * Bm[a_t][:, None, :]).reshape(nb, nb * nb)
-                    fm[a_t, idx] = map_weight * np.abs(V @ K).sum(axis=1)
-            else:  # sum_ab |sum_i V_xi W_ia B_ib| <= sum_i |V_xi| (sum_a |W_ia|) (sum_b |B_ib|)
-                fm[:, idx] = map_weight * ((np.abs(Wg).sum(axis=1)[None, :] * np.abs(Bm).sum(axis=2)) @ np.abs(V).T)
+        step = max(1, RESPONSE_CHUNK_BYTES // (16 * nb * nb))  # times per chunk: (step, nb, nb) arrays
+        for lo in range(0, len(T), step):
+            sl = slice(lo, lo + step)
+            phi = duhamel_kernel(lam, T[sl])  # (chunk, nb, nb)
+            Bm = (phi * c[None, None, :]) @ V.T  # B[t, i, b] = sum_j phi_ij(t) c_j V_bj
+            del phi
+            # energies: dL diagonal on the coherences a: sum_a |sum_i V_xi W_ia B_ia| 2 delta_eps
+            Tdiag = V[None] @ (W[None] * Bm)
+            fh[sl, idx] = energy_weight * (np.abs(Tdiag) @ od)
+            del Tdiag
+            if map_weight > 0:
+                if full[b]:  # sum_ab |M_xab|, one time at a time (nb^3 memory)
+                    for a_t in range(Bm.shape[0]):
+                        K = (Wg[:, :, None] * Bm[a_t][:, None, :]).reshape(nb, nb * nb)
+                        fm[lo + a_t, idx] = map_weight * np.abs(V @ K).sum(axis=1)
+                else:  # sum_ab |sum_i V_xi W_ia B_ib| <= sum_i |V_xi| (sum_a |W_ia|) (sum_b |B_ib|)
+                    fm[sl, idx] = map_weight * ((np.abs(Wg).sum(axis=1)[None, :] * np.abs(Bm).sum(axis=2))
+                                                @ np.abs(V).T)
         if use_tau:
             amp = np.abs(V * c[None, :])
             if snapped:  # int_0^t |y_b(s) - y_b(inf)| ds <= sum_{j != j0} |V_bj c_j| int |exp(lam_j s)| ds
@@ -305,7 +338,8 @@ def first_order_errors(generator, times, x0, snapped=False, split=False):
     """Map and energies shares of an evolution's error from :func:`first_order_response`.
 
     Falls back to :func:`propagated_errors` when an eigenvector matrix of L is singular or has
-    ``cond_2(V) > COND_V_MAX`` (where ``method="auto"`` switches to ``"expm"`` too).
+    ``cond_2(V) > COND_V_MAX`` (where ``method="auto"`` switches to ``"expm"`` too), or when the
+    response would cost more than :data:`RESPONSE_FLOP_BUDGET` (:func:`first_order_applies`).
 
     ``map_weight = Gamma e`` (e the map's entry error), ``energy_weight = 2 delta_eps``,
     ``tau = Gamma |delta tau|`` (:func:`trace_defect`); each share is multiplied by the Gronwall
@@ -316,8 +350,8 @@ def first_order_errors(generator, times, x0, snapped=False, split=False):
     t = np.asarray(times, dtype=float)
     Gam = float(g.Gamma_param)
     spec = g.spectrum()
-    if not (spec.invertible and DynamicsTolerances.eig_is_safe(spec.condV)):
-        # near-defective L: the mode expansion is not trustworthy; the state-independent chain
+    if not first_order_applies(spec, len(t)):
+        # near-defective L (the mode expansion is not trustworthy) or too large: the state-independent chain
         return propagated_errors(t, Gam, map_norm_11(d, g.map_error), g.energy_error, spec, split)
     # |delta tau_b| <= d e as well (a column sum of d entries of dS): e = 0 means no trace defect
     tau = Gam * np.minimum(trace_defect(g.ctx, g.tensor), d * g.map_error)

@@ -271,15 +271,15 @@ class Lindbladian(GapMixin):
         x = cv.vec(self._eigenbasis_state(rho0, basis))
         propagator = self.propagator(method)
         states, rounding, diagnostics = propagator.propagate(x, t)
-        if hermitize:
-            states = hermitian_part(self.ctx, states)
+        states = hermitian_part(self.ctx, states) if hermitize else states
         # expm propagates rho(0) - rho_ss: like a snapped stationary eigenvalue, no drift of the trace
         snapped = bool(diagnostics.get("zero_mode_snapped")) or propagator.method == "expm"
         mapb, enb = self.map_error_propagated(t, split=True, x0=to_complex(x), snapped=snapped)
+        fo = error_budget.first_order_applies(self.spectrum(), len(t))  # else the norm chain was used
         return Evolution(
             times=t,
             states=states,
-            error=error_budget.evolution_budget(mapb, enb, rounding, self.map_error_rigorous, first_order=True),
+            error=error_budget.evolution_budget(mapb, enb, rounding, self.map_error_rigorous, first_order=fo),
             basis=basis,
             method=propagator.method,
             diagnostics=diagnostics,
