@@ -373,8 +373,6 @@ def overrides_of(args):
 
 def main(args) -> int:
     """``symcoll scaling``: options checked, output directory checked, then the run and the two files."""
-    import sys
-
     from .cli import naming_flags
     from .outputs import MANIFEST_NAME, OutputSet, atomic_write
 
@@ -382,7 +380,7 @@ def main(args) -> int:
         params = resolve(quick=bool(args.quick), **overrides_of(args))
     command = shlex.join(["symcoll"] + [str(a) for a in getattr(args, "argv", None) or ["scaling"]])
     with OutputSet(args.out, OUTPUT_NAMES, command="symcoll scaling") as out:
-        data = dict(run_scaling(params, progress=sys.stderr.isatty()), command=command)
+        data = dict(run_scaling(params, progress=True), command=command)  # tqdm on a terminal, else lines
         atomic_write(out.path("scaling.json"), lambda fh: json.dump(data, fh, indent=1, allow_nan=False))
         atomic_write(out.path("scaling.png"), lambda fh: make_figure(data, fh), binary=True)
         out.commit()
