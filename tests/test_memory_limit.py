@@ -87,6 +87,16 @@ def test_need_above_physical_memory_says_raising_does_not_help(monkeypatch):
     assert ENV + "=" not in msg
 
 
+def test_default_limit_is_8_gib_or_80_percent_of_a_small_machine(monkeypatch):
+    assert memory.max_bytes() == 8 * GiB  # 64 GiB machine (fixture)
+    monkeypatch.setattr(memory, "physical_memory_bytes", lambda: 5 * GiB)
+    assert memory.max_bytes() == int(0.8 * 5 * GiB)
+    with pytest.raises(ValueError, match=r"above the limit of 4 GiB \(this machine has 5.0 GiB"):
+        memory.check_dense_memory(128, "exact", None, interpolate=True)
+    monkeypatch.setattr(memory, "physical_memory_bytes", lambda: None)  # unknown: the plain default
+    assert memory.max_bytes() == 8 * GiB
+
+
 def test_max_bytes_assigned_in_a_program_wins_over_the_variable(monkeypatch):
     monkeypatch.setenv(ENV, "12")
     monkeypatch.setattr(memory, "MAX_BYTES", 1024)

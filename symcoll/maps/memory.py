@@ -12,14 +12,16 @@ estimate exceeds the limit is refused up front, before any work, with the GiB it
    at most the machine's physical memory), e.g. ``SYMCOLL_MAX_GIB=12`` for the exact map at N = 7
    (~9.7 GiB);
 3. else the default :data:`DEFAULT_MAX_BYTES` = 8 GiB (a third of the 24 GiB machines this was written
-   on: a build that passes the default leaves room for the rest of a session).
+   on: a build that passes the default leaves room for the rest of a session), lowered to
+   :data:`DEFAULT_RAM_FRACTION` (80 %) of the physical memory on smaller machines (an 8 GiB build on an
+   8 GiB laptop would be killed or swap, not finish).
 """
 from __future__ import annotations
 
 import math
 import os
 
-__all__ = ["MAX_BYTES", "DEFAULT_MAX_BYTES", "MAX_GIB_ENV", "max_bytes", "physical_memory_bytes",
+__all__ = ["MAX_BYTES", "DEFAULT_MAX_BYTES", "DEFAULT_RAM_FRACTION", "MAX_GIB_ENV", "max_bytes", "physical_memory_bytes",
            "estimate_memory", "estimate_compact_memory"]
 
 DEFAULT_MAX_BYTES = 8 * 2**30
@@ -28,6 +30,9 @@ DEFAULT_MAX_BYTES = 8 * 2**30
 MAX_BYTES = DEFAULT_MAX_BYTES
 """Largest memory (tensor plus workspaces) :func:`collision_map` will allocate; assign another value to
 override :data:`MAX_GIB_ENV` from a program (:func:`max_bytes`)."""
+
+DEFAULT_RAM_FRACTION = 0.8
+"""Fraction of the physical memory the default limit never exceeds (room for the OS and the session)."""
 
 MAX_GIB_ENV = "SYMCOLL_MAX_GIB"
 """Environment variable raising (or lowering) the limit, in GiB, read at call time (:func:`max_bytes`)."""
@@ -43,7 +48,8 @@ def physical_memory_bytes():
 
 
 def max_bytes() -> int:
-    """The memory limit in bytes now: :data:`MAX_BYTES` if reassigned, else ``SYMCOLL_MAX_GIB``, else 8 GiB.
+    """The memory limit in bytes now: :data:`MAX_BYTES` if reassigned, else ``SYMCOLL_MAX_GIB``, else 8 GiB
+    (at most :data:`DEFAULT_RAM_FRACTION` of the physical memory).
 
     ValueError (naming the variable) when ``SYMCOLL_MAX_GIB`` is not a finite positive number or is above
     the machine's physical memory (a dense build there would swap or be killed, not finish).
@@ -52,7 +58,8 @@ def max_bytes() -> int:
         return int(MAX_BYTES)
     raw = os.environ.get(MAX_GIB_ENV)
     if raw is None or not raw.strip():
-        return int(MAX_BYTES)
+        phys = physical_memory_bytes()
+        return int(MAX_BYTES) if phys is None else min(int(MAX_BYTES), int(DEFAULT_RAM_FRACTION * phys))
     try:
         gib = float(raw)
     except ValueError:
