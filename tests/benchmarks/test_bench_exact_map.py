@@ -39,7 +39,8 @@ N      SKIP_CLOSED = False                 SKIP_CLOSED = True                  o
 
 Two threads (``SYMCOLL_BLAS_THREADS=2 OPENBLAS_NUM_THREADS=2``) at load 4-6: N = 4 26.6 s, N = 5 94.5 s wall
 (OpenBLAS threads spin on a loaded machine).  N = 7, one warm all-open panel, same process: 4.0-6.3 s with
-one thread, 21.7-24.3 s with two (load ~3: the second core was another helper's); not measured on an idle machine.
+one thread, 21.7-24.3 s with two (load ~3: the second core was another helper's); in a quiet minute (load 1.0-1.3)
+3.6-3.8 s with one, 3.5-3.8 s with two (no gain).
 """
 import os
 import time
