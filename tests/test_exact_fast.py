@@ -81,15 +81,17 @@ def test_trace_preservation_interpolated():
     assert float(np.max(np.abs(tr - np.eye(d)))) <= d * S.error_estimate
 
 
-def test_exact_N7_refused_up_front_with_the_number():
+def test_exact_N7_refused_up_front_with_the_number(monkeypatch):
     """N = 7 (d = 128): two d^4 copies (8 GiB) + tables, above the default limit of 8 GiB, well inside 24 GiB;
-    the solved engine's five copies (20 GiB) are what smatrix='solve' would need."""
+    the solved engine's five copies (20 GiB) are what smatrix='solve' would need.  The message says how to
+    raise the limit (tests/test_memory_limit.py)."""
+    monkeypatch.delenv("SYMCOLL_MAX_GIB", raising=False)
     ch = QubitChain(7, H, 0.1)
     need = memory.estimate_memory(128, "exact", None, interpolate=True)
     assert need > memory.MAX_BYTES
     assert 2 * 16 * 128**4 < need < 12 * 2**30
     assert memory.estimate_memory(128, "exact", None) > 20 * 2**30
-    with pytest.raises(ValueError, match=r"needs about [0-9.]+ GiB.*above the limit of 8 GiB"):
+    with pytest.raises(ValueError, match=r"needs about [0-9.]+ GiB.*above the limit of 8 GiB.*SYMCOLL_MAX_GIB=10"):
         collision_map(ch, BATH, COUPLING, kind="exact")
 
 
