@@ -113,3 +113,22 @@ def test_physical_memory_of_this_machine_is_plausible():
     assert phys is None or phys >= GiB
     if phys is not None and hasattr(os, "sysconf"):
         assert phys == os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_dense_generator_refused_up_front_with_the_number(monkeypatch):
+    """The dense generator (71) of a map that did build is refused before its (d^2, d^2) arrays: the exact map of
+    N = 7 (d = 128) needs 6 arrays of 16384^2 complex numbers (25.8 GB, counted here independently), above the 8 GiB
+    default; a small system passes, and lowering the limit below its need refuses it with the GiB."""
+    from symcoll import Lindbladian
+
+    need = 6 * (128 * 128) ** 2 * 16
+    assert memory.estimate_generator_memory(128) == need
+    with pytest.raises(ValueError, match=r"dense generator \(71\) for d = 128 needs about 24\.0 GiB"):
+        memory.check_generator_memory(128)
+    ch = QubitChain(2, 4.0, 0.1)
+    S = collision_map(ch, BATH, COUPLING, kind="global")
+    assert Lindbladian(ch, S, 1.0).d == 4
+    monkeypatch.setattr(memory, "MAX_BYTES", 1000)
+    with pytest.raises(ValueError) as exc:
+        Lindbladian(ch, S, 1.0)
+    assert "dense generator (71) for d = 4" in str(exc.value) and "GiB" in str(exc.value)

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import conventions as cv
 from ..model import _real_param, check_density_matrix, check_map_system, to_ctx
+from ..maps import memory
 from ..numeric import get_context
 from . import error_budget
 from ._arrays import hermitian_part, in_context, to_complex
@@ -112,8 +113,8 @@ class Lindbladian(GapMixin):
             dps = getattr(collision_map, "dps", None)
         self.ctx = get_context(dps)
         self.dps = dps
-        d = system.dim
-        self.d = d
+        self.d = d = system.dim
+        memory.check_generator_memory(d, dps)  # before any (d^2, d^2) array: refused with the GiB
         T = np.asarray(collision_map.tensor)
         if T.shape != (d, d, d, d):
             raise ValueError(f"collision_map.tensor must have shape {(d,) * 4} for this system (got {T.shape})")
