@@ -13,16 +13,18 @@ Independent checks: the state at t = 1e5 against the steady state (bordered solv
 estimates, and the states at t = 0.1, 1, 10 against ``scipy.sparse.linalg.expm_multiply`` on the dense
 superoperator (Krylov/Taylor, a different method; ||L|| t <= ~1e3 there).
 """
-import json
 import os
 import resource
+import sys
 import time
 
 import numpy as np
-import pytest
 import scipy.sparse.linalg as spla
 
 from symcoll import DeltaCoupling, EffusionBath, Lindbladian, QubitChain, collision_map
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _records import merge_records  # noqa: E402
 
 BATH = EffusionBath(0.1, 0.1, 0.5)
 COUPLING = DeltaCoupling(50.0)
@@ -31,17 +33,7 @@ RESULTS = {}
 
 
 def _save():
-    os.makedirs("symcoll-out", exist_ok=True)
-    path = os.path.join("symcoll-out", "bench_exact_dynamics.json")
-    old = {}
-    if os.path.exists(path):
-        with open(path) as f:
-            old = json.load(f)
-    old.update(RESULTS)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(old, f, indent=1, default=str)
-    os.replace(tmp, path)
+    merge_records("bench_exact_dynamics.json", RESULTS)
 
 
 def _timed(fn):

@@ -17,15 +17,18 @@ written to ``symcoll-out/bench_long_chains.json``.
   the dense generator of the dense map (eigen-propagation, independent of the sector code).
 Map build times are reported separately (not part of the targets).
 """
-import json
 import os
 import resource
+import sys
 import time
 
 import numpy as np
 import pytest
 
 from symcoll import DeltaCoupling, EffusionBath, Lindbladian, QubitChain, collision_map
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _records import merge_records  # noqa: E402
 
 BATH = EffusionBath(0.1, 0.1, 0.5)
 COUPLING = DeltaCoupling(50.0)
@@ -36,15 +39,7 @@ RESULTS = {}
 
 def _save():
     """Merge this session's records into the file (a run of one test keeps the others' records)."""
-    os.makedirs("symcoll-out", exist_ok=True)
-    path = os.path.join("symcoll-out", "bench_long_chains.json")
-    old = {}
-    if os.path.exists(path):
-        with open(path) as f:
-            old = json.load(f)
-    old.update(RESULTS)
-    with open(path, "w") as f:
-        json.dump(old, f, indent=1, default=str)
+    merge_records("bench_long_chains.json", RESULTS)
 
 
 def _load():
