@@ -195,12 +195,12 @@ exact at 141 times fits, the many blocks of N >= 5 global maps fall back to the 
 
 
 RESPONSE_FLOP_BUDGET = 1.0e12
-"""Most real floating-point operations :func:`first_order_response` may spend (``~8 nb^3`` per block and
-time: the two ``(nb, nb)`` products per time; ~2 min of one core).  Above it
-:func:`first_order_errors` uses the state-independent norm chain :func:`propagated_errors` instead
-(looser, never tighter; the budget's notes say which was used).  N = 5 exact at 141 times (blocks of
-at most 1024: ~1.5e11) stays on the first-order path; N = 6 exact (blocks of 2048-4096: ~1e13-8e13,
-and (141, nb, nb) arrays of 9-35 GiB before this guard) takes the norm chain."""
+"""Most real floating-point operations :func:`first_order_response` spends on exact responses (``~8 nb^3``
+per block and time: two ``(nb, nb)`` products per time; ~2 min of one core), smallest blocks first.
+Blocks beyond it get the mode-wise bound :func:`_modewise_response` (``O(nb^2)`` per time; never
+smaller than the exact response).  N = 5 exact at 141 times (blocks of at most 1024: ~1.5e11) stays
+exact; N = 6 exact (one block of 4096: ~8e13, and (141, 4096, 4096) arrays of 35 GiB before the chunking)
+takes the mode-wise bound."""
 
 RESPONSE_CHUNK_BYTES = 256 * 2**20
 """Largest ``(times, nb, nb)`` complex work array of :func:`first_order_response` (it works through
@@ -208,16 +208,59 @@ the times in chunks of this size; each of its three such arrays)."""
 
 
 def response_flops(spectrum, n_times) -> float:
-    """Real flops of :func:`first_order_response` for ``n_times`` times: ``8 nb^3`` per block and time."""
+    """Real flops of the exact :func:`first_order_response` for ``n_times`` times: ``8 nb^3`` per block and time."""
     return float(sum(8.0 * float(len(bk.idx)) ** 3 for bk in spectrum.blocks)) * n_times
 
 
-def first_order_applies(spectrum, n_times) -> bool:
+def first_order_applies(spectrum) -> bool:
     """Whether :func:`first_order_errors` uses the first-order response (else the norm chain): a safe
-    eigen-decomposition (invertible, ``cond_2(V)`` below :data:`COND_V_MAX`) and a cost within
-    :data:`RESPONSE_FLOP_BUDGET`."""
-    return bool(spectrum.invertible and DynamicsTolerances.eig_is_safe(spectrum.condV)
-                and response_flops(spectrum, n_times) <= RESPONSE_FLOP_BUDGET)
+    eigen-decomposition (every block's V invertible, ``cond_2(V)`` below ``COND_V_MAX``)."""
+    return bool(spectrum.invertible and DynamicsTolerances.eig_is_safe(spectrum.condV))
+
+
+def _exact_blocks(spectrum, n_times):
+    """Which blocks get the exact response under :data:`RESPONSE_FLOP_BUDGET` (smallest first)."""
+    sizes = [len(bk.idx) for bk in spectrum.blocks]
+    exact = [False] * len(sizes)
+    spent = 0.0
+    for b in sorted(range(len(sizes)), key=lambda k: sizes[k]):
+        cost = 8.0 * float(sizes[b]) ** 3 * n_times
+        if spent + cost <= RESPONSE_FLOP_BUDGET:
+            exact[b] = True
+            spent += cost
+    return exact
+
+
+def _min_kernel_sums(I, w, order):
+    """``u[t, i] = sum_j min(I[t, i], I[t, j]) w_j`` for ``(T, n)`` values ``I`` ascending in j along ``order`` at
+    every t (``I_j(t)`` decreases with the decay rate of mode j), in ``O(T n)``: in that order
+    ``u_i = sum_{l <= p_i} I_l w_l + I_i sum_{l > p_i} w_l`` at the position ``p_i`` of i (ties: equal terms)."""
+    Is, ws = I[:, order], w[order]
+    head = np.cumsum(Is * ws[None, :], axis=1)
+    tail = ws.sum() - np.cumsum(ws)
+    u = np.empty_like(I)
+    u[:, order] = head + Is * tail[None, :]
+    return u
+
+
+def _modewise_response(lam, V, W, Wg, c, od, T):
+    """Mode-wise upper bounds of the two responses of :func:`first_order_response` for one block (unweighted).
+
+    ``|phi_ij(t)| <= int_0^t e^{Re lam_i (t-s)} e^{Re lam_j s} ds <= min(I_i(t), I_j(t))`` with
+    ``I_k(t) = int_0^t e^{Re lam_k s} ds`` (both exponentials <= 1 for ``Re lam <= 0``; a rounding-level
+    positive real part is taken as 0), so with ``r_i = sum_a |Wg_ia|``, ``s_j = sum_b |V_bj|``:
+    ``sum_ab |M_xab| <= sum_i |V_xi| r_i sum_j min(I_i, I_j) |c_j| s_j`` (triangle inequality in i, j, a, b);
+    and for the energies ``sum_a od_a |sum_i V_xi W_ia B_ia| <= sum_i |V_xi| (sum_a od_a |W_ia|) sum_j
+    min(I_i, I_j) |c_j| max_a |V_aj|``.  ``O(T nb^2)`` (one ``(T, nb) x (nb, nb)`` product each) instead of
+    ``O(T nb^3)``; never below the exact response (tests/test_estimate_honesty.py)."""
+    aV = np.abs(V)
+    I = _abs_integral(lam, T)  # (T, nb)
+    order = np.argsort(np.minimum(np.real(lam), 0.0), kind="stable")  # fastest decay first: I ascending
+    um = _min_kernel_sums(I, np.abs(c) * aV.sum(axis=0), order)
+    uh = _min_kernel_sums(I, np.abs(c) * aV.max(axis=0), order)
+    resp_map = (um * np.abs(Wg).sum(axis=1)[None, :]) @ aV.T
+    resp_en = (uh * (np.abs(W) @ od)[None, :]) @ aV.T
+    return resp_map, resp_en
 
 
 def _full_blocks(spectrum, n_times):
@@ -292,6 +335,7 @@ def first_order_response(spectrum, x, times, map_weight, energy_weight, tau=None
     fh = np.zeros((len(T), n))
     xc = np.asarray(x, dtype=complex)
     full = _full_blocks(spectrum, len(T))
+    exact = _exact_blocks(spectrum, len(T))
     for b, bk in enumerate(spectrum.blocks):
         idx, lam, V = bk.idx, bk.lam.copy(), bk.V
         W = bk.Vinv if bk.Vinv is not None else np.linalg.pinv(V)
@@ -305,24 +349,29 @@ def first_order_response(spectrum, x, times, map_weight, energy_weight, tau=None
         if use_tau:
             Wg[j0, :] = 0.0  # the stationary row is handled by the trace defect below
         od = offdiag[idx].astype(float)
-        step = max(1, RESPONSE_CHUNK_BYTES // (16 * nb * nb))  # times per chunk: (step, nb, nb) arrays
-        for lo in range(0, len(T), step):
-            sl = slice(lo, lo + step)
-            phi = duhamel_kernel(lam, T[sl])  # (chunk, nb, nb)
-            Bm = (phi * c[None, None, :]) @ V.T  # B[t, i, b] = sum_j phi_ij(t) c_j V_bj
-            del phi
-            # energies: dL diagonal on the coherences a: sum_a |sum_i V_xi W_ia B_ia| 2 delta_eps
-            Tdiag = V[None] @ (W[None] * Bm)
-            fh[sl, idx] = energy_weight * (np.abs(Tdiag) @ od)
-            del Tdiag
-            if map_weight > 0:
-                if full[b]:  # sum_ab |M_xab|, one time at a time (nb^3 memory)
-                    for a_t in range(Bm.shape[0]):
-                        K = (Wg[:, :, None] * Bm[a_t][:, None, :]).reshape(nb, nb * nb)
-                        fm[lo + a_t, idx] = map_weight * np.abs(V @ K).sum(axis=1)
-                else:  # sum_ab |sum_i V_xi W_ia B_ib| <= sum_i |V_xi| (sum_a |W_ia|) (sum_b |B_ib|)
-                    fm[sl, idx] = map_weight * ((np.abs(Wg).sum(axis=1)[None, :] * np.abs(Bm).sum(axis=2))
-                                                @ np.abs(V).T)
+        if not exact[b]:  # beyond RESPONSE_FLOP_BUDGET: the mode-wise bound, O(T nb^2)
+            rm, rh = _modewise_response(lam, V, W, Wg, c, od, T)
+            fh[:, idx] = energy_weight * rh
+            fm[:, idx] = map_weight * rm
+        else:
+            step = max(1, RESPONSE_CHUNK_BYTES // (16 * nb * nb))  # times per chunk: (step, nb, nb) arrays
+            for lo in range(0, len(T), step):
+                sl = slice(lo, lo + step)
+                phi = duhamel_kernel(lam, T[sl])  # (chunk, nb, nb)
+                Bm = (phi * c[None, None, :]) @ V.T  # B[t, i, b] = sum_j phi_ij(t) c_j V_bj
+                del phi
+                # energies: dL diagonal on the coherences a: sum_a |sum_i V_xi W_ia B_ia| 2 delta_eps
+                Tdiag = V[None] @ (W[None] * Bm)
+                fh[sl, idx] = energy_weight * (np.abs(Tdiag) @ od)
+                del Tdiag
+                if map_weight > 0:
+                    if full[b]:  # sum_ab |M_xab|, one time at a time (nb^3 memory)
+                        for a_t in range(Bm.shape[0]):
+                            K = (Wg[:, :, None] * Bm[a_t][:, None, :]).reshape(nb, nb * nb)
+                            fm[lo + a_t, idx] = map_weight * np.abs(V @ K).sum(axis=1)
+                    else:  # sum_ab |sum_i V_xi W_ia B_ib| <= sum_i |V_xi| (sum_a |W_ia|) (sum_b |B_ib|)
+                        fm[sl, idx] = map_weight * ((np.abs(Wg).sum(axis=1)[None, :] * np.abs(Bm).sum(axis=2))
+                                                    @ np.abs(V).T)
         if use_tau:
             amp = np.abs(V * c[None, :])
             if snapped:  # int_0^t |y_b(s) - y_b(inf)| ds <= sum_{j != j0} |V_bj c_j| int |exp(lam_j s)| ds
@@ -338,8 +387,8 @@ def first_order_errors(generator, times, x0, snapped=False, split=False):
     """Map and energies shares of an evolution's error from :func:`first_order_response`.
 
     Falls back to :func:`propagated_errors` when an eigenvector matrix of L is singular or has
-    ``cond_2(V) > COND_V_MAX`` (where ``method="auto"`` switches to ``"expm"`` too), or when the
-    response would cost more than :data:`RESPONSE_FLOP_BUDGET` (:func:`first_order_applies`).
+    ``cond_2(V) > COND_V_MAX`` (where ``method="auto"`` switches to ``"expm"`` too;
+    :func:`first_order_applies`).  Blocks beyond :data:`RESPONSE_FLOP_BUDGET` get the mode-wise bound.
 
     ``map_weight = Gamma e`` (e the map's entry error), ``energy_weight = 2 delta_eps``,
     ``tau = Gamma |delta tau|`` (:func:`trace_defect`); each share is multiplied by the Gronwall
@@ -350,7 +399,7 @@ def first_order_errors(generator, times, x0, snapped=False, split=False):
     t = np.asarray(times, dtype=float)
     Gam = float(g.Gamma_param)
     spec = g.spectrum()
-    if not first_order_applies(spec, len(t)):
+    if not first_order_applies(spec):
         # near-defective L (the mode expansion is not trustworthy) or too large: the state-independent chain
         return propagated_errors(t, Gam, map_norm_11(d, g.map_error), g.energy_error, spec, split)
     # |delta tau_b| <= d e as well (a column sum of d entries of dS): e = 0 means no trace defect
@@ -380,7 +429,8 @@ def evolution_budget(map_share, energies_share, rounding, map_rigorous, first_or
     elif first_order:
         map_part = (map_share, "estimate",
                     "first-order response of the trajectory to map errors |dS_ab| <= e within the invariant "
-                    "blocks (Duhamel kernel per eigenmode; stationary row from the computed map's trace defect), "
+                    "blocks (Duhamel kernel per eigenmode, or its mode-wise bound |phi_ij| <= min(I_i, I_j) for "
+                    "blocks beyond RESPONSE_FLOP_BUDGET; stationary row from the computed map's trace defect), "
                     "Gronwall factor 1/(1 - Gamma t sqrt(d) d^2 e); e is the map's error "
                     + ("bound" if map_rigorous else "estimate"))
         en_note = ("eigenvalues of H to ~4 d u max|eps_j|: first-order response to dL_aa = -i(d eps_j - d eps_k) "

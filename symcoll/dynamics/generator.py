@@ -276,7 +276,7 @@ class Lindbladian(GapMixin):
         # expm propagates rho(0) - rho_ss: like a snapped stationary eigenvalue, no drift of the trace
         snapped = bool(diagnostics.get("zero_mode_snapped")) or propagator.method == "expm"
         mapb, enb = self.map_error_propagated(t, split=True, x0=to_complex(x), snapped=snapped)
-        fo = error_budget.first_order_applies(self.spectrum(), len(t))  # else the norm chain was used
+        fo = error_budget.first_order_applies(self.spectrum())  # else the norm chain was used
         return Evolution(
             times=t,
             states=states,
