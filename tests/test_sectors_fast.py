@@ -173,3 +173,20 @@ def test_closed_form_only_where_uniqueness_is_proven():
         else:
             with pytest.raises(ValueError, match="no unique stationary state"):
                 L.steady_state()
+
+
+def test_chebexp_long_step_with_positive_numerical_range_does_not_overflow():
+    """A rectangle reaching Re > 0 (the numerical range of a sector can) over a long time: the Lumer-Phillips
+    factor e^{t re_hi} is not representable, so the error estimate is inf -- but the vector is still
+    exp(A t) x (here A = -0.01 I + small skew part, checked against expm), and no OverflowError is raised (it
+    killed a 91-minute `symcoll scaling --N-max 8` run at local N = 8, eps = 1e-3)."""
+    rng = np.random.default_rng(8)
+    n = 6
+    R = rng.normal(size=(n, n))
+    A = -0.01 * np.eye(n) - 1e-3j * (R + R.T)
+    ex = ssol.ChebExp(sps.csr_array(A), (-0.02, 0.5, -0.01, 0.01))  # a valid (loose) rectangle with re_hi > 0
+    x = rng.normal(size=n) + 0j
+    t = 2000.0  # re_hi * t = 1000: e^1000 overflows a float
+    y = ex(x, t)
+    assert np.linalg.norm(y - sla.expm(A * t) @ x) <= 1e-12 * np.linalg.norm(x)
+    assert ex.rounding(t, 1.0) == np.inf

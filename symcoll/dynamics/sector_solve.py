@@ -219,7 +219,10 @@ class ChebExp:
             F = eta * acc
         # an error made in an earlier step is propagated by the exact exp(A s): ||exp(A s)||_2 <= e^{s max Re W(A)}
         # (Lumer-Phillips), at most e^{t re_hi} over the call
-        amp = math.exp(max(self.re_hi, 0.0) * abs(t))
+        # (a rectangle reaching Re > 0 over a long step: the factor is not representable, the estimate is inf,
+        # and the propagated vector itself is unaffected -- never an OverflowError that loses a long run)
+        g = max(self.re_hi, 0.0) * abs(t)
+        amp = math.exp(g) if g < 700.0 else math.inf
         self.truncation *= amp
         self.round_est *= amp
         return F
