@@ -41,9 +41,24 @@ Seconds per point measured on the 2-core test machine: README "Long chains: scal
 
 Outputs (``--out DIR``, default ``symcoll-scaling``; :class:`symcoll.outputs.OutputSet`: checked before
 computing, atomic, ``manifest.json`` last): ``scaling.png`` and ``scaling.json``.
+
+Checkpoints and resuming: every done point is written, as soon as it is computed, to
+``DIR/scaling-points/<kind>-N<N>-eps<repr(eps)>.json`` (:func:`symcoll.outputs.atomic_write`: an
+interrupt leaves the previous file or none, never half of one) with its ``key``: kind, N, eps, the
+model parameters (:func:`model_parameters`) and ``symcoll_version``.  The directory is created inside
+the OutputSet, after its lock is taken (a second run into the same ``DIR`` is still refused), is not
+part of the committed set and is **kept** after the commit and after an interrupt: a killed 1-2 h run
+loses at most the point in progress, and rerunning the command -- or a larger one, e.g. ``--N-max 8``
+after ``--N-max 6`` -- reuses every point whose file parses and whose key matches exactly (flagged
+``"resumed": true``, with its original ``seconds``; ``"resumed_points"`` counts them; the progress line
+says ``(resumed)``).  Unreadable or corrupt files and files of other parameters or versions are
+ignored and overwritten.  ``--no-resume`` recomputes every point (and rewrites the files).  Skipped
+points are not written (cheap, or worth retrying).  The Python API :func:`run_scaling` reads and
+writes checkpoints only when given ``checkpoint_dir``.
 """
 from __future__ import annotations
 
+import glob
 import json
 import math
 import numbers
@@ -55,8 +70,9 @@ import warnings
 from ._version import __version__
 from .parameters import PAPER_PARAMETERS
 
-__all__ = ["DEFAULTS", "QUICK", "OUTPUT_NAMES", "resolve", "run_scaling", "compute_point",
-           "make_figure", "add_parser", "main"]
+__all__ = ["DEFAULTS", "QUICK", "OUTPUT_NAMES", "CHECKPOINT_DIR", "resolve", "run_scaling", "compute_point",
+           "checkpoint_key", "checkpoint_name", "load_checkpoint", "write_checkpoint", "make_figure",
+           "add_parser", "main"]
 
 _P = PAPER_PARAMETERS
 KINDS = ("exact", "global", "local")
@@ -221,9 +237,70 @@ def skipped(kind, N, eps, reason):
     return {"kind": kind, "N": N, "eps": eps, "status": "skipped", "reason": reason}
 
 
+# ----------------------------------------------------------------------------- checkpoints
+#: The checkpoint directory inside ``--out`` (kept after the run).
+CHECKPOINT_DIR = "scaling-points"
+
+
+#: The fields of a done point that :func:`main` and :func:`make_figure` read (checked on resuming).
+_POINT_FIELDS = ("relaxation_time", "plateau", "trace_distance_gibbs", "seconds")
+
+
+def checkpoint_key(kind, N, eps, model):
+    """What a point was computed with: ``kind``, ``N``, ``eps``, the model parameters and the version."""
+    return {"kind": kind, "N": int(N), "eps": float(eps), "model": dict(model), "symcoll_version": __version__}
+
+
+def checkpoint_name(kind, N, eps):
+    """File name of one point, e.g. ``exact-N6-eps0.001.json`` (``repr(eps)``: unique and stable for floats)."""
+    return f"{kind}-N{int(N)}-eps{float(eps)!r}.json"
+
+
+def _canonical(obj):
+    """Canonical JSON text: equal exactly when the keys match (``1`` and ``1.0``, ``True`` and ``1`` differ)."""
+    return json.dumps(obj, sort_keys=True, allow_nan=False)
+
+
+def load_checkpoint(path, key):
+    """The stored point of ``path`` if the file parses, holds a done point and its key equals ``key``; else None.
+
+    Unreadable, truncated or otherwise corrupt files and files of other parameters or versions give None
+    (the point is then recomputed and the file overwritten).
+    """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            stored = json.load(fh)
+        if not isinstance(stored, dict) or _canonical(stored.get("key")) != _canonical(key):
+            return None
+    except (OSError, ValueError, TypeError):  # missing, unreadable, not JSON/UTF-8, NaN in the key
+        return None
+    point = stored.get("point")
+    if (not isinstance(point, dict) or point.get("status") != "done"
+            or (point.get("kind"), point.get("N"), point.get("eps")) != (key["kind"], key["N"], key["eps"])
+            or not all(isinstance(point.get(q), dict) for q in _POINT_FIELDS)):
+        return None
+    return point
+
+
+
+def write_checkpoint(path, key, point):
+    """Write one done point with its key, atomically (an interrupt leaves the old file or none)."""
+    from .outputs import atomic_write
+
+    atomic_write(path, lambda fh: json.dump({"key": key, "point": point}, fh, indent=1, allow_nan=False))
+
+
 # ----------------------------------------------------------------------------- the run
-def run_scaling(params, progress=True, model=None):
-    """Every point of ``params`` (from :func:`resolve`); returns the JSON-ready dict."""
+def run_scaling(params, progress=True, model=None, checkpoint_dir=None, resume=True):
+    """Every point of ``params`` (from :func:`resolve`); returns the JSON-ready dict.
+
+    With ``checkpoint_dir`` (``symcoll scaling`` passes ``<out>/scaling-points``) every done point is
+    written there as soon as it is computed (:func:`write_checkpoint`, one file per point named by
+    :func:`checkpoint_name`; the directory is created at the first write) and, with ``resume``, a point
+    whose file holds the same :func:`checkpoint_key` is read instead of computed (``"resumed": true``
+    in the point, its original ``seconds`` kept).  Skipped points are not written.  With
+    ``checkpoint_dir=None`` nothing is read or written.
+    """
     from .paper import _Progress
 
     p = params
@@ -232,8 +309,10 @@ def run_scaling(params, progress=True, model=None):
     jobs = [(k, N, e) for k in p["kinds"] for N in Ns for e in p["eps"]]
     bar = _Progress(len(jobs), "symcoll scaling", lines=True) if progress else _Progress(0, "")
     points = []
+    resumed = 0
     t0 = time.perf_counter()
     for kind, N, eps in jobs:
+        note = ""
         if kind == "exact" and N > p["exact_N_max"]:
             points.append(skipped(kind, N, eps, f"the exact map (38) is built up to --exact-N-max = "
                                                 f"{p['exact_N_max']} (measured: N = 5 about 90 s per point, N = 6 "
@@ -241,16 +320,29 @@ def run_scaling(params, progress=True, model=None):
                                                 "evolution); raise --exact-N-max to try (the "
                                                 "map's memory check refuses what does not fit)"))
         else:
-            try:
-                points.append(compute_point(kind, N, eps, mp))
-            except (ValueError, MemoryError) as exc:
-                if not _refusal(exc):
-                    raise
-                points.append(skipped(kind, N, eps, f"memory refused before allocating: {exc}"))
-        bar.update(f"{kind} N={N} eps={eps:g}")
+            key = checkpoint_key(kind, N, eps, mp)
+            path = None if checkpoint_dir is None else os.path.join(checkpoint_dir, checkpoint_name(kind, N, eps))
+            stored = load_checkpoint(path, key) if path is not None and resume else None
+            if stored is not None:
+                points.append(dict(stored, resumed=True))
+                resumed += 1
+                note = " (resumed)"
+            else:
+                try:
+                    point = compute_point(kind, N, eps, mp)
+                except (ValueError, MemoryError) as exc:
+                    if not _refusal(exc):
+                        raise
+                    point = skipped(kind, N, eps, f"memory refused before allocating: {exc}")
+                if path is not None and point["status"] == "done":
+                    os.makedirs(checkpoint_dir, exist_ok=True)
+                    write_checkpoint(path, key, point)
+                points.append(point)
+        bar.update(f"{kind} N={N} eps={eps:g}{note}")
     bar.close()
     return {"symcoll_version": __version__, "options": dict(p), "model": mp, "N": Ns,
-            "definitions": DEFINITIONS, "points": points, "seconds": time.perf_counter() - t0}
+            "definitions": DEFINITIONS, "points": points, "resumed_points": resumed,
+            "seconds": time.perf_counter() - t0}
 
 
 DEFINITIONS = {
@@ -342,10 +434,14 @@ def add_parser(sub):
         "as skipped with the reason. Measured on 2 cores: the default run (N = 2..6, three kinds, two eps) "
         "3.5-4 min, most of it the exact map at N = 5 (about 90 s per point); N = 7, 8 for global/local: "
         "--N-min 7 --N-max 8 --kinds global,local (N = 7: 1-1.5 min per point, local at eps = 1e-3 22 min; "
-        "N = 8: the global map alone ~30 min, the local dynamics ~11 min per eps).")
+        "N = 8: the global map alone ~30 min, the local dynamics ~11 min per eps). "
+        f"Every finished point is written at once to DIR/{CHECKPOINT_DIR}/ (one JSON file per point, kept "
+        "after the run): an interrupted or killed run loses at most the point in progress, and the same "
+        "command, or one with other N or kinds into the same --out, reuses the matching points "
+        "(--no-resume recomputes them).")
     ps.add_argument("--out", metavar="DIR", default="symcoll-scaling",
-                    help="output directory for scaling.png, scaling.json and manifest.json "
-                         "(default: ./symcoll-scaling)")
+                    help="output directory for scaling.png, scaling.json and manifest.json, and for the "
+                         f"finished points in DIR/{CHECKPOINT_DIR}/ (default: ./symcoll-scaling)")
     ps.add_argument("--N-min", dest="N_min", type=int, default=None, metavar="N",
                     help=f"smallest chain length, 2..{N_LIMIT} (default: 2)")
     ps.add_argument("--N-max", dest="N_max", type=int, default=None, metavar="N",
@@ -357,6 +453,10 @@ def add_parser(sub):
     ps.add_argument("--exact-N-max", dest="exact_N_max", type=int, default=None, metavar="N",
                     help="largest N for the exact map (38); larger N are recorded as skipped (default: 5)")
     ps.add_argument("--quick", action="store_true", help="N = 2..3 only, for smoke tests (default: off)")
+    ps.add_argument("--no-resume", dest="no_resume", action="store_true",
+                    help=f"recompute every point instead of reusing the files in DIR/{CHECKPOINT_DIR}/ (they are "
+                         "still written) (default: off: a point whose file matches kind, N, eps, the model "
+                         "parameters and the symcoll version is reused)")
     return ps
 
 
@@ -372,18 +472,37 @@ def overrides_of(args):
 
 
 def main(args) -> int:
-    """``symcoll scaling``: options checked, output directory checked, then the run and the two files."""
+    """``symcoll scaling``: options checked, output directory checked, then the run and the two files.
+
+    Every done point goes to ``<out>/scaling-points/`` as soon as it is computed; a rerun resumes from
+    those files unless ``--no-resume`` (see :func:`run_scaling`).  The directory is used only inside the
+    :class:`~symcoll.outputs.OutputSet`, after its lock is taken, and is kept after the commit.
+    """
     from .cli import naming_flags
-    from .outputs import MANIFEST_NAME, OutputSet, atomic_write
+    from .outputs import MANIFEST_NAME, Interrupted, OutputError, OutputSet, atomic_write
 
     with naming_flags(_FLAGS):
         params = resolve(quick=bool(args.quick), **overrides_of(args))
     command = shlex.join(["symcoll"] + [str(a) for a in getattr(args, "argv", None) or ["scaling"]])
-    with OutputSet(args.out, OUTPUT_NAMES, command="symcoll scaling") as out:
-        data = dict(run_scaling(params, progress=True), command=command)  # tqdm on a terminal, else lines
-        atomic_write(out.path("scaling.json"), lambda fh: json.dump(data, fh, indent=1, allow_nan=False))
-        atomic_write(out.path("scaling.png"), lambda fh: make_figure(data, fh), binary=True)
-        out.commit()
+    ckdir = os.path.join(args.out, CHECKPOINT_DIR)
+    oset = OutputSet(args.out, OUTPUT_NAMES, command="symcoll scaling")
+    try:
+        with oset as out:
+            if os.path.lexists(ckdir) and not os.path.isdir(ckdir):
+                raise OutputError(f"--out {args.out}: {CHECKPOINT_DIR} there is not a directory "
+                                  "(it holds the finished points of the run)")
+            data = dict(run_scaling(params, progress=True, checkpoint_dir=ckdir,  # tqdm on a terminal, else lines
+                                    resume=not getattr(args, "no_resume", False)), command=command)
+            atomic_write(out.path("scaling.json"), lambda fh: json.dump(data, fh, indent=1, allow_nan=False))
+            atomic_write(out.path("scaling.png"), lambda fh: make_figure(data, fh), binary=True)
+            out.commit()
+    except Interrupted:
+        # OutputSet says "left unchanged", but the finished points stay in ckdir (not part of the set)
+        kept = len(glob.glob(os.path.join(glob.escape(ckdir), "*.json"))) if os.path.isdir(ckdir) else 0
+        if oset.committed or not kept:
+            raise
+        raise Interrupted(f"{args.out}: scaling.json and scaling.png not written; the finished points stay in "
+                          f"{ckdir} ({kept} files; the same command resumes from them)") from None
     for name in OUTPUT_NAMES + (MANIFEST_NAME,):
         print(f"wrote {os.path.join(args.out, name)}")
     done = [r for r in data["points"] if r["status"] == "done"]
@@ -391,9 +510,11 @@ def main(args) -> int:
         d = r["plateau"]["duration"]
         print(f"{r['kind']:6s} N={r['N']} eps={r['eps']:<6g} 1/gap = {r['relaxation_time']['value']:.5g} "
               f"+- {r['relaxation_time']['error_estimate']:.1e}  plateau {'none' if d is None else f'{d:.3g}'}  "
-              f"D(rho_ss, Gibbs) = {r['trace_distance_gibbs']['value']:.3e}  ({sum(r['seconds'].values()):.1f} s)")
+              f"D(rho_ss, Gibbs) = {r['trace_distance_gibbs']['value']:.3e}  ({sum(r['seconds'].values()):.1f} s"
+              f"{', resumed' if r.get('resumed') else ''})")
     for r in data["points"]:
         if r["status"] == "skipped":
             print(f"{r['kind']:6s} N={r['N']} eps={r['eps']:<6g} skipped: {r['reason']}")
-    print(f"{data['seconds']:.1f} s, {len(done)} points, {len(data['points']) - len(done)} skipped")
+    print(f"{data['seconds']:.1f} s, {len(done)} points ({data['resumed_points']} resumed from {ckdir}), "
+          f"{len(data['points']) - len(done)} skipped")
     return 0
