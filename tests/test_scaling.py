@@ -209,3 +209,232 @@ def test_other_errors_are_not_hidden_as_skips(monkeypatch):
     monkeypatch.setattr(sc, "compute_point", boom)
     with pytest.raises(ValueError, match="a bug"):
         run_scaling(resolve(N_max=2, kinds=["global"], eps=[0.1]), progress=False)
+
+
+# ----------------------------------------------------------------------------- checkpoints and resuming
+# The paper's model parameters (Sec. VI E), written out here, not read from the code under test.
+PAPER_MODEL = {"h": 4.0, "g": 50.0, "m": 0.1, "sigma_p": 0.5, "beta": 0.1, "Gamma": 1.0, "site": 1}
+
+
+def _fake_point(kind, N, eps):
+    """The fields of a done point that main and make_figure read, with made-up numbers."""
+    return {"kind": kind, "N": N, "eps": eps, "status": "done", "reason": None,
+            "relaxation_time": {"value": 10.0 * N + eps, "error_estimate": 1e-9},
+            "plateau": {"duration": None, "duration_error_estimate": None},
+            "trace_distance_gibbs": {"value": 1e-3 * N, "error_estimate": 1e-12},
+            "seconds": {"map": 0.5 * N, "dynamics": 0.25}}
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """compute_point replaced by a fake recording its calls; ``fake.refuse`` / ``fake.interrupt_at`` steer it."""
+    import symcoll.scaling as sc
+
+    class Fake(list):
+        refuse = ()  # (kind, N, eps) refused for memory
+        interrupt_at = None  # KeyboardInterrupt on this call number (1-based)
+
+        def __call__(self, kind, N, eps, params=None):
+            self.append((kind, N, eps))
+            if len(self) == self.interrupt_at:
+                raise KeyboardInterrupt
+            if (kind, N, eps) in self.refuse:
+                raise ValueError("the map needs 99.0 GiB, above the limit")
+            return _fake_point(kind, N, eps)
+
+    f = Fake()
+    monkeypatch.setattr(sc, "compute_point", f)
+    return f
+
+
+OPTS = dict(N_max=3, kinds=["exact", "global"], eps=[0.1, 1e-3], exact_N_max=2)
+# the done points of OPTS in run order (exact N = 3 is skipped by --exact-N-max)
+DONE = [("exact", 2, 0.1), ("exact", 2, 1e-3), ("global", 2, 0.1), ("global", 2, 1e-3),
+        ("global", 3, 0.1), ("global", 3, 1e-3)]
+NAMES = {("exact", 2, 0.1): "exact-N2-eps0.1.json", ("exact", 2, 1e-3): "exact-N2-eps0.001.json",
+         ("global", 2, 0.1): "global-N2-eps0.1.json", ("global", 2, 1e-3): "global-N2-eps0.001.json",
+         ("global", 3, 0.1): "global-N3-eps0.1.json", ("global", 3, 1e-3): "global-N3-eps0.001.json"}
+
+
+def _files(d):
+    return sorted(p.name for p in d.iterdir()) if d.exists() else []
+
+
+def _strip(points):
+    return [{k: v for k, v in r.items() if k != "resumed"} for r in points]
+
+
+def test_checkpoint_per_done_point_none_for_skipped(tmp_path, fake):
+    from symcoll import __version__
+
+    fake.refuse = [("global", 3, 1e-3)]
+    ck = tmp_path / "scaling-points"
+    data = run_scaling(resolve(**OPTS), progress=False, checkpoint_dir=str(ck))
+    assert fake == DONE
+    statuses = {(r["kind"], r["N"], r["eps"]): r["status"] for r in data["points"]}
+    assert statuses[("exact", 3, 0.1)] == statuses[("global", 3, 1e-3)] == "skipped"
+    # one file per done point, none for the --exact-N-max skips or the memory refusal, no temporary files
+    assert _files(ck) == sorted(NAMES[j] for j in DONE[:-1])
+    stored = json.loads((ck / "global-N3-eps0.1.json").read_text())
+    assert stored["key"] == {"kind": "global", "N": 3, "eps": 0.1, "model": PAPER_MODEL,
+                             "symcoll_version": __version__}
+    assert stored["point"] == _fake_point("global", 3, 0.1)
+    assert data["resumed_points"] == 0 and not any("resumed" in r for r in data["points"])
+
+
+def test_no_checkpoint_dir_writes_nothing(tmp_path, fake, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run_scaling(resolve(**OPTS), progress=False)
+    assert fake == DONE and _files(tmp_path) == []
+
+
+def test_second_run_computes_nothing(tmp_path, fake):
+    ck = str(tmp_path / "scaling-points")
+    first = run_scaling(resolve(**OPTS), progress=False, checkpoint_dir=ck)
+    del fake[:]
+    second = run_scaling(resolve(**OPTS), progress=False, checkpoint_dir=ck)
+    assert fake == []
+    assert second["resumed_points"] == 6 and _strip(second["points"]) == first["points"]
+    assert [r.get("resumed") for r in second["points"] if r["status"] == "done"] == [True] * 6
+    # a longer chain into the same directory computes only the new N
+    third = run_scaling(resolve(**dict(OPTS, N_max=4)), progress=False, checkpoint_dir=ck)
+    assert fake == [("global", 4, 0.1), ("global", 4, 1e-3)] and third["resumed_points"] == 6
+
+
+def test_real_points_resume_bit_for_bit(quick, tmp_path, monkeypatch, capsys):
+    """The command's own checkpoints (real points, N = 2, 3) are reused by a rerun, every number unchanged."""
+    import shutil
+
+    import symcoll.scaling as sc
+
+    assert _files(quick["out"] / "scaling-points") == sorted(
+        f"{k}-N{N}-eps{e}.json" for k in ("exact", "global", "local") for N in (2, 3) for e in ("0.1", "0.001")
+        if (k, N) != ("exact", 3))
+    out = tmp_path / "out"
+    shutil.copytree(quick["out"], out)
+
+    def forbidden(*a, **k):
+        raise AssertionError("a point was recomputed")
+
+    monkeypatch.setattr(sc, "compute_point", forbidden)
+    capsys.readouterr()
+    assert main(["scaling", "--quick", "--exact-N-max", "2", "--out", str(out)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 12 and sum(ln.split(",")[0].endswith("(resumed)") for ln in err) == 10
+    data = json.loads((out / "scaling.json").read_text())
+    assert data["resumed_points"] == 10
+    assert _strip(data["points"]) == quick["data"]["points"]  # seconds included: the original ones
+
+
+def test_changed_key_or_corrupt_file_is_recomputed(tmp_path, fake):
+    from symcoll import __version__
+
+    ck = tmp_path / "scaling-points"
+    run_scaling(resolve(**OPTS), progress=False, checkpoint_dir=str(ck))
+
+    def edit(name, change):
+        d = json.loads((ck / name).read_text())
+        change(d)
+        (ck / name).write_text(json.dumps(d))
+
+    edit(NAMES[DONE[0]], lambda d: d["key"]["model"].update(h=4.5))  # another model parameter
+    edit(NAMES[DONE[1]], lambda d: d["key"].update(symcoll_version="0.0.1"))  # another version
+    edit(NAMES[DONE[2]], lambda d: d["key"]["model"].update(site=1.0))  # 1.0 is not exactly the key's 1
+    text = (ck / NAMES[DONE[3]]).read_text()
+    (ck / NAMES[DONE[3]]).write_text(text[: len(text) // 2])  # truncated JSON
+    (ck / NAMES[DONE[4]]).write_bytes(b"\xff\xfe not utf-8")
+    del fake[:]
+    data = run_scaling(resolve(**OPTS), progress=False, checkpoint_dir=str(ck))
+    assert fake == DONE[:5] and data["resumed_points"] == 1
+    for j in DONE:  # every file rewritten with the right key
+        stored = json.loads((ck / NAMES[j]).read_text())
+        assert stored["key"]["model"] == PAPER_MODEL and stored["key"]["symcoll_version"] == __version__
+    # another model given to run_scaling: nothing reused
+    del fake[:]
+    run_scaling(resolve(**OPTS), progress=False, model=dict(PAPER_MODEL, beta=0.2), checkpoint_dir=str(ck))
+    assert fake == DONE
+
+
+def test_interrupted_run_resumes_with_the_remaining_points(tmp_path, fake):
+    ck = str(tmp_path / "scaling-points")
+    fake.interrupt_at = 3
+    with pytest.raises(KeyboardInterrupt):
+        run_scaling(resolve(**OPTS), progress=False, checkpoint_dir=ck)
+    assert _files(tmp_path / "scaling-points") == sorted(NAMES[j] for j in DONE[:2])
+    fake.interrupt_at = None
+    del fake[:]
+    data = run_scaling(resolve(**OPTS), progress=False, checkpoint_dir=ck)
+    assert fake == DONE[2:] and data["resumed_points"] == 2
+
+
+def test_interrupted_command_keeps_points_and_says_so(tmp_path, fake, capsys):
+    import signal
+
+    out = tmp_path / "out"
+    fake.interrupt_at = 3
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        rc = main(["scaling", "--quick", "--kinds", "global", "--out", str(out)])
+    finally:
+        signal.signal(signal.SIGINT, handler)  # the command line ignores later Ctrl-C's after an interrupt
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert rc == 130
+    assert err == (f"symcoll: interrupted; {out}: scaling.json and scaling.png not written; the finished "
+                   f"points stay in {out / 'scaling-points'} (2 files; the same command resumes from them)")
+    assert _files(out) == ["scaling-points"]  # no set, lock or staging directory left
+    del fake[:]
+    fake.interrupt_at = None
+    assert main(["scaling", "--quick", "--kinds", "global", "--out", str(out)]) == 0
+    assert fake == [("global", 3, 0.1), ("global", 3, 1e-3)]
+
+
+def test_progress_line_says_resumed(tmp_path, fake, capsys):
+    ck = str(tmp_path / "scaling-points")
+    opts = resolve(N_max=2, kinds=["global"], eps=[0.1, 1e-3])
+    run_scaling(opts, progress=False, checkpoint_dir=ck)
+    (tmp_path / "scaling-points" / "global-N2-eps0.001.json").unlink()
+    capsys.readouterr()
+    run_scaling(opts, progress=True, checkpoint_dir=ck)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [ln.split(",")[0] for ln in lines] == [
+        "symcoll scaling: 1/2 global N=2 eps=0.1 (resumed)", "symcoll scaling: 2/2 global N=2 eps=0.001"]
+
+
+def test_cli_no_resume_recomputes_and_points_survive_commit(tmp_path, fake, capsys):
+    out = tmp_path / "out"
+    argv = ["scaling", "--quick", "--kinds", "global", "--eps", "0.1", "--out", str(out)]
+    assert main(argv) == 0 and fake == [("global", 2, 0.1), ("global", 3, 0.1)]
+    names = ["global-N2-eps0.1.json", "global-N3-eps0.1.json"]
+    assert _files(out / "scaling-points") == names  # kept after the commit
+    assert _files(out) == ["manifest.json", "scaling-points", "scaling.json", "scaling.png"]
+    del fake[:]
+    assert main(argv) == 0 and fake == []
+    assert json.loads((out / "scaling.json").read_text())["resumed_points"] == 2
+    assert main(argv + ["--no-resume"]) == 0 and fake == [("global", 2, 0.1), ("global", 3, 0.1)]
+    data = json.loads((out / "scaling.json").read_text())
+    assert data["resumed_points"] == 0 and not any("resumed" in r for r in data["points"])
+    assert _files(out / "scaling-points") == names
+    assert "(0 resumed" in capsys.readouterr().out
+
+
+def test_concurrent_run_refused_before_touching_points(tmp_path, fake, capsys):
+    fcntl = pytest.importorskip("fcntl")
+    out = tmp_path / "out"
+    (out / "scaling-points").mkdir(parents=True)
+    (out / "scaling-points" / "keep.json").write_text("{}")
+    with open(out / ".symcoll.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another run holds the lock
+        assert main(["scaling", "--quick", "--out", str(out), "--no-resume"]) == 2
+    err = capsys.readouterr().err
+    assert fake == [] and "another symcoll run" in err and err.count("\n") == 1
+    assert _files(out / "scaling-points") == ["keep.json"]
+
+
+def test_checkpoint_path_taken_by_a_file(tmp_path, fake, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "scaling-points").write_text("x")
+    assert main(["scaling", "--quick", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert fake == [] and err == f"symcoll: error: --out {out}: scaling-points there is not a directory " \
+                                  "(it holds the finished points of the run)\n"
