@@ -58,6 +58,7 @@ writes checkpoints only when given ``checkpoint_dir``.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import math
@@ -491,6 +492,10 @@ def main(args) -> int:
             if os.path.lexists(ckdir) and not os.path.isdir(ckdir):
                 raise OutputError(f"--out {args.out}: {CHECKPOINT_DIR} there is not a directory "
                                   "(it holds the finished points of the run)")
+            # temporary files of a checkpoint write cut by a hard kill (we hold the lock: nobody writes them)
+            for stale in glob.glob(os.path.join(glob.escape(ckdir), ".*.json.*.tmp")):
+                with contextlib.suppress(OSError):
+                    os.unlink(stale)
             data = dict(run_scaling(params, progress=True, checkpoint_dir=ckdir,  # tqdm on a terminal, else lines
                                     resume=not getattr(args, "no_resume", False)), command=command)
             atomic_write(out.path("scaling.json"), lambda fh: json.dump(data, fh, indent=1, allow_nan=False))

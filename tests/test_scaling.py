@@ -438,3 +438,12 @@ def test_checkpoint_path_taken_by_a_file(tmp_path, fake, capsys):
     err = capsys.readouterr().err
     assert fake == [] and err == f"symcoll: error: --out {out}: scaling-points there is not a directory " \
                                   "(it holds the finished points of the run)\n"
+
+
+def test_temporary_files_of_a_killed_write_are_removed(tmp_path, fake):
+    out = tmp_path / "out"
+    ck = out / "scaling-points"
+    ck.mkdir(parents=True)
+    (ck / ".global-N2-eps0.1.json.abc123.tmp").write_text('{"key": ')  # atomic_write's name, cut by SIGKILL
+    assert main(["scaling", "--quick", "--kinds", "global", "--eps", "0.1", "--out", str(out)]) == 0
+    assert _files(ck) == ["global-N2-eps0.1.json", "global-N3-eps0.1.json"]
