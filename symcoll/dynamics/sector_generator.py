@@ -47,6 +47,13 @@ tests switch it off to force the numerical paths."""
 __all__ = ["SectorLindbladian", "is_compact"]
 
 
+def _slow_propagation():
+    """Whether large sectors are propagated by their slow modes (:data:`~symcoll.dynamics.sector_solve.LARGE_SECTOR_METHOD`)."""
+    from . import sector_solve
+
+    return sector_solve.LARGE_SECTOR_METHOD == "slow-modes"
+
+
 def is_compact(collision_map) -> bool:
     """A compact global/local map (``storage == "compact"``)."""
     return getattr(collision_map, "storage", None) == "compact" and not isinstance(collision_map, (list, tuple))
@@ -241,7 +248,7 @@ class SectorLindbladian(Lindbladian):
             xss = xss_full[idx] if i == p else np.zeros(len(idx), dtype=complex)
             big = len(idx) > DENSE_SECTOR_MAX
             out, r, info = propagate_sector(self.sector_matrix(i), xs, xss, t, d, method, slow_modes,
-                                            modes=self.slow_modes(i, slow_modes) if big else None,
+                                            modes=self.slow_modes(i, slow_modes) if big and _slow_propagation() else None,
                                             rect=None if st.num_range is None else st.num_range[i])
             vecs[:, idx] = out
             rnd += r

@@ -9,7 +9,13 @@ Propagation of one sector (``x`` its part of ``vec rho(0)``):
     with the stationary eigenvalue snapped to 0, rounding estimate as for the dense ``"eig"``
     propagator (:func:`~symcoll.dynamics.propagate.eig_rounding_estimate`); if ``cond(V) >
     COND_V_MAX``: ``expm(L_s t)`` per time of ``x - x_ss`` (scaling and squaring).
-``slow-modes`` (larger sectors)
+``rational-krylov`` (larger sectors, the default: :data:`LARGE_SECTOR_METHOD`)
+    a fast phase by the sector's exponential operator to ``||L_s||_1 t_1 = 2e3``, then a Galerkin
+    approximation on a rational Krylov space with poles from ``t_1`` to the last time, grown until its
+    Duhamel defect estimate (trace-norm contraction of the semigroup, as below) is under
+    :data:`RATIONAL_TOL`: :mod:`~symcoll.dynamics.rational_krylov`.  Needed at small ``eps``, where
+    thousands of modes are slow and the slow-mode expansion below never takes over.
+``slow-modes`` (larger sectors, ``LARGE_SECTOR_METHOD = "slow-modes"``)
     ``x - x_ss`` is propagated by chained Taylor steps (``scipy.sparse.linalg.expm_multiply``,
     Al-Mohy and Higham) only until its part *outside* the ``k`` slowest eigenvectors (largest
     ``Re lambda``, Arnoldi on ``exp(L tau)``: :func:`slow_modes`) is below ``switch_tol``; from there on ``y(t) = V exp(Lambda (t - t_s)) c``.
@@ -50,6 +56,14 @@ DENSE_SECTOR_MAX = 1200
 SLOW_MODES = 60
 """Number of slowest eigenpairs (Arnoldi on ``exp(L_s tau)``, :func:`slow_modes`) of a large sector's
 slow-mode expansion."""
+
+LARGE_SECTOR_METHOD = "rational-krylov"
+"""Propagation of sectors above :data:`DENSE_SECTOR_MAX` when no slow modes are passed in: ``"rational-krylov"``
+(:mod:`~symcoll.dynamics.rational_krylov`, any ``eps``) or ``"slow-modes"`` (the k slowest eigenpairs; fast
+when few modes are slow, as at ``eps = 0.1``)."""
+
+RATIONAL_TOL = 1e-10
+"""Relative trace-norm error estimate the rational Krylov basis is grown to (``||x - x_ss||_2`` units)."""
 
 MAX_TAYLOR_NORM_T = 2e6
 """Largest ``||L_s||_1 t`` of the chained Taylor phase of a large sector before the slow-mode
@@ -351,7 +365,48 @@ def propagate_sector(Ls, x, xss, times, d, method="auto", k=SLOW_MODES, switch_t
     n = Ls.shape[0]
     if n <= DENSE_SECTOR_MAX:
         return _propagate_dense(Ls.toarray(), x, xss, times, method)
+    if LARGE_SECTOR_METHOD == "rational-krylov" and modes is None:
+        return _propagate_rational(Ls, x, xss, times, d, rect)
     return _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes, rect)
+
+
+def _propagate_rational(Ls, x, xss, times, d, rect, tol=RATIONAL_TOL):
+    """Fast phase by the sector's exponential operator to ``t_1`` (``||L_s||_1 t_1 <= FAST_NORM_T``), then
+    :func:`~symcoll.dynamics.rational_krylov.rational_krylov_propagate` from ``y(t_1)``; errors as there
+    (the fast phase's carried over by the trace-norm contraction)."""
+    from .rational_krylov import FAST_NORM_T, rational_krylov_propagate
+    from .sectors import check_memory
+
+    T = np.asarray(times, dtype=float)
+    order = np.argsort(T)
+    y = x - xss
+    out = np.zeros((len(T), len(x)), dtype=complex)
+    rnd = np.zeros(len(T))
+    ex = exp_operator(Ls, rect)
+    t1 = FAST_NORM_T / max(ex.norm1, 1e-300)
+    sq = math.sqrt(d)
+    t_prev, ycur, chain_err = 0.0, y.copy(), 0.0
+    fast = [i for i in order if T[i] <= t1]
+    for i in fast:
+        dt = T[i] - t_prev
+        if dt > 0:
+            ycur = ex(ycur, dt)
+            chain_err += sq * ex.rounding(dt, float(np.linalg.norm(ycur)))
+            t_prev = T[i]
+        out[i], rnd[i] = ycur + xss, chain_err
+    slow = [i for i in order if T[i] > t1]
+    info = {"method": "rational-krylov", "n": len(x), "fast_phase_end": t_prev, "matvecs": ex.matvecs}
+    if slow:
+        if t_prev < t1:  # end the fast phase at t1 exactly: the Krylov space starts from y(t1)
+            ycur = ex(ycur, t1 - t_prev)
+            chain_err += sq * ex.rounding(t1 - t_prev, float(np.linalg.norm(ycur)))
+            t_prev = t1
+        Y, err, kinfo = rational_krylov_propagate(Ls, ycur, T[slow] - t_prev, d, tol, t_scale=t_prev,
+                                                  memory_check=check_memory)
+        out[slow] = Y + xss[None, :]
+        rnd[slow] = chain_err + err
+        info.update(kinfo, fast_phase_end=t_prev, matvecs=ex.matvecs)
+    return out, rnd, info
 
 
 def _propagate_dense(A, x, xss, times, method):
