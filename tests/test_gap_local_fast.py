@@ -157,12 +157,14 @@ def test_quasi_free_gap_against_the_dense_map_path():
     assert abs(g.value - gd.value) <= g.error.total + gd.error.total
 
 
-def test_blocks_above_the_dense_cut_go_to_arnoldi(monkeypatch):
-    """No skipping (bounds disabled) and a dense cut of 10: blocks of 16..36 by Arnoldi on exp(M tau),
-    the gap still equals the dense one within the estimate."""
+@pytest.mark.parametrize("method", ["arnoldi", "rational-ritz"])
+def test_blocks_above_the_dense_cut_go_to_arnoldi(monkeypatch, method):
+    """No skipping (bounds disabled) and a dense cut of 10: blocks of 16..36 by Arnoldi on exp(M tau) or by
+    Ritz values on a rational Krylov space; the gap still equals the dense one within the estimate."""
     case = CASES[1]
     _, L = _gen(*case)
     monkeypatch.setattr(fm, "BLOCK_DENSE_MAX", 10)
+    monkeypatch.setattr(fm, "LARGE_BLOCK_METHOD", method)
     monkeypatch.setattr(fm.QuasiFree, "block_bound", lambda self, a, b: np.inf)
     g = L.spectral_gap()
     assert g.diagnostics["arnoldi_sectors"] >= 3 and g.diagnostics["blocks_skipped"] == 0

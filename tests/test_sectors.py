@@ -163,6 +163,7 @@ def test_slow_mode_propagation_and_steady_state(monkeypatch):
         monkeypatch.setattr(mod, "DENSE_SECTOR_MAX", 40)
     monkeypatch.setattr(sg, "STEADY_LU_MAX", 40)
     monkeypatch.setattr(sg, "CLOSED_FORM_STEADY", False)
+    monkeypatch.setattr(ssol, "LARGE_SECTOR_METHOD", "slow-modes")
     Lc = Lindbladian(ch, comp, 1.0)
     ec = Lc.evolve(rho, TIMES, slow_modes=30)
     info = ec.diagnostics["per_sector"][0]

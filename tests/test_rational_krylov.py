@@ -1,0 +1,129 @@
+"""Rational Krylov propagation and Ritz values of large local sectors/blocks (issue 16, small eps).
+
+Oracles: ``scipy.linalg.expm`` of the dense sector matrix, the dense-eig path of
+:meth:`SectorLindbladian.evolve` (sectors below ``DENSE_SECTOR_MAX``), ``numpy.linalg.eigvals`` of the
+dense block.  Sizes are kept small (N = 4, 5) by lowering the dense cut-offs.
+"""
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+import symcoll.dynamics.fermionic as fm
+import symcoll.dynamics.sector_solve as ss
+from symcoll import DeltaCoupling, EffusionBath, QubitChain, collision_map
+from symcoll.dynamics import Lindbladian
+from symcoll.dynamics.rational_krylov import rational_krylov_propagate, rational_ritz
+from symcoll.paper import basis_state
+from symcoll.phase_diagram import PLATEAU_TIMES
+
+BATH = EffusionBath(0.1, 0.1, 0.5)
+TIMES = np.concatenate([PLATEAU_TIMES, [0.37, 12.5, 4.4e4]])
+
+
+def _local(N, eps, h=4.0):
+    ch = QubitChain(N, h, eps)
+    return ch, Lindbladian(ch, collision_map(ch, BATH, DeltaCoupling(50.0), kind="local", storage="compact"), 1.0)
+
+
+def _population(L):
+    st = L.structure()
+    p = st.population_sector()
+    return L.sector_matrix(p), st.sectors[p]
+
+
+def _random_state(d, seed):
+    rng = np.random.default_rng(seed)
+    G = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
+    rho = G @ G.conj().T
+    return rho / np.trace(rho)
+
+
+def _decaying_part(L, idx, rho):
+    """``x - x_ss`` of the population sector (traceless: it decays to 0, as in ``evolve``)."""
+    from symcoll import conventions as cv
+
+    x = cv.vec(L._to_work(np.asarray(rho, dtype=complex)))[idx]
+    xss = cv.vec(L._to_work(np.asarray(L.steady_state().state, dtype=complex)))[idx]
+    return x - xss
+
+
+@pytest.mark.parametrize("eps", [1e-3, 0.1])
+def test_propagation_against_expm_with_honest_estimate(eps):
+    """exp(L_s s) y at s = 0.3 .. 1e10 against expm of the dense sector (N = 5, 252): the error is
+    below the estimate, and the estimate reaches the requested tolerance."""
+    ch, L = _local(5, eps)
+    Ls, idx = _population(L)
+    y = _decaying_part(L, idx, _random_state(ch.dim, 3))
+    s = np.array([0.3, 3.0, 100.0, 1e4, 1e6, 1e10])
+    Y, err, info = rational_krylov_propagate(Ls, y, s, ch.dim, tol=1e-10, t_scale=0.1)
+    A = Ls.toarray()
+    ref = np.array([sla.expm(A * t) @ y for t in s])
+    diff = np.sqrt(ch.dim) * np.linalg.norm(Y - ref, axis=1)  # >= trace norm of the difference
+    assert info["tol_reached"]
+    assert np.all(np.linalg.norm(Y - ref, axis=1) <= err + 1e-13 * np.linalg.norm(y))
+    assert err.max() <= 1e-9 * np.linalg.norm(y) + 1e-12
+    assert diff.max() < 1e-8 * np.linalg.norm(y)
+
+
+def test_too_small_basis_gives_a_large_estimate_not_a_wrong_answer():
+    """Capped at 12 vectors the approximation is poor at intermediate times; the Duhamel estimate says so
+    (it is at least the true error everywhere) and ``tol_reached`` is False."""
+    ch, L = _local(5, 1e-3)
+    Ls, idx = _population(L)
+    y = _decaying_part(L, idx, _random_state(ch.dim, 4))
+    s = np.logspace(0, 8, 17)
+    Y, err, info = rational_krylov_propagate(Ls, y, s, ch.dim, tol=1e-12, max_basis=12, t_scale=1.0)
+    A = Ls.toarray()
+    ref = np.array([sla.expm(A * t) @ y for t in s])
+    true = np.linalg.norm(Y - ref, axis=1)
+    assert not info["tol_reached"] and info["basis"] == 12
+    assert true.max() > 1e-6 * np.linalg.norm(y)  # the cap really hurts
+    assert np.all(true <= err)
+
+
+@pytest.mark.parametrize("eps", [1e-3, 0.1])
+def test_evolve_rational_equals_dense_path(monkeypatch, eps):
+    """SectorLindbladian.evolve from |0..0> at the plateau times with the population sector (N = 5, 252)
+    forced onto the rational Krylov path equals the dense-eig path within the two rounding estimates."""
+    ch, L = _local(5, eps)
+    ref = L.evolve(basis_state(ch, 0), TIMES)
+    monkeypatch.setattr(ss, "DENSE_SECTOR_MAX", 100)
+    ev = L.evolve(basis_state(ch, 0), TIMES)
+    methods = {f["method"] for f in ev.diagnostics["per_sector"]}
+    assert "rational-krylov" in methods
+    diff = np.array([np.abs(np.linalg.svd(a - b, compute_uv=False)).sum() for a, b in zip(ev.states, ref.states)])
+    est = ev.error.parts["rounding"].value + ref.error.parts["rounding"].value
+    assert np.all(diff <= est)
+    assert est.max() < 1e-6
+    assert np.max(np.abs(np.trace(ev.states, axis1=1, axis2=2) - 1)) < 1e-10
+
+
+def test_ritz_rightmost_against_dense_eigenvalues():
+    """The rightmost Ritz values of quasi-free blocks (N = 5, eps = 1e-3, where thousands of modes would
+    cluster at larger N) equal the rightmost dense eigenvalues to their residual scale."""
+    ch, L = _local(5, 1e-3)
+    qf, why = fm.quasi_free(L)
+    assert qf is not None, why
+    for blk in [(1, 2), (2, 2), (2, 3)]:
+        M = qf.block(*blk)
+        lam, X, res = rational_ritz(M, k=3, tol=1e-10)
+        ev = np.linalg.eigvals(M.toarray())
+        ev = ev[np.argsort(-ev.real)]
+        assert abs(lam[0] - ev[0]) <= 1e-9 * max(1.0, abs(ev[0]))
+        assert abs(lam[0].real - ev[0].real) <= 1e-9 * abs(ev[0].real)
+        r = np.linalg.norm(M @ X - X * lam[None, :], axis=0)
+        assert np.allclose(r, res, rtol=1e-6, atol=1e-15)
+
+
+def test_quasi_free_gap_with_ritz_blocks_equals_dense_gap(monkeypatch):
+    """The gap at N = 5, eps = 1e-3 with every block above 30 by Ritz values equals the gap from the
+    dense blocks within its error estimate."""
+    ch, L = _local(5, 1e-3)
+    ref = L.spectral_gap()
+    _, L2 = _local(5, 1e-3)
+    monkeypatch.setattr(fm, "BLOCK_DENSE_MAX", 30)
+    monkeypatch.setattr(fm, "LARGE_BLOCK_METHOD", "rational-ritz")
+    g = L2.spectral_gap()
+    assert any(b["method"] == "rational-ritz" for b in g.diagnostics["blocks_computed"])
+    assert abs(g.value - ref.value) <= g.error.total + ref.error.total
+    assert abs(g.value - ref.value) <= 1e-9 * ref.value
