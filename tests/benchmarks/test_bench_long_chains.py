@@ -6,6 +6,7 @@ written to ``symcoll-out/bench_long_chains.json``.
 
 * N = 8 global and local: steady state, spectral gap and evolution at 141 times to 1e5 from
   |0...0>, after the map is built (target <= 2 min each);
+* N = 8 local at eps = 1e-3 (``-k small_eps``): gap and evolution at the 49 plateau times to 1e10;
 * N = 10 local: steady state and gap (target <= 5 min).  Measured (issue 16, quasi-free blocks,
   ``-k N10`` under ``/usr/bin/time -v``, 1-minute load 3.3-3.5 on the shared 2 cores): gap 0.48-0.64 s (g = 1.592023e-3,
   block (0, 1) of sector Delta n = -1, 64 of 65 blocks skipped by their proven decay bound, error estimate
@@ -130,6 +131,36 @@ def test_bench_N10_local(benchmark):
     # checked in the stored Delta n = -1 sector (167960)
     assert gap.diagnostics["skipped_bound_max"] < -gap.value
     assert gap.diagnostics["sector_residual"] <= 1e-10
+
+
+def test_bench_N8_local_small_eps(benchmark):
+    """N = 8 local at eps = 1e-3 (issue 16): ~3400 clustered slow modes in the population sector.  Gap by the
+    quasi-free blocks (18 of 44 computed densely, up to 4900), evolution from |0..0> at the 49 plateau times of
+    ``symcoll scaling`` (1e-2 .. 1e10) by the rational Krylov path; the state at 1e10 against the closed-form
+    steady state (the local thermal state (73))."""
+    from symcoll.phase_diagram import PLATEAU_TIMES
+
+    ch = QubitChain(8, H, 1e-3)
+    S, t_map = _timed(lambda: collision_map(ch, BATH, COUPLING, kind="local", storage="compact"))
+
+    def job():
+        L = Lindbladian(ch, S, 1.0)
+        ss, t_ss = _timed(L.steady_state)
+        gap, t_gap = _timed(L.spectral_gap)
+        ev, t_ev = _timed(lambda: L.evolve(ground(ch.dim), PLATEAU_TIMES))
+        return L, ss, gap, ev, (t_ss, t_gap, t_ev)
+
+    L, ss, gap, ev, parts = benchmark.pedantic(job, rounds=1, iterations=1)
+    big = [f for f in ev.diagnostics["per_sector"] if f["method"] == "rational-krylov"]
+    RESULTS["N8_local_eps1e-3"] = dict(
+        map_build_s=t_map, total_s=benchmark.stats.stats.median, steady_s=parts[0], gap_s=parts[1],
+        evolve_s=parts[2], peak_rss_mib=_peak_mib(), load_1min=_load(), gap=gap.value,
+        gap_error_estimate=gap.error.total, gap_eigenvalue=str(gap.eigenvalue),
+        blocks_computed=len(gap.diagnostics["blocks_computed"]),
+        evolve_rounding_max=float(ev.error["rounding"].value.max()), rational=big)
+    _save()
+    assert big and all(f["tol_reached"] for f in big)
+    assert np.abs(ev.states[-1] - ss.state).max() <= ev.error["rounding"].value[-1] + ss.error.total
 
 
 @pytest.mark.parametrize("N", [4, 5, 6])
