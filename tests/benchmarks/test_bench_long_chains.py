@@ -64,19 +64,21 @@ def _timed(fn):
     return out, time.perf_counter() - t0
 
 
+def _job(ch, S, times):
+    """Generator, then steady state, gap and evolution from |0..0> at ``times``, each timed."""
+    L = Lindbladian(ch, S, 1.0)
+    ss, t_ss = _timed(L.steady_state)
+    gap, t_gap = _timed(L.spectral_gap)
+    ev, t_ev = _timed(lambda: L.evolve(ground(ch.dim), times))
+    return L, ss, gap, ev, (t_ss, t_gap, t_ev)
+
+
 @pytest.mark.parametrize("kind", ["local", "global"])
 def test_bench_N8(benchmark, kind):
     ch = QubitChain(8, H, EPS)
     S, t_map = _timed(lambda: collision_map(ch, BATH, COUPLING, kind=kind, storage="compact"))
 
-    def job():
-        L = Lindbladian(ch, S, 1.0)
-        ss, t_ss = _timed(L.steady_state)
-        gap, t_gap = _timed(L.spectral_gap)
-        ev, t_ev = _timed(lambda: L.evolve(ground(ch.dim), TIMES141))
-        return L, ss, gap, ev, (t_ss, t_gap, t_ev)
-
-    L, ss, gap, ev, parts = benchmark.pedantic(job, rounds=1, iterations=1)
+    L, ss, gap, ev, parts = benchmark.pedantic(_job, args=(ch, S, TIMES141), rounds=1, iterations=1)
     tr = abs(np.trace(ev.states[-1]) - 1)
     RESULTS[f"N8_{kind}"] = dict(
         map_build_s=t_map, total_s=benchmark.stats.stats.median, steady_s=parts[0], gap_s=parts[1],
@@ -143,14 +145,7 @@ def test_bench_N8_local_small_eps(benchmark):
     ch = QubitChain(8, H, 1e-3)
     S, t_map = _timed(lambda: collision_map(ch, BATH, COUPLING, kind="local", storage="compact"))
 
-    def job():
-        L = Lindbladian(ch, S, 1.0)
-        ss, t_ss = _timed(L.steady_state)
-        gap, t_gap = _timed(L.spectral_gap)
-        ev, t_ev = _timed(lambda: L.evolve(ground(ch.dim), PLATEAU_TIMES))
-        return L, ss, gap, ev, (t_ss, t_gap, t_ev)
-
-    L, ss, gap, ev, parts = benchmark.pedantic(job, rounds=1, iterations=1)
+    L, ss, gap, ev, parts = benchmark.pedantic(_job, args=(ch, S, PLATEAU_TIMES), rounds=1, iterations=1)
     big = [f for f in ev.diagnostics["per_sector"] if f["method"] == "rational-krylov"]
     RESULTS["N8_local_eps1e-3"] = dict(
         map_build_s=t_map, total_s=benchmark.stats.stats.median, steady_s=parts[0], gap_s=parts[1],
