@@ -127,3 +127,44 @@ def test_quasi_free_gap_with_ritz_blocks_equals_dense_gap(monkeypatch):
     assert any(b["method"] == "rational-ritz" for b in g.diagnostics["blocks_computed"])
     assert abs(g.value - ref.value) <= g.error.total + ref.error.total
     assert abs(g.value - ref.value) <= 1e-9 * ref.value
+
+
+def _force_large(monkeypatch, cut=100):
+    import symcoll.dynamics.sector_generator as sg
+
+    for mod in (ss, sg):
+        monkeypatch.setattr(mod, "DENSE_SECTOR_MAX", cut)
+
+
+def test_auto_takes_slow_modes_when_they_suffice(monkeypatch):
+    """eps = 0.1, N = 5 with the population sector (252) forced large: the slow modes are within budget and
+    their estimate is small, so "auto" keeps them; the states equal the dense path within the estimates."""
+    ch, L = _local(5, 0.1)
+    ref = L.evolve(basis_state(ch, 0), TIMES)
+    _force_large(monkeypatch)
+    monkeypatch.setattr(ss, "LARGE_SECTOR_METHOD", "auto")
+    _, L2 = _local(5, 0.1)
+    ev = L2.evolve(basis_state(ch, 0), TIMES)
+    big = [f for f in ev.diagnostics["per_sector"] if f["n"] > 100]
+    assert big and all(f["method"] == "slow-modes" for f in big)
+    diff = np.array([np.abs(np.linalg.svd(a - b, compute_uv=False)).sum() for a, b in zip(ev.states, ref.states)])
+    assert np.all(diff <= ev.error.parts["rounding"].value + ref.error.parts["rounding"].value)
+
+
+@pytest.mark.parametrize("patch", [("AUTO_SLOW_MODE_PRODUCTS", 50), ("AUTO_ESTIMATE_MAX", 1e-30)])
+def test_auto_falls_back_to_rational(monkeypatch, patch):
+    """A slow-mode run over its product budget, or a slow-mode estimate above the accepted one, sends "auto"
+    to the rational Krylov path; the states still equal the dense path within the estimates."""
+    ch, L = _local(5, 0.1)
+    ref = L.evolve(basis_state(ch, 0), TIMES)
+    _force_large(monkeypatch)
+    monkeypatch.setattr(ss, "LARGE_SECTOR_METHOD", "auto")
+    monkeypatch.setattr(ss, *patch)
+    _, L2 = _local(5, 0.1)
+    ev = L2.evolve(basis_state(ch, 0), TIMES)
+    big = [f for f in ev.diagnostics["per_sector"] if f["n"] > 100]
+    assert big and all(f["method"] == "rational-krylov" for f in big)
+    if patch[0] == "AUTO_ESTIMATE_MAX":
+        assert all("auto_fallback" in f for f in big)
+    diff = np.array([np.abs(np.linalg.svd(a - b, compute_uv=False)).sum() for a, b in zip(ev.states, ref.states)])
+    assert np.all(diff <= ev.error.parts["rounding"].value + ref.error.parts["rounding"].value)

@@ -47,11 +47,22 @@ tests switch it off to force the numerical paths."""
 __all__ = ["SectorLindbladian", "is_compact"]
 
 
-def _slow_propagation():
-    """Whether large sectors are propagated by their slow modes (:data:`~symcoll.dynamics.sector_solve.LARGE_SECTOR_METHOD`)."""
-    from . import sector_solve
+def _propagation_modes(gen, i, k):
+    """Slow modes of a large sector for its propagation, or None for the rational Krylov path, by
+    :data:`~symcoll.dynamics.sector_solve.LARGE_SECTOR_METHOD` (``"auto"``: within the product budget)."""
+    from . import sector_solve as ss
 
-    return sector_solve.LARGE_SECTOR_METHOD == "slow-modes"
+    if ss.LARGE_SECTOR_METHOD == "rational-krylov":
+        return None
+    if ss.LARGE_SECTOR_METHOD == "slow-modes" or (i, k) in gen._slow:
+        return gen.slow_modes(i, k)
+    try:
+        rects = gen.structure().num_range
+        gen._slow[(i, k)] = slow_modes(gen.sector_matrix(i), k, rect=None if rects is None else rects[i],
+                                       max_products=ss.AUTO_SLOW_MODE_PRODUCTS)
+    except ss.SlowModesBudgetExceeded:
+        return None
+    return gen._slow[(i, k)]
 
 
 def is_compact(collision_map) -> bool:
@@ -248,7 +259,7 @@ class SectorLindbladian(Lindbladian):
             xss = xss_full[idx] if i == p else np.zeros(len(idx), dtype=complex)
             big = len(idx) > DENSE_SECTOR_MAX
             out, r, info = propagate_sector(self.sector_matrix(i), xs, xss, t, d, method, slow_modes,
-                                            modes=self.slow_modes(i, slow_modes) if big and _slow_propagation() else None,
+                                            modes=_propagation_modes(self, i, slow_modes) if big else None,
                                             rect=None if st.num_range is None else st.num_range[i])
             vecs[:, idx] = out
             rnd += r

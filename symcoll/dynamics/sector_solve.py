@@ -47,7 +47,7 @@ import scipy.sparse.linalg as spla
 from .propagate import eig_rounding_estimate
 from .tolerances import FLOAT64_EPS, DynamicsTolerances
 
-__all__ = ["DENSE_SECTOR_MAX", "SLOW_MODES", "propagate_sector", "sector_steady_state", "sector_gap", "slow_modes",
+__all__ = ["DENSE_SECTOR_MAX", "SLOW_MODES", "SlowModesBudgetExceeded", "propagate_sector", "sector_steady_state", "sector_gap", "slow_modes",
            "steady_from_slow_modes"]
 
 DENSE_SECTOR_MAX = 1200
@@ -57,10 +57,18 @@ SLOW_MODES = 60
 """Number of slowest eigenpairs (Arnoldi on ``exp(L_s tau)``, :func:`slow_modes`) of a large sector's
 slow-mode expansion."""
 
-LARGE_SECTOR_METHOD = "rational-krylov"
-"""Propagation of sectors above :data:`DENSE_SECTOR_MAX` when no slow modes are passed in: ``"rational-krylov"``
-(:mod:`~symcoll.dynamics.rational_krylov`, any ``eps``) or ``"slow-modes"`` (the k slowest eigenpairs; fast
-when few modes are slow, as at ``eps = 0.1``)."""
+LARGE_SECTOR_METHOD = "auto"
+"""Propagation of sectors above :data:`DENSE_SECTOR_MAX`: ``"slow-modes"`` (the k slowest eigenpairs; fast when
+few modes are slow: N = 8 local, eps = 0.1: 34 s Arnoldi + 6 s), ``"rational-krylov"``
+(:mod:`~symcoll.dynamics.rational_krylov`; needed when thousands of modes are slow, eps = 1e-3, but slower at
+eps = 0.1: > 10 min at N = 8), or ``"auto"``: slow modes within :data:`AUTO_SLOW_MODE_PRODUCTS` sparse products
+whose propagation estimate stays below :data:`AUTO_ESTIMATE_MAX`, else rational Krylov."""
+
+AUTO_SLOW_MODE_PRODUCTS = 2e5
+"""Sparse products the ``"auto"`` method grants the slow-mode Arnoldi run (N = 8, eps = 0.1 needs 6.8e4)."""
+
+AUTO_ESTIMATE_MAX = 1e-8
+"""Largest trace-norm error estimate of a slow-mode propagation the ``"auto"`` method accepts."""
 
 RATIONAL_TOL = 1e-10
 """Relative trace-norm error estimate the rational Krylov basis is grown to (``||x - x_ss||_2`` units)."""
@@ -308,7 +316,11 @@ def _dense_eigvals(Ls):
     return np.linalg.eigvals(Ls.toarray())
 
 
-def slow_modes(Ls, k=None, tau=None, rect=None, ncv=None, tol=1e-13):
+class SlowModesBudgetExceeded(RuntimeError):
+    """The Arnoldi run of :func:`slow_modes` used more sparse products than its ``max_products``."""
+
+
+def slow_modes(Ls, k=None, tau=None, rect=None, ncv=None, tol=1e-13, max_products=None):
     """The ``k`` eigenpairs of largest ``Re lambda`` of a sector, by Arnoldi on ``exp(L_s tau)``.
 
     ``lambda -> exp(lambda tau)`` maps the slowest modes (largest ``Re lambda``, whatever their
@@ -334,7 +346,13 @@ def slow_modes(Ls, k=None, tau=None, rect=None, ncv=None, tol=1e-13):
     if tau is None:
         tau = 5.0 / max(float(np.max(-Ls.diagonal().real)), 1e-12)
     ex = exp_operator(Ls, rect)
-    op = spla.LinearOperator((n, n), matvec=lambda x: ex(np.asarray(x).ravel(), tau), dtype=complex)
+    def apply(x):
+        if max_products is not None and ex.matvecs > max_products:
+            raise SlowModesBudgetExceeded(f"slow modes of a sector of {n}: more than {max_products:.3g} sparse "
+                                          "products (clustered slow modes)")
+        return ex(np.asarray(x).ravel(), tau)
+
+    op = spla.LinearOperator((n, n), matvec=apply, dtype=complex)
     rng = np.random.default_rng(16)  # fixed start vector: reproducible runs
     v0 = rng.normal(size=n) + 1j * rng.normal(size=n)
     mu, V = spla.eigs(op, k=k, which="LM", tol=tol, ncv=min(n - 1, max(2 * k + 1, 40) if ncv is None else ncv), v0=v0)
@@ -365,9 +383,21 @@ def propagate_sector(Ls, x, xss, times, d, method="auto", k=SLOW_MODES, switch_t
     n = Ls.shape[0]
     if n <= DENSE_SECTOR_MAX:
         return _propagate_dense(Ls.toarray(), x, xss, times, method)
-    if LARGE_SECTOR_METHOD == "rational-krylov" and modes is None:
+    if LARGE_SECTOR_METHOD == "rational-krylov" or (LARGE_SECTOR_METHOD == "auto" and modes is None):
         return _propagate_rational(Ls, x, xss, times, d, rect)
-    return _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes, rect)
+    if LARGE_SECTOR_METHOD == "slow-modes":
+        return _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes, rect)
+    try:
+        out, rnd, info = _propagate_slow_modes(Ls, x, xss, times, d, k, switch_tol, modes, rect)
+    except ValueError as exc:  # the Taylor phase would exceed MAX_TAYLOR_NORM_T
+        why = str(exc)
+    else:
+        if float(np.max(rnd)) <= AUTO_ESTIMATE_MAX:
+            return out, rnd, info
+        why = f"slow-mode estimate {float(np.max(rnd)):.2e} > AUTO_ESTIMATE_MAX"
+    out, rnd, info = _propagate_rational(Ls, x, xss, times, d, rect)
+    info["auto_fallback"] = why
+    return out, rnd, info
 
 
 def _propagate_rational(Ls, x, xss, times, d, rect, tol=RATIONAL_TOL):
