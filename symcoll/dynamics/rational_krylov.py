@@ -53,9 +53,9 @@ MAX_BASIS = 4000
 """Largest basis (the N = 8 population sector at ``eps = 1e-3`` needs ~ 1e3)."""
 QUAD_PER_DECADE = 40
 """Grid points per decade of the defect integral."""
-LU_CACHE_BYTES = 2 * 2**30
+LU_CACHE_BYTES = 4 * 2**30
 """Sparse LUs kept between turns up to this many bytes (24 per stored non-zero; the N = 8 population sector:
-~0.6 GB per pole), the others are refactorised at their next turn."""
+~0.6 GB per pole, 6 poles to t = 1e10), the others are refactorised at their next turn (~20 s each at N = 8)."""
 
 
 def _orthonormalise(V, m, w):
