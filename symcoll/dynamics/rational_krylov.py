@@ -191,8 +191,12 @@ def rational_krylov_propagate(Ls, y1, s_out, d, tol, max_basis=MAX_BASIS, t_scal
     norm1 = float(sps.linalg.norm(sps.csc_array(Ls), 1))
     g0 = t_scale if t_scale else 1.0 / max(norm1, 1e-300)
     mb = min(max_basis, n)
-    if memory_check is not None:
-        memory_check(f"rational Krylov basis of a sector of {n} ({mb} vectors, V and L V)", 2 * 16 * n * mb)
+    if memory_check is not None:  # the basis, plus one sparse LU by the sectors' fill heuristic (the cache is capped)
+        from .sectors import estimate_sector_bytes
+
+        lu_bytes = estimate_sector_bytes(n, sps.csc_array(Ls).nnz)
+        memory_check(f"rational Krylov propagation of a sector of {n} ({mb} basis vectors, V and L V, and a sparse LU)",
+                     2 * 16 * n * mb + lu_bytes)
     B = _RationalBasis(Ls, y1, max_basis)
     B.set_poles(_poles(g0, float(T[-1])))
     while True:
