@@ -168,3 +168,16 @@ def test_auto_falls_back_to_rational(monkeypatch, patch):
         assert all("auto_fallback" in f for f in big)
     diff = np.array([np.abs(np.linalg.svd(a - b, compute_uv=False)).sum() for a, b in zip(ev.states, ref.states)])
     assert np.all(diff <= ev.error.parts["rounding"].value + ref.error.parts["rounding"].value)
+
+
+def test_memory_estimated_and_refused_before_the_basis(monkeypatch):
+    """The basis and an LU are estimated before allocation; above SECTOR_MEMORY_LIMIT the ValueError names
+    the GiB."""
+    import symcoll.dynamics.sectors as sec
+
+    ch, L = _local(5, 1e-3)
+    Ls, idx = _population(L)
+    y = _decaying_part(L, idx, _random_state(ch.dim, 5))
+    monkeypatch.setattr(sec, "SECTOR_MEMORY_LIMIT", 1000)
+    with pytest.raises(ValueError, match=r"rational Krylov propagation .* GiB"):
+        rational_krylov_propagate(Ls, y, [1.0, 10.0], ch.dim, 1e-10, memory_check=sec.check_memory)
