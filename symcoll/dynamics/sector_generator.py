@@ -282,8 +282,9 @@ class SectorLindbladian(Lindbladian):
             "energies": (enb, "estimate", "Bohr frequencies to delta_eps (eigenvalue rounding + local-basis "
                                           "Hamiltonian mismatch), 2 t delta_eps"),
             "rounding": (rnd + ss_err * (len(infos) > 0), "estimate",
-                         "per sector: geev first-order estimate, expm backward error, or the slow-mode budget "
-                         "(Taylor phase + dropped remainder + eigen-residuals), plus the steady state's error"),
+                         "per sector: geev first-order estimate, expm backward error, the slow-mode budget "
+                         "(Taylor phase + dropped remainder + eigen-residuals), or the rational Krylov Duhamel "
+                         "defect (a truncation estimate) plus its rounding, plus the steady state's error"),
         })
         diag = {"sectors_propagated": len(infos), "sectors": len(st.sectors), "max_sector": max(st.sizes()),
                 "per_sector": infos, "cond_V": max([f.get("cond_V", 1.0) for f in infos] or [1.0]),
