@@ -433,13 +433,9 @@ def add_parser(sub):
         "(74) (as symcoll phase-diagram) and the stationary trace distance to the Gibbs state (72), each with "
         "its error estimate. Points not computed (exact map beyond --exact-N-max, memory refusals) are recorded "
         "as skipped with the reason. Measured on 2 cores: the default run (N = 2..6, three kinds, two eps) "
-        "3.5-4 min, most of it the exact map at N = 5 (about 90 s per point); N = 7, 8 for global/local: "
-        "--N-min 7 --N-max 8 --kinds global,local (N = 7: 1-1.5 min per point, local at eps = 1e-3 22 min; "
-        "N = 8: the global map alone ~30 min, the local dynamics ~11 min per eps). "
-        f"Every finished point is written at once to DIR/{CHECKPOINT_DIR}/ (one JSON file per point, kept "
-        "after the run): an interrupted or killed run loses at most the point in progress, and the same "
-        "command, or one with other N or kinds into the same --out, reuses the matching points "
-        "(--no-resume recomputes them).")
+        "3.5-4 min, most of it the exact map at N = 5 (about 90 s per point); --N-max 8 --exact-N-max 6: about 1 h 40 min "
+        "at load 2-3 (exact N = 6: 6-10 min per point, global N = 8: 9-11 min per point, local N = 8 at eps = 1e-3: 55 min, "
+        "every other local point under a minute). Finished points are kept in OUT/scaling-points and a rerun resumes.")
     ps.add_argument("--out", metavar="DIR", default="symcoll-scaling",
                     help="output directory for scaling.png, scaling.json and manifest.json, and for the "
                          f"finished points in DIR/{CHECKPOINT_DIR}/ (default: ./symcoll-scaling)")
