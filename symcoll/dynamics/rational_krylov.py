@@ -192,7 +192,8 @@ def rational_krylov_propagate(Ls, y1, s_out, d, tol, max_basis=MAX_BASIS, t_scal
     ``t_scale``: the smallest pole ``gamma_0`` (default ``1 / ||L_s||_1``).  ``memory_check(what, nbytes)``
     is called before the basis is allocated.  The basis grows by ``max(BLOCK * poles, m / 2)`` vectors per
     pass until the defect estimate is below ``tol ||y1||_2`` at every time (``tol_reached``), the basis is
-    full, or no pole adds a vector; the rounding estimate is added to it but does not shrink with ``m``.  Returns ``(Y (T, n), err (T,), info)`` with ``err`` the trace-norm error estimate of the module
+    full, or no pole adds a vector; the rounding estimate is added to it but does not shrink with ``m``.
+    Returns ``(Y (T, n), err (T,), info)`` with ``err`` the trace-norm error estimate of the module
     docstring (defect integral plus the rounding estimate).
     """
     n = Ls.shape[0]
