@@ -168,6 +168,7 @@ def test_blocks_above_the_dense_cut_go_to_arnoldi(monkeypatch, method):
     monkeypatch.setattr(fm.QuasiFree, "block_bound", lambda self, a, b: np.inf)
     g = L.spectral_gap()
     assert g.diagnostics["arnoldi_sectors"] >= 3 and g.diagnostics["blocks_skipped"] == 0
+    assert all(b["converged"] for b in g.diagnostics["blocks_computed"])
     assert abs(g.value - _full_gap(L.superoperator())) <= g.error.total
 
 

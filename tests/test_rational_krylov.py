@@ -106,7 +106,8 @@ def test_ritz_rightmost_against_dense_eigenvalues():
     assert qf is not None, why
     for blk in [(1, 2), (2, 2), (2, 3)]:
         M = qf.block(*blk)
-        lam, X, res = rational_ritz(M, k=3, tol=1e-10)
+        lam, X, res, info = rational_ritz(M, k=3, tol=1e-10)
+        assert info["converged"]
         ev = np.linalg.eigvals(M.toarray())
         ev = ev[np.argsort(-ev.real)]
         assert abs(lam[0] - ev[0]) <= 1e-9 * max(1.0, abs(ev[0]))

@@ -75,7 +75,7 @@ def _orthonormalise(V, m, w):
 
 
 def _galerkin(V, LV, m, u0):
-    """``(lam, X, c, R, kappa, ||S||_F)``: ``S = V^H L V = X diag(lam) X^-1`` (unit columns), ``c = X^-1 u0``,
+    """``(lam, X, c, R, kappa, ||S||_F, cond)``: ``S = V^H L V = X diag(lam) X^-1`` (unit columns), ``c = X^-1 u0``,
     ``R`` of ``L V - V S = Q R`` (no copy of ``W`` kept), ``kappa_i = ||row i of X^-1||``."""
     Vm, LVm = V[:, :m], LV[:, :m]
     S = Vm.conj().T @ LVm
@@ -83,7 +83,8 @@ def _galerkin(V, LV, m, u0):
     R = sla.qr(W, mode="r", overwrite_a=True, check_finite=False)[0]
     lam, X = np.linalg.eig(S)
     Xinv = np.linalg.inv(X)
-    return lam, X, Xinv @ u0, R, np.linalg.norm(Xinv, axis=1), float(np.linalg.norm(S))
+    cond = float(np.linalg.norm(X) * np.linalg.norm(Xinv))  # Frobenius product >= cond_2, no extra SVD
+    return lam, X, Xinv @ u0, R, np.linalg.norm(Xinv, axis=1), float(np.linalg.norm(S)), cond
 
 
 def _defect_integral(lam, X, c, R, s_out):
@@ -136,7 +137,8 @@ class _RationalBasis:
             if g not in self.poles:
                 self.poles.append(g)
                 j = len(self.poles) - 1
-                self.last[j], _ = 0, self.live.add(j)
+                self.last[j] = 0  # each pole's sequence starts from the first basis vector
+                self.live.add(j)
 
     def _factor(self, j):
         if j in self._lu:
@@ -212,18 +214,17 @@ def rational_krylov_propagate(Ls, y1, s_out, d, tol, max_basis=MAX_BASIS, t_scal
     if memory_check is not None:  # the basis, plus one sparse LU by the sectors' fill heuristic (the cache is capped)
         from .sectors import estimate_sector_bytes
 
-        lu_bytes = estimate_sector_bytes(n, sps.csc_array(Ls).nnz)
+        lu_bytes = estimate_sector_bytes(n, Lc.nnz)
         memory_check(f"rational Krylov propagation of a sector of {n} ({mb} basis vectors: V, L V, the defect W and "
                      "V X; and a sparse LU)", 4 * 16 * n * mb + lu_bytes)
-    B = _RationalBasis(Ls, y1, max_basis)
+    B = _RationalBasis(Lc, y1, max_basis)
     B.set_poles(_poles(g0, float(T[-1])))
     while True:
         B.grow(max(BLOCK * len(B.poles), B.m // 2))
         m = B.m
         u0 = np.zeros(m, dtype=complex)
         u0[0] = beta
-        lam, X, c, R, kappa, normS = _galerkin(B.V, B.AV, m, u0)
-        cond_x = float(np.linalg.cond(X))
+        lam, X, c, R, kappa, normS, cond_x = _galerkin(B.V, B.AV, m, u0)
         dint, uint = _defect_integral(lam, X, c, R, T)
         defect = sq * dint
         # rounding (estimates, trace norm): eig of S (eigenvalue errors grow with s, as for the dense "eig" path),
@@ -250,9 +251,10 @@ def rational_ritz(M, k=6, tol=1e-10, max_basis=MAX_BASIS, t_max=None, seed=16):
     so its rightmost Ritz values converge first even when thousands of eigenvalues lie within ``1e-5``
     of each other (where Arnoldi on ``exp(M tau)`` stalls: the N = 8 local blocks at ``eps = 1e-3``).
     Passes add ``max(BLOCK * poles, m / 2)`` vectors until the ``k`` rightmost Ritz pairs have residuals
-    ``||M x - theta x||_2 <= tol ||M||_1`` and the rightmost Ritz value moved by less than its residual since
-    the previous pass.  Returns ``(lam, X, residuals)`` as :func:`~symcoll.dynamics.sector_solve.slow_modes`
-    (unit columns, sorted by decreasing ``Re lambda``); residuals are computed directly.  That no
+    ``||M x - theta x||_2 <= tol ||M||_1`` and the rightmost Ritz value's real part moved by less than its
+    residual since the previous pass.  Returns ``(lam, X, residuals, info)``: the first three as
+    :func:`~symcoll.dynamics.sector_solve.slow_modes` (unit columns, sorted by decreasing ``Re lambda``;
+    residuals computed directly), ``info["converged"]`` False when the basis filled up first.  That no
     eigenvalue of larger real part was missed rests on the convergence of the space: an **estimate**,
     as for ARPACK.
     """
@@ -279,9 +281,9 @@ def rational_ritz(M, k=6, tol=1e-10, max_basis=MAX_BASIS, t_max=None, seed=16):
             horizon = max(horizon, min(1e3 / -lead.real, 1e12))
         # the real part only: near-degenerate Ritz values with different Im may swap order between passes
         steady = prev is not None and abs(lead.real - prev) <= max(float(res[0]), tol * norm1)
-        converged = steady and float(res.max()) <= tol * norm1
+        # the whole space: the Ritz values are the eigenvalues of M (to the rounding of eig)
+        converged = (steady and float(res.max()) <= tol * norm1) or m == n
         if converged or B.full:
-            rational_ritz.last_info = {"basis": m, "poles": len(B.poles), "passes": B.passes, "horizon": horizon,
-                                       "converged": bool(converged)}
-            return theta[top], X, res
+            return theta[top], X, res, {"basis": m, "poles": len(B.poles), "passes": B.passes, "horizon": horizon,
+                                        "converged": bool(converged)}
         prev = lead.real

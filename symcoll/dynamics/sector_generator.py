@@ -54,15 +54,11 @@ def _propagation_modes(gen, i, k):
 
     if ss.LARGE_SECTOR_METHOD == "rational-krylov":
         return None
-    if ss.LARGE_SECTOR_METHOD == "slow-modes" or (i, k) in gen._slow:
-        return gen.slow_modes(i, k)
+    budget = None if ss.LARGE_SECTOR_METHOD == "slow-modes" else ss.AUTO_SLOW_MODE_PRODUCTS
     try:
-        rects = gen.structure().num_range
-        gen._slow[(i, k)] = slow_modes(gen.sector_matrix(i), k, rect=None if rects is None else rects[i],
-                                       max_products=ss.AUTO_SLOW_MODE_PRODUCTS)
+        return gen.slow_modes(i, k, max_products=budget)
     except ss.SlowModesBudgetExceeded:
         return None
-    return gen._slow[(i, k)]
 
 
 def is_compact(collision_map) -> bool:
@@ -118,14 +114,14 @@ class SectorLindbladian(Lindbladian):
             self._mats[i] = self.structure().matrices[i]()
         return self._mats[i]
 
-    def slow_modes(self, i, k=SLOW_MODES, tol=1e-13):
+    def slow_modes(self, i, k=SLOW_MODES, tol=1e-13, max_products=None):
         """``(lam, V, residuals)`` of sector i by :func:`~symcoll.dynamics.sector_solve.slow_modes`
         (cached per ``(i, k)``: one Arnoldi run serves steady state, gap and propagation; ``tol`` is
         ARPACK's, used by the first run; the residuals returned are computed directly)."""
         if (i, k) not in self._slow:
             rects = self.structure().num_range
             self._slow[(i, k)] = slow_modes(self.sector_matrix(i), k, rect=None if rects is None else rects[i],
-                                            tol=tol)
+                                            tol=tol, max_products=max_products)
         return self._slow[(i, k)]
 
     def describe(self) -> dict:
