@@ -254,3 +254,45 @@ def test_skip_closed_classes_bit_identical(monkeypatch, N, eps):
         assert fast.error_parts[k]["value"] == part["value"], k
     Ss = cmap(N, eps, "solve")
     assert float(np.max(np.abs(fast.tensor - Ss.tensor))) <= fast.error_estimate + Ss.error_estimate
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_class_threads_bit_identical(monkeypatch, workers):
+    """The row classes of a panel split over threads (CLASS_WORKERS, SYMCOLL_MAP_THREADS) write disjoint row blocks
+    of the running sum in the same order per entry: the map and every error part must equal the serial build to
+    the last bit (N = 4, the size threshold lowered so the split happens), and the split must really run."""
+    from symcoll.maps import exact_fast
+
+    calls = []
+    real = exact_fast._run_split
+
+    def spy(fn, classes, sizes, starts, D):
+        out = real(fn, classes, sizes, starts, D)
+        calls.append(len(out))
+        return out
+
+    def build():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return collision_map(QubitChain(4, H, 0.1), BATH, COUPLING, kind="exact", smatrix="interpolate", tol=1e-12)
+
+    serial = cmap(4, 0.1, "interpolate")
+    monkeypatch.setattr(exact_fast, "SPLIT_MIN_D", 0)
+    monkeypatch.setattr(exact_fast, "_run_split", spy)
+    monkeypatch.setenv("SYMCOLL_MAP_THREADS", str(workers))
+    par = build()
+    assert calls and max(calls) == workers
+    assert np.array_equal(par.tensor, serial.tensor)
+    for k, part in serial.error_parts.items():
+        assert par.error_parts[k]["value"] == part["value"], k
+
+
+def test_class_threads_bad_variable(monkeypatch):
+    from symcoll.maps import exact_fast
+
+    monkeypatch.setenv("SYMCOLL_MAP_THREADS", "two")
+    with pytest.raises(ValueError, match="SYMCOLL_MAP_THREADS must be a positive integer"):
+        exact_fast._workers()
+    monkeypatch.setenv("SYMCOLL_MAP_THREADS", "0")
+    with pytest.raises(ValueError, match="SYMCOLL_MAP_THREADS must be a positive integer"):
+        exact_fast._workers()

@@ -114,7 +114,7 @@ class Lindbladian(GapMixin):
         self.ctx = get_context(dps)
         self.dps = dps
         self.d = d = system.dim
-        memory.check_generator_memory(d, dps)  # before any (d^2, d^2) array: refused with the GiB
+        memory.check_generator_memory(d, dps, copies=1, what="the generator (its bordered LU)")  # L, eig: when formed
         T = np.asarray(collision_map.tensor)
         if T.shape != (d, d, d, d):
             raise ValueError(f"collision_map.tensor must have shape {(d,) * 4} for this system (got {T.shape})")
@@ -154,10 +154,10 @@ class Lindbladian(GapMixin):
         """Column-stacking matrix of L, shape (d^2, d^2), eigenbasis (Eq. (71)).
 
         ``L[j + d k, j' + d k'] = -i (eps_j - eps_k) delta + Gamma (S^{j'k'}_{jk} - delta)``;
-        complex128, or an object array of mpmath numbers on the mpmath path (the same
-        construction for both: only the context's numbers differ).
+        complex128, or mpmath numbers on the mpmath path; memory checked (6 arrays) when first formed.
         """
         if self._L is None:
+            memory.check_generator_memory(self.d, self.dps)
             e = np.asarray(self.energies)
             bohr = cv.vec(e[:, None] - e[None, :])  # eps_j - eps_k at j + d k
             L = self.Gamma * cv.tensor_to_superoperator(self.tensor)

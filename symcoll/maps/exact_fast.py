@@ -107,6 +107,48 @@ XU_CACHE_BYTES = 64 * 2**20
 """Largest ``(n, U, U)`` array of class-pair weights e^X formed at once per panel (else row class by row class)."""
 
 
+CLASS_WORKERS = 1
+"""Threads over the row classes of a panel (:meth:`FastExactEngine._accumulate`; each class block is a row block of
+the running sum, so the threads write disjoint rows and the result is bit-identical).  1 = serial; set it (or the
+environment variable ``SYMCOLL_MAP_THREADS``) to 2 with one BLAS thread per worker on an idle 2-core machine."""
+
+SPLIT_MIN_D = 4096
+"""Panels of maps with fewer pairs ``D = d^2`` than this stay serial (N <= 5: thread start-up and the GIL cost more
+than they save)."""
+
+
+def _workers():
+    import os
+
+    raw = os.environ.get("SYMCOLL_MAP_THREADS")
+    if raw is None:
+        return CLASS_WORKERS
+    try:
+        k = int(raw)
+    except ValueError:
+        raise ValueError(f"SYMCOLL_MAP_THREADS must be a positive integer (got {raw!r})") from None
+    if k < 1:
+        raise ValueError(f"SYMCOLL_MAP_THREADS must be a positive integer (got {raw!r})")
+    return k
+
+
+def _run_split(fn, classes, sizes, starts, D):
+    """``[fn(part) for part in parts]``: the classes dealt to :func:`_workers` threads in contiguous runs of equal
+    work (class c costs ``size_c (D - start_c)`` products), serially for one worker or small maps."""
+    classes = list(classes)
+    k = _workers()
+    if k <= 1 or D < SPLIT_MIN_D or len(classes) < 2 * k:
+        return [fn(classes)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    work = np.array([sizes[c] * (D - starts[c]) for c in classes], dtype=float)
+    cum = np.cumsum(work)
+    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, k) / k)
+    parts = [p for p in np.split(np.array(classes), cuts) if len(p)]
+    with ThreadPoolExecutor(max_workers=len(parts)) as ex:
+        return list(ex.map(fn, parts))
+
+
 def _class_pair_sums(Xu, Pc, w0, mU, mV, mZ, kb, ks):
     """Per class pair (c, c'): ``sum_n w0_n e^{X_n(c, c')} mU_n(c) mV_n(c')`` (magnitude, rounding estimate) and
     ``sum_n w0_n e^{X_n(c, c')} p_n(c) (mZ(c) mV(c') + mV(c) mZ(c') + mZ(c) mZ(c'))`` (propagated row error,
@@ -287,44 +329,52 @@ class FastExactEngine(ExactEngine):
         LkT = np.ascontiguousarray((Zm * (2 * sign * wk)[:, None]).T)
         LgT = np.ascontiguousarray((Zm[:ng] * (2 * sign * wg[:ng])[:, None]).T)
         smax = int(sizes.max()) if U else 0
-        fbuf = np.empty(smax * D, dtype=complex)
-        cbuf = np.empty(smax * D, dtype=complex) if sign > 0 else None
-        abuf = np.empty(smax * D)
-        mbuf = np.empty(n * D, dtype=complex)
-        rbuf = np.empty(n * D)
         cls_sorted = self.cls_sorted
-        diff = 0.0
-        for c in range(c_lo, U):  # rows of closed classes (c < c_lo) and, above the diagonal, their columns: zero
-            s0, s1 = starts[c], starts[c + 1]
-            k, w = s1 - s0, D - s0  # rows of class c, columns of the classes c' >= c (upper block triangle)
-            M = mbuf[:n * w].reshape(n, w)
-            wc = xrow(c, c) * (Pc[:, c, None] + Pc[:, c:])  # e^{X(c, c')} (p_c + p_c')
-            # the class weights spread over the member columns, into a reused buffer (round 3: a fresh
-            # np.repeat array per class cost page faults, ~10 % of the time as system time)
-            Wrep = rbuf[:n * w].reshape(n, w)
-            np.take(wc, cls_sorted[s0:] - c, axis=1, out=Wrep, mode="clip")
-            np.multiply(Rm[:, s0:], Wrep, out=M)
-            F = fbuf[:k * w].reshape(k, w)
-            np.matmul(LkT[s0:s1], M, out=F)
-            blocks = [(0, F)]
-            if cbuf is not None:
-                C = cbuf[:k * w].reshape(k, w)
-                np.matmul(LgT[s0:s1], M[:ng], out=C)
-                blocks.append((1, C))
-            dcol = dpos[dpos >= s0] - s0
-            for j, blk in blocks:
-                if dcol.size:
-                    blk[:, dcol] += sign * np.conj(hv[j][s0:s1])[:, None]
-                if c == c0:
-                    rows = dpos - s0
-                    blk[rows, :] += sign * hv[j][None, s0:]
-                    blk[np.ix_(rows, dcol)] += sign * sv[j]
-            if cbuf is not None:
-                np.subtract(C, F, out=C)
-                A = abuf[:k * w].reshape(k, w)
-                np.abs(C, out=A)
-                diff = max(diff, float(A.max()))
-            tot[s0:s1, s0:] += F  # the class block, still in cache, into the running sum
+
+        def class_rows(classes):
+            """The class blocks of ``classes`` (rows of class c, columns c' >= c) into ``tot``; returns their
+            largest ``|fine - coarse|``.  Own buffers: two calls on disjoint classes write disjoint rows of
+            ``tot`` and may run in two threads (:data:`CLASS_WORKERS`)."""
+            fbuf = np.empty(smax * D, dtype=complex)
+            cbuf = np.empty(smax * D, dtype=complex) if sign > 0 else None
+            abuf = np.empty(smax * D)
+            mbuf = np.empty(n * D, dtype=complex)
+            rbuf = np.empty(n * D)
+            diff = 0.0
+            for c in classes:
+                s0, s1 = starts[c], starts[c + 1]
+                k, w = s1 - s0, D - s0  # rows of class c, columns of the classes c' >= c (upper block triangle)
+                M = mbuf[:n * w].reshape(n, w)
+                wc = xrow(c, c) * (Pc[:, c, None] + Pc[:, c:])  # e^{X(c, c')} (p_c + p_c')
+                # the class weights spread over the member columns, into a reused buffer (round 3: a fresh
+                # np.repeat array per class cost page faults, ~10 % of the time as system time)
+                Wrep = rbuf[:n * w].reshape(n, w)
+                np.take(wc, cls_sorted[s0:] - c, axis=1, out=Wrep, mode="clip")
+                np.multiply(Rm[:, s0:], Wrep, out=M)
+                F = fbuf[:k * w].reshape(k, w)
+                np.matmul(LkT[s0:s1], M, out=F)
+                blocks = [(0, F)]
+                if cbuf is not None:
+                    C = cbuf[:k * w].reshape(k, w)
+                    np.matmul(LgT[s0:s1], M[:ng], out=C)
+                    blocks.append((1, C))
+                dcol = dpos[dpos >= s0] - s0
+                for j, blk in blocks:
+                    if dcol.size:
+                        blk[:, dcol] += sign * np.conj(hv[j][s0:s1])[:, None]
+                    if c == c0:
+                        rows = dpos - s0
+                        blk[rows, :] += sign * hv[j][None, s0:]
+                        blk[np.ix_(rows, dcol)] += sign * sv[j]
+                if cbuf is not None:
+                    np.subtract(C, F, out=C)
+                    A = abuf[:k * w].reshape(k, w)
+                    np.abs(C, out=A)
+                    diff = max(diff, float(A.max()))
+                tot[s0:s1, s0:] += F  # the class block, still in cache, into the running sum
+            return diff
+
+        diff = max(_run_split(class_rows, range(c_lo, U), sizes, starts, D))
         if sign < 0:
             return None
         # magnitude scale (rounding estimate), as ExactEngine: per class pair, max over members and alpha

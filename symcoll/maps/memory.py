@@ -200,13 +200,14 @@ def estimate_generator_memory(d: int, dps=None) -> int:
     return int(GENERATOR_COPIES * d**4 * _per_number(dps))
 
 
-def check_generator_memory(d: int, dps=None) -> int:
-    """ValueError (with the GiB) when the dense generator of a d-level system does not fit :func:`max_bytes`."""
-    need = estimate_generator_memory(d, dps)
+def check_generator_memory(d: int, dps=None, copies=GENERATOR_COPIES, what="L and its eigen-decomposition") -> int:
+    """ValueError (with the GiB) when ``copies`` dense ``(d^2, d^2)`` arrays of a d-level system's generator do not
+    fit :func:`max_bytes` (default: the dense generator and its eigen-decomposition)."""
+    need = int(copies * d**4 * _per_number(dps))
     limit = max_bytes()
     if need > limit:
         raise ValueError(
-            f"the dense generator (71) for d = {d} needs about {_gib(need):.1f} GiB ({GENERATOR_COPIES} arrays of "
-            f"(d^2, d^2) = ({d * d}, {d * d}) numbers for L and its eigen-decomposition), {_limit_text(limit, need)}; "
+            f"the dense generator (71) for d = {d} needs about {_gib(need):.1f} GiB ({copies} arrays of "
+            f"(d^2, d^2) = ({d * d}, {d * d}) numbers for {what}), {_limit_text(limit, need)}; "
             "the global and local maps avoid it with storage='compact' (sector generators)")
     return need

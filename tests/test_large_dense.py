@@ -1,0 +1,110 @@
+"""Large dense generators: the steady state (n = d^2 > INVERSE_MAX_N: the exact map at N = 6, 7; issue 16):
+one LU of the bordered generator built from the map's tensor, sigma_min by Lanczos on that LU.
+
+Oracles: the componentwise path (explicit inverse) on the same generator, LAPACK's SVD for sigma_min, the Gibbs
+state (72) for a map obeying detailed balance, and L applied through the dense superoperator.
+"""
+import numpy as np
+import pytest
+
+from symcoll import DeltaCoupling, EffusionBath, Lindbladian, QubitChain, collision_map
+from symcoll import conventions as cv
+from symcoll.dynamics import steady
+from symcoll.maps import memory
+
+BATH, CP = EffusionBath(0.1, 0.1, 0.5), DeltaCoupling(50.0)
+
+
+@pytest.fixture(scope="module")
+def exact4():
+    ch = QubitChain(4, 4.0, 0.1)
+    return ch, collision_map(ch, BATH, CP, kind="exact")
+
+
+def _lu_path(monkeypatch):
+    monkeypatch.setattr(steady, "INVERSE_MAX_N", 16)
+
+
+def test_lu_path_matches_componentwise_path(exact4, monkeypatch):
+    """The same stationary state as the explicit-inverse path, within the sum of both error estimates, and an
+    error estimate that is not below the difference of the two."""
+    ch, S = exact4
+    ref = Lindbladian(ch, S, 1.0).steady_state()
+    _lu_path(monkeypatch)
+    lu = Lindbladian(ch, S, 1.0).steady_state()
+    assert "Lanczos" in lu.metadata["steady_state_method"]
+    diff = float(np.linalg.norm(np.asarray(lu.state) - np.asarray(ref.state)))
+    assert diff <= lu.error_estimate + ref.error_estimate
+    assert diff < 1e-11
+    assert not lu.error.rigorous and lu.error_bound is None  # estimates, named so
+    assert abs(np.trace(np.asarray(lu.state)) - 1) < 1e-13
+
+
+def test_sigma_min_by_lanczos_against_svd(exact4):
+    """sigma_min of the bordered generator from the LU (Lanczos) equals LAPACK's smallest singular value; the
+    cheap ||A||_2 bound is >= the largest one."""
+    ch, S = exact4
+    g = Lindbladian(ch, S, 1.0)
+    d = g.d
+    tr_idx = np.array([j + d * j for j in range(d)])
+    A = steady._bordered(steady.FloatContext(), g.superoperator_float(), tr_idx)
+    sv = np.linalg.svd(A, compute_uv=False)
+    lu, piv, norm2, _ = steady.bordered_lu(g, tr_idx)
+    smin = steady._sigma_min_lu(lu, piv, d * d)
+    assert smin == pytest.approx(sv[-1], rel=1e-5)
+    assert norm2 >= sv[0] * (1 - 1e-12)
+    assert norm2 <= 4 * sv[0]
+
+
+def test_global_map_steady_state_is_gibbs_on_lu_path(monkeypatch):
+    """The global map (45) obeys detailed balance, so its stationary state is the Gibbs state (72) (an oracle
+    independent of the solver); dense storage so the dense generator is used."""
+    from symcoll import observables as ob
+
+    ch = QubitChain(4, 4.0, 0.1)
+    S = collision_map(ch, BATH, CP, kind="global", storage="dense")
+    _lu_path(monkeypatch)
+    ss = Lindbladian(ch, S, 1.0).steady_state()
+    gibbs_eig = np.asarray(ob.gibbs_state(ch, 0.1), dtype=complex)  # (72) in the eigenbasis
+    diff = float(np.linalg.norm(np.asarray(ss.state) - gibbs_eig))
+    assert diff < 1e-10
+    assert diff <= ss.error_estimate + 1e-12
+
+
+def test_apply_generator_equals_superoperator(exact4):
+    ch, S = exact4
+    g = Lindbladian(ch, S, 0.7)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=g.d ** 2) + 1j * rng.normal(size=g.d ** 2)
+    ref = g.superoperator_float() @ x
+    assert np.allclose(steady.apply_generator(g, x), ref, rtol=0, atol=1e-12 * np.linalg.norm(ref))
+
+
+def test_lu_path_refuses_above_the_memory_limit_with_the_number(exact4, monkeypatch):
+    """The bordered LU (one (d^2, d^2) array) is checked before it is allocated; the error names the GiB."""
+    ch, S = exact4
+    _lu_path(monkeypatch)
+    g = Lindbladian(ch, S, 1.0)
+    monkeypatch.setattr(memory, "MAX_BYTES", 1000)
+    with pytest.raises(ValueError, match=r"dense generator \(71\) for d = 16 needs about .* GiB .*bordered"):
+        g.steady_state()
+
+
+def test_no_unique_steady_state_on_lu_path(exact4, monkeypatch):
+    ch, S = exact4
+    _lu_path(monkeypatch)
+    with pytest.raises(ValueError, match="no unique stationary state"):
+        Lindbladian(ch, S, 0.0).steady_state()
+
+
+def test_cond_v_by_lanczos_matches_svd(exact4, monkeypatch):
+    """Above SVD_COND_MAX cond_2(V) of the eigenvector matrix comes from Lanczos on V and V^-1 (the exact map's
+    4096 block at N = 6): the same number as LAPACK's SVD on the 256 block of N = 4."""
+    from symcoll.dynamics import spectrum
+
+    ch, S = exact4
+    ref = Lindbladian(ch, S, 1.0).spectrum().condV
+    monkeypatch.setattr(spectrum, "SVD_COND_MAX", 16)
+    fast = Lindbladian(ch, S, 1.0).spectrum().condV
+    assert fast == pytest.approx(ref, rel=1e-6)
+    assert ref > 1.5  # a non-normal generator: the test can tell the two apart
