@@ -445,5 +445,15 @@ class DeltaCoupling:
         return {"g": float(self.g), "site": self.site, "V": "sigma_x" if self._V is None else "user"}
 
 
-# The qubit chain (64) lives in symcoll.chain; re-exported here (imported last: it builds on System).
-from .chain import DENSE_MEMORY_LIMIT, MAX_CHAIN_QUBITS, MP_ENTRY_BYTES, QubitChain  # noqa: E402,F401
+# The qubit chain (64) lives in symcoll.chain (it builds on System) and is re-exported here on first use (PEP 562):
+# an import at the end of this module made ``import symcoll.chain`` as a process's first import fail (circular), and
+# with it the unpickling of a QubitChain or a map in a fresh process (e.g. a Dask worker).
+_CHAIN_NAMES = ("DENSE_MEMORY_LIMIT", "MAX_CHAIN_QUBITS", "MP_ENTRY_BYTES", "QubitChain")
+
+
+def __getattr__(name):
+    if name in _CHAIN_NAMES:
+        from . import chain
+
+        return getattr(chain, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -193,3 +193,22 @@ def test_mpmath_eigensystem_agrees():
     Um = np.array(em.vectors.tolist(), dtype=float)
     assert np.max(np.abs(Um - ef.vectors)) < 1e-14
     assert math.isclose(float(em.energies[-1]), 12.0, abs_tol=1e-30)
+
+
+def test_chain_module_first_import_and_unpickling_in_a_fresh_process(tmp_path):
+    """``import symcoll.chain`` as a process's first import was circular (model re-imported chain at its end), so a
+    pickled QubitChain or map could not be loaded in a fresh process (a Dask worker, a saved N = 7 map)."""
+    import pickle
+    import subprocess
+    import sys
+
+    from symcoll import QubitChain
+
+    f = tmp_path / "chain.pkl"
+    f.write_bytes(pickle.dumps(QubitChain(3, 4.0, 0.1)))
+    code = ("import pickle, sys; ch = pickle.load(open(sys.argv[1], 'rb')); "
+            "from symcoll.model import QubitChain, MAX_CHAIN_QUBITS; "
+            "assert isinstance(ch, QubitChain) and ch.N == 3 and MAX_CHAIN_QUBITS > 0; print('ok')")
+    for prog in ("import symcoll.chain; print('ok')", code):
+        out = subprocess.run([sys.executable, "-c", prog, str(f)], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
