@@ -435,6 +435,8 @@ class DeltaCoupling:
                     f"V must have shape ({system.dim}, {system.dim}) to match the system (got {self._V.shape})"
                 )
             return self._V
+        from .chain import QubitChain  # at call time: chain builds on this module
+
         if isinstance(system, QubitChain):
             if self.site > system.N:
                 raise ValueError(f"site must be in 1..N = 1..{system.N} (got {self.site})")
