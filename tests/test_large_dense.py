@@ -108,3 +108,20 @@ def test_cond_v_by_lanczos_matches_svd(exact4, monkeypatch):
     fast = Lindbladian(ch, S, 1.0).spectrum().condV
     assert fast == pytest.approx(ref, rel=1e-6)
     assert ref > 1.5  # a non-normal generator: the test can tell the two apart
+
+
+def test_apply_two_reservoirs_equals_superoperator():
+    """``Lindbladian.apply`` (float64: from the combined tensor, no dense L) equals the dense superoperator of two
+    reservoirs, sum_i Gamma_i (S_i - I), on a random matrix."""
+    ch = QubitChain(3, 4.0, 0.1)
+    S1 = collision_map(ch, BATH, CP, kind="exact")
+    S2 = collision_map(ch, EffusionBath(0.3, 0.1, 0.5), DeltaCoupling(30.0, site=3), kind="global", storage="dense")
+    L = Lindbladian(ch, [S1, S2], [0.7, 1.3])
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(8, 8)) + 1j * rng.normal(size=(8, 8))
+    ref = cv.unvec(L.superoperator_float() @ cv.vec(X), 8)
+    assert np.max(np.abs(L.apply(X) - ref)) <= 1e-12 * np.max(np.abs(ref))
+    want = 0.7 * (S1.apply(X) - X) + 1.3 * (S2.apply(X) - X)  # the definition, map by map (no generator code)
+    e = np.asarray(ch.eigensystem(None).energies, dtype=float)
+    want = want - 1j * (e[:, None] - e[None, :]) * X
+    assert np.max(np.abs(L.apply(X) - want)) <= 1e-12 * np.max(np.abs(want))

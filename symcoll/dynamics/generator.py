@@ -20,7 +20,7 @@ from .refine import refine
 from .reservoirs import combine_reservoirs
 from .results import Evolution
 from .spectrum import FloatSpectrum, invariant_blocks
-from .steady import steady_state
+from .steady import apply_generator, steady_state
 
 __all__ = ["Lindbladian"]
 
@@ -182,12 +182,12 @@ class Lindbladian(GapMixin):
         return qutip.Qobj(self.superoperator_float(), dims=[[[d], [d]], [[d], [d]]], superrep="super")
 
     def apply(self, rho):
-        """``L rho`` for a (d, d) matrix in the eigenbasis (Eq. (71))."""
+        """``L rho`` for a (d, d) matrix in the eigenbasis (Eq. (71)); float64 straight from the map's tensor."""
         rho = np.asarray(rho)
         if rho.shape != (self.d, self.d):
             raise ValueError(f"rho must have shape ({self.d}, {self.d}) (got {rho.shape})")
-        v = self.superoperator() @ cv.vec(in_context(self.ctx, rho))
-        return cv.unvec(v, self.d)
+        x = cv.vec(in_context(self.ctx, rho))
+        return cv.unvec(self.superoperator() @ x if self.ctx.is_mp else apply_generator(self, x), self.d)
 
     def blocks(self):
         """Invariant blocks of L: connected components of its exact non-zero pattern.
