@@ -190,6 +190,10 @@ def compute_point(kind, N, eps, params=None):
     from .phase_diagram import task_relaxation
 
     mp = params or model_parameters()
+    if kind == "exact":  # its gap and evolution need the dense generator: refuse before a map of minutes is built
+        from .maps import memory
+
+        memory.check_generator_memory(2 ** N)
     t0 = time.perf_counter()
     chain, bath, coupling, cmap = build_map(kind, N, eps, mp)
     t1 = time.perf_counter()

@@ -163,6 +163,21 @@ def test_memory_refusal_recorded_as_skipped(monkeypatch):
     assert p["status"] == "skipped" and "memory refused" in p["reason"] and "GiB" in p["reason"]
 
 
+def test_exact_point_refused_before_its_map_is_built(monkeypatch):
+    """The exact kind's gap and evolution need the dense generator (6 arrays of d^4 numbers, 24 GiB at N = 7): a
+    point that cannot hold it is skipped before its map (36 min at N = 7) is built, with the GiB in the reason."""
+    import symcoll.maps.memory as mem
+    import symcoll.scaling as sc
+
+    built = []
+    monkeypatch.setattr(sc, "build_map", lambda *a, **k: built.append(a) or (_ for _ in ()).throw(AssertionError))
+    monkeypatch.setattr(mem, "MAX_BYTES", 6 * 4 ** 4 * 16 - 1)  # N = 2 (d = 4): one byte short of the 6 arrays
+    data = run_scaling(resolve(N_max=2, kinds=["exact"], eps=[0.1]), progress=False)
+    (p,) = data["points"]
+    assert built == []
+    assert p["status"] == "skipped" and "dense generator (71) for d = 4" in p["reason"] and "GiB" in p["reason"]
+
+
 def test_progress_lines_when_not_a_terminal(monkeypatch, capsys):
     """A long run redirected to a log says which point it finished and when (stderr is not a TTY here)."""
     import symcoll.maps.memory as mem

@@ -76,7 +76,8 @@ def _timed(benchmark, fn):
     benchmark.pedantic(run, rounds=1, iterations=1)
     benchmark.extra_info.update(cpu_s=out["cpu"], load_average=os.getloadavg()[0],
                                 blas_threads=os.environ.get("SYMCOLL_BLAS_THREADS", "1"),
-                                openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"))
+                                openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"),
+                                map_threads=os.environ.get("SYMCOLL_MAP_THREADS", "1"))
     return out["S"]
 
 
@@ -123,6 +124,17 @@ def test_bench_exact_map_N7(benchmark, monkeypatch):
                                 min_choi_eigenvalue_lower_bound=S.info.get("min_choi_eigenvalue_lower_bound"),
                                 memory_estimate_GiB=memory.estimate_memory(128, "exact", None, interpolate=True) / 2**30)
     assert S.error_estimate <= 1e-12
+    # then its steady state (one LU of the bordered 16384^2 generator, symcoll.dynamics.steady._steady_state_lu)
+    import numpy as np
+
+    from symcoll import Lindbladian
+
+    t0 = time.perf_counter()
+    ss = Lindbladian(S.system, S, 1.0).steady_state()
+    rho = np.asarray(ss.state)
+    benchmark.extra_info.update(steady_s=time.perf_counter() - t0, steady_error_estimate=ss.error_estimate,
+                                steady_sigma_min=ss.sigma_min, steady_residual=ss.residual)
+    assert abs(np.trace(rho) - 1) < 1e-12 and float(np.linalg.eigvalsh(rho).min()) > -1e-10
 
 
 @pytest.mark.parametrize("path", ["dense", "cholesky"])
