@@ -124,7 +124,7 @@ class Lindbladian(GapMixin):
         self.energies = es.energies
         self.map_error, self.map_error_rigorous = error_budget.map_entry_error(collision_map)
         self.Gamma = to_ctx(self.ctx, Gamma)
-        self.tensor = in_context(self.ctx, T)
+        self.tensor = T if T.dtype == complex and not self.ctx.is_mp else in_context(self.ctx, T)  # no d^4 copy
         self.energy_error = error_budget.energy_rounding(self.ctx, es.energies)
         self._L = None
         self._blocks = None

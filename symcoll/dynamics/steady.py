@@ -122,7 +122,12 @@ def bordered_lu(g, tr_idx):
     A[np.diag_indices(n)] += -1j * bohr - Gam
     A[0, :] = 0
     A[0, tr_idx] = 1
-    norm2 = math.sqrt(float(np.abs(A).sum(axis=0).max()) * float(np.abs(A).sum(axis=1).max()))
+    col, row = np.zeros(n), np.empty(n)
+    for r0 in range(0, n, 512):  # |A| by row blocks: no (n, n) float temporary (2 GiB at N = 7)
+        blk = np.abs(A[r0:r0 + 512])
+        col += blk.sum(axis=0)
+        row[r0:r0 + 512] = blk.sum(axis=1)
+    norm2 = math.sqrt(float(col.max()) * float(row.max()))
     with warnings.catch_warnings():  # an exactly singular A (e.g. Gamma = 0) is reported by sigma_min = 0
         warnings.simplefilter("ignore", sla.LinAlgWarning)
         lu, piv = sla.lu_factor(A.T, overwrite_a=True, check_finite=False)  # A.T is Fortran-ordered: in place
