@@ -125,3 +125,48 @@ def test_apply_two_reservoirs_equals_superoperator():
     e = np.asarray(ch.eigensystem(None).energies, dtype=float)
     want = want - 1j * (e[:, None] - e[None, :]) * X
     assert np.max(np.abs(L.apply(X) - want)) <= 1e-12 * np.max(np.abs(want))
+
+
+@pytest.mark.parametrize("kind", ["exact", "global"])
+def test_real_eig_path_equals_complex(exact4, monkeypatch, kind):
+    """Above REAL_EIG_MIN a block closed under rho -> rho^dagger is diagonalised as the real matrix B^H L B (dgeev).
+    Against the complex zgeev path on the same N = 4 generator: the same eigenvalues, V diag(lam) V^-1 = L and
+    V^-1 V = I to rounding, the same gap and the same evolution within its estimate; the global map's many blocks
+    (not closed under the swap, conjugate partners apart) keep the complex path."""
+    from symcoll.dynamics import spectrum
+
+    ch, S = exact4
+    if kind == "global":
+        S = collision_map(ch, BATH, CP, kind="global", storage="dense")
+    ref = Lindbladian(ch, S, 1.0)
+    sp0 = ref.spectrum()
+    calls = []
+    real = spectrum._real_eig
+
+    def spy(A, idx, d):
+        out = real(A, idx, d)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(spectrum, "REAL_EIG_MIN", 8)
+    monkeypatch.setattr(spectrum, "_real_eig", spy)
+    g = Lindbladian(ch, S, 1.0)
+    sp = g.spectrum()
+    if kind == "exact":
+        assert calls == [True]
+    dist = np.abs(sp.lam[:, None] - sp0.lam[None, :])  # the same set (Hausdorff distance; order may differ)
+    assert max(dist.min(axis=0).max(), dist.min(axis=1).max()) <= 1e-12
+    A = g.superoperator_float()
+    for bk in sp.blocks:
+        B = A[np.ix_(bk.idx, bk.idx)]
+        assert np.max(np.abs(bk.V @ (bk.lam[:, None] * bk.Vinv) - B)) <= 1e-11 * np.max(np.abs(B))
+        assert np.max(np.abs(bk.Vinv @ bk.V - np.eye(len(bk.idx)))) <= 1e-10
+        assert np.allclose(np.linalg.norm(bk.V, axis=0), 1.0, rtol=0, atol=1e-14)
+    assert sp.condV == pytest.approx(sp0.condV, rel=1e-6)
+    assert g.spectral_gap().value == pytest.approx(ref.spectral_gap().value, rel=1e-10)
+    rho0 = np.zeros((16, 16))
+    rho0[0, 0] = 1
+    T = [0.0, 0.5, 10.0, 1e3, 1e5]
+    e1, e0 = g.evolve(rho0, T), ref.evolve(rho0, T)
+    diff = np.max(np.abs(np.asarray(e1.states) - np.asarray(e0.states)), axis=(1, 2))
+    assert np.all(diff <= e1.error.total + e0.error.total) and diff.max() < 1e-11
