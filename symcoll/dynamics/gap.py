@@ -95,7 +95,15 @@ class GapMixin:
 
     def spectral_gap(self) -> SpectralGap:
         """Smallest ``|Re lambda|`` over the nonzero eigenvalues of (71), from the float64
-        eigen-decomposition of every invariant block (:meth:`spectrum`), with its error estimate."""
+        eigen-decomposition of every invariant block (:meth:`spectrum`), with its error estimate; above
+        ``lean_gap.LEAN_GAP_MIN_N`` (the exact map at N = 7) from the eigenvalues alone
+        (:func:`~symcoll.dynamics.lean_gap.lean_gap`) unless the spectrum is already there."""
+        from . import lean_gap
+
+        if not self.ctx.is_mp and self.d ** 2 > lean_gap.LEAN_GAP_MIN_N and self._spectrum is None:
+            if getattr(self, "_lean_gap", None) is None:
+                self._lean_gap = lean_gap.lean_gap(self)
+            return self._lean_gap
         spec = self.spectrum()
         lam = spec.lam
         i0 = spec.i0

@@ -1,0 +1,150 @@
+"""The spectral gap of a large dense generator (71) from its eigenvalues alone (issue 16: the exact map at N = 7).
+
+The dense spectrum (eigenvectors and their inverse, :class:`~symcoll.dynamics.spectrum.FloatSpectrum`) of the
+exact map's 16384 x 16384 generator needs 6 arrays of 4.3 GB; the gap needs only the eigenvalues and the condition
+number of one of them.  So, for ``n = d^2 > LEAN_GAP_MIN_N`` (float64):
+
+1. ``R = B^H L B`` is built straight from the map's tensor, row block by row block, in the orthonormal basis ``B``
+   of Hermitian matrices (:func:`~symcoll.dynamics.spectrum._real_eig`): L preserves Hermiticity, so R is real
+   (its imaginary part is checked to be below ``sqrt(n) u ||L||_F`` and dropped: inside the backward-error estimate
+   below).  One real ``(n, n)`` array, half a complex one.
+2. Its eigenvalues by LAPACK (``dgeev`` without vectors, in place); ``g = min |Re lambda|`` over all but the one of
+   smallest modulus (the stationary mode), as :func:`~symcoll.dynamics.gap.gap_from_eigenvalues`.
+3. The condition number ``kappa = ||y|| ||v|| / |y^H v|`` of the minimiser from one LU of ``L - lambda I`` (built from
+   the tensor) and three steps of inverse iteration for the right and the left eigenvector; the residual
+   ``||L v - lambda v||`` is reported.
+
+The error budget is that of :func:`~symcoll.dynamics.gap.gap_from_eigenvalues` (first order, ``kappa`` times the
+backward error ``4 sqrt(n) u ||L||_F`` of the eigenvalue solver and times ``Gamma n e + 2 delta_eps`` for the map and
+the energies): estimates.  Memory: the real R plus one complex LU (checked up front), besides the map.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.linalg as sla
+
+from .. import conventions as cv
+from ._arrays import to_complex
+from .gap import gap_from_eigenvalues
+from .tolerances import FLOAT64_EPS
+
+__all__ = ["LEAN_GAP_MIN_N", "lean_gap"]
+
+LEAN_GAP_MIN_N = 8192
+"""Generators with more than this many entries of ``vec rho`` (``d^2``; the exact map from N = 7) get their gap from
+the eigenvalues alone; smaller ones from the cached dense spectrum, which their evolution needs anyway."""
+
+ROW_CHUNK = 256
+"""Rows of R formed at once from the tensor."""
+
+
+def _rows(g, r, bohr):
+    """Rows ``r`` (column-stacking indices ``j' + d k'``) of L, ``(len(r), d^2)`` complex, from the tensor:
+    ``L[j' + d k', j + d k] = Gamma T[j', k', j, k] - (i (eps_j' - eps_k') + Gamma) delta``."""
+    d = g.d
+    T = np.asarray(g.tensor)
+    Gam = float(g.Gamma_param)
+    X = T[r % d, r // d].transpose(0, 2, 1).reshape(len(r), d * d) * Gam  # index j + d k: k slow
+    X[np.arange(len(r)), r] += -1j * bohr[r] - Gam
+    return X
+
+
+def real_generator(g):
+    """``(R, ||R||_F, ||Im R||_F)``: ``B^H L B`` as a real Fortran-ordered array, built in row blocks."""
+    d = g.d
+    n = d * d
+    e = np.asarray(to_complex(g.energies)).real
+    bohr = cv.vec(e[:, None] - e[None, :])
+    idx = np.arange(n)
+    j, k = idx % d, idx // d
+    dg = np.flatnonzero(j == k)
+    p = np.flatnonzero(j < k)
+    q = k[p] + d * j[p]
+    nd = len(dg)
+    # basis order: E_jj, then per pair (E_jk + E_kj)/sqrt 2, i (E_jk - E_kj)/sqrt 2
+    kind = np.concatenate([np.zeros(nd, dtype=int), np.tile([1, 2], len(p))])
+    first = np.concatenate([dg, np.repeat(p, 2)])
+    second = np.concatenate([dg, np.repeat(q, 2)])
+    r2 = 1 / math.sqrt(2)
+    R = np.empty((n, n), order="F")
+    im2 = fro2 = 0.0
+    for a0 in range(0, n, ROW_CHUNK):
+        a = np.arange(a0, min(a0 + ROW_CHUNK, n))
+        X = np.empty((len(a), n), dtype=complex)  # rows a of B^H L
+        P1, P2 = _rows(g, first[a], bohr), _rows(g, second[a], bohr)
+        kd = kind[a]
+        X[kd == 0] = P1[kd == 0]
+        X[kd == 1] = (P1[kd == 1] + P2[kd == 1]) * r2
+        X[kd == 2] = (P1[kd == 2] - P2[kd == 2]) * (-1j * r2)
+        Y = np.empty_like(X)  # (B^H L) B
+        Y[:, :nd] = X[:, dg]
+        Y[:, nd::2] = (X[:, p] + X[:, q]) * r2
+        Y[:, nd + 1::2] = (X[:, p] - X[:, q]) * (1j * r2)
+        R[a0:a0 + len(a)] = Y.real
+        im2 += float(np.sum(Y.imag ** 2))
+        fro2 += float(np.sum(np.abs(Y) ** 2))
+    return R, math.sqrt(fro2), math.sqrt(im2)
+
+
+def _shifted_lu(g, lam):
+    """LU of ``(L - lam I)^T`` from the tensor (Fortran-ordered transpose: in place)."""
+    from ..maps import memory
+
+    d = g.d
+    n = d * d
+    memory.check_generator_memory(d, None, copies=1, what="the LU of L - lambda I (the gap's condition number)")
+    e = np.asarray(to_complex(g.energies)).real
+    bohr = cv.vec(e[:, None] - e[None, :])
+    A = cv.tensor_to_superoperator(np.asarray(g.tensor))
+    if not A.flags.c_contiguous or np.shares_memory(A, g.tensor):
+        A = np.ascontiguousarray(A, dtype=complex)
+    Gam = float(g.Gamma_param)
+    A *= Gam
+    A[np.diag_indices(n)] += -1j * bohr - Gam - lam
+    return sla.lu_factor(A.T, overwrite_a=True, check_finite=False)
+
+
+def _kappa(g, lam, steps=3):
+    """``(kappa, residual)`` of the eigenvalue ``lam`` of L by inverse iteration (right and left vectors)."""
+    from .steady import apply_generator
+
+    n = g.d ** 2
+    lu, piv = _shifted_lu(g, lam)
+    rng = np.random.default_rng(16)
+    v = rng.normal(size=n) + 1j * rng.normal(size=n)
+    y = rng.normal(size=n) + 1j * rng.normal(size=n)
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            v = sla.lu_solve((lu, piv), v, trans=1, check_finite=False)  # (L - lam) v_new = v
+            v /= np.linalg.norm(v)
+            y = np.conj(sla.lu_solve((lu, piv), np.conj(y), trans=0, check_finite=False))  # (L - lam)^H y_new = y
+            y /= np.linalg.norm(y)
+    del lu
+    res = float(np.linalg.norm(apply_generator(g, v) - lam * v))
+    den = abs(np.vdot(y, v))
+    return (1.0 / den if den > 0 and np.isfinite(den) else math.inf), res
+
+
+def lean_gap(g):
+    """:class:`~symcoll.dynamics.gap.SpectralGap` of a float64 dense generator from its eigenvalues (module doc)."""
+    from ..maps import memory
+
+    d = g.d
+    n = d * d
+    memory.check_generator_memory(d, None, copies=0.5, what="the real generator B^H L B for its eigenvalues")
+    R, normL, im = real_generator(g)
+    if im > math.sqrt(n) * FLOAT64_EPS * normL:
+        raise ValueError(f"the generator does not preserve Hermiticity to rounding (||Im B^H L B||_F = {im:.2e}, "
+                         f"||L||_F = {normL:.2e}): the eigenvalue-only gap needs a Hermiticity-preserving map")
+    lam = sla.eigvals(R, overwrite_a=True, check_finite=False)
+    del R
+    i0 = int(np.argmin(np.abs(lam)))
+    rest = np.delete(np.arange(n), i0)
+    jmin = rest[int(np.argmin(-lam[rest].real))]
+    kappa, res = _kappa(g, complex(lam[jmin]))
+    pert = float(g.Gamma_param) * n * g.map_error + 2 * g.energy_error
+    diag = {"method": "eigenvalues of the real generator B^H L B (dgeev, no vectors), kappa by inverse iteration",
+            "arnoldi_sectors": 0, "blocks": 1, "eigen_residual": res, "imag_part_dropped": im}
+    return gap_from_eigenvalues(lam, None, normL, diag, pert, kappa=kappa, n=n)
