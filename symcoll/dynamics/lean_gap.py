@@ -88,30 +88,12 @@ def real_generator(g):
     return R, math.sqrt(fro2), math.sqrt(im2)
 
 
-def _shifted_lu(g, lam):
-    """LU of ``(L - lam I)^T`` from the tensor (Fortran-ordered transpose: in place)."""
-    from ..maps import memory
-
-    d = g.d
-    n = d * d
-    memory.check_generator_memory(d, None, copies=1, what="the LU of L - lambda I (the gap's condition number)")
-    e = np.asarray(to_complex(g.energies)).real
-    bohr = cv.vec(e[:, None] - e[None, :])
-    A = cv.tensor_to_superoperator(np.asarray(g.tensor))
-    if not A.flags.c_contiguous or np.shares_memory(A, g.tensor):
-        A = np.ascontiguousarray(A, dtype=complex)
-    Gam = float(g.Gamma_param)
-    A *= Gam
-    A[np.diag_indices(n)] += -1j * bohr - Gam - lam
-    return sla.lu_factor(A.T, overwrite_a=True, check_finite=False)
-
-
 def _kappa(g, lam, steps=3):
     """``(kappa, residual)`` of the eigenvalue ``lam`` of L by inverse iteration (right and left vectors)."""
-    from .steady import apply_generator
+    from .steady import apply_generator, generator_lu
 
     n = g.d ** 2
-    lu, piv = _shifted_lu(g, lam)
+    lu, piv, _ = generator_lu(g, shift=lam, what="the LU of L - lambda I (the gap's condition number)")
     rng = np.random.default_rng(16)
     v = rng.normal(size=n) + 1j * rng.normal(size=n)
     y = rng.normal(size=n) + 1j * rng.normal(size=n)

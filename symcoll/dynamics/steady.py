@@ -99,19 +99,22 @@ SIGMA_MIN_TOL = 1e-6
 
 
 def bordered_lu(g, tr_idx):
-    """``(lu, piv, norm2_bound, nbytes)``: LU of the transpose of the bordered float64 generator, in place.
+    """``(lu, piv, norm2_bound, nbytes)``: LU of the transpose of the bordered float64 generator ``A`` (L with its
+    (0,0)-population row replaced by the trace functional), in place: :func:`generator_lu`."""
+    lu, piv, norm2 = generator_lu(g, tr_idx=tr_idx, what="the bordered generator's LU (steady state)")
+    return lu, piv, norm2, 16 * g.d ** 4
 
-    The bordered matrix ``A`` (L with its (0,0)-population row replaced by the trace functional) is built
-    straight from the map's tensor (one ``(d^2, d^2)`` array, no cached copy of L: the generator of N = 7 is
-    4.3 GB) in C order, so ``A^T`` is Fortran-ordered and LAPACK ``getrf`` factorises it without a copy.
-    ``norm2_bound = sqrt(||A||_1 ||A||_inf) >= ||A||_2`` (a bound, cheaper than the SVD).
-    """
+
+def generator_lu(g, shift=0.0, tr_idx=None, what="the LU of the generator"):
+    """``(lu, piv, norm2_bound)``: LU of ``A^T``, ``A = L - shift I`` (row 0 replaced by the trace functional when
+    ``tr_idx`` is given), built straight from the map's tensor: one ``(d^2, d^2)`` array (memory checked first), no
+    cached copy of L (4.3 GB at N = 7), in C order, so ``A^T`` is Fortran-ordered and LAPACK ``getrf`` factorises it
+    in place.  ``norm2_bound = sqrt(||A||_1 ||A||_inf) >= ||A||_2`` (Hoelder; a bound, cheaper than the SVD)."""
     from ..maps import memory
 
     d = g.d
     n = d * d
-    need = 16 * n * n
-    memory.check_generator_memory(d, None, copies=1, what="the bordered generator's LU (steady state)")
+    memory.check_generator_memory(d, None, copies=1, what=what)
     e = np.asarray(to_complex(g.energies)).real
     bohr = cv.vec(e[:, None] - e[None, :])
     A = cv.tensor_to_superoperator(np.asarray(g.tensor))  # a C-ordered copy (transposed axes)
@@ -119,9 +122,10 @@ def bordered_lu(g, tr_idx):
         A = np.ascontiguousarray(A, dtype=complex)
     Gam = float(g.Gamma_param)
     A *= Gam
-    A[np.diag_indices(n)] += -1j * bohr - Gam
-    A[0, :] = 0
-    A[0, tr_idx] = 1
+    A[np.diag_indices(n)] += -1j * bohr - Gam - shift
+    if tr_idx is not None:
+        A[0, :] = 0
+        A[0, tr_idx] = 1
     col, row = np.zeros(n), np.empty(n)
     for r0 in range(0, n, 512):  # |A| by row blocks: no (n, n) float temporary (2 GiB at N = 7)
         blk = np.abs(A[r0:r0 + 512])
@@ -131,7 +135,7 @@ def bordered_lu(g, tr_idx):
     with warnings.catch_warnings():  # an exactly singular A (e.g. Gamma = 0) is reported by sigma_min = 0
         warnings.simplefilter("ignore", sla.LinAlgWarning)
         lu, piv = sla.lu_factor(A.T, overwrite_a=True, check_finite=False)  # A.T is Fortran-ordered: in place
-    return lu, piv, norm2, need
+    return lu, piv, norm2
 
 
 def _sigma_min_lu(lu, piv, n):
