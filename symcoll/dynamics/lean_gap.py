@@ -28,6 +28,7 @@ import scipy.linalg as sla
 from .. import conventions as cv
 from ._arrays import to_complex
 from .gap import gap_from_eigenvalues
+from .spectrum import hermitian_pairs
 from .tolerances import FLOAT64_EPS
 
 __all__ = ["LEAN_GAP_MIN_N", "lean_gap"]
@@ -57,11 +58,7 @@ def real_generator(g):
     n = d * d
     e = np.asarray(to_complex(g.energies)).real
     bohr = cv.vec(e[:, None] - e[None, :])
-    idx = np.arange(n)
-    j, k = idx % d, idx // d
-    dg = np.flatnonzero(j == k)
-    p = np.flatnonzero(j < k)
-    q = k[p] + d * j[p]
+    dg, p, q = hermitian_pairs(np.arange(n), d)
     nd = len(dg)
     # basis order: E_jj, then per pair (E_jk + E_kj)/sqrt 2, i (E_jk - E_kj)/sqrt 2
     kind = np.concatenate([np.zeros(nd, dtype=int), np.tile([1, 2], len(p))])

@@ -78,6 +78,20 @@ REAL_EIG_MIN = 1024
 are closed under ``rho -> rho^dagger`` (:func:`_real_eig`): 38 s instead of 92 s at N = 6 (two BLAS threads)."""
 
 
+def hermitian_pairs(idx, d):
+    """``(dg, p, q)``: positions in ``idx`` (sorted column-stacking indices ``j + d k``) of the entries ``(j, j)``, of
+    ``(j, k)`` with ``j < k`` and of their partners ``(k, j)``; None if ``idx`` is not closed under the swap.  The
+    orthonormal Hermitian basis of :func:`_real_eig` is ``E_jj`` (dg), then per pair ``(E_jk + E_kj)/sqrt 2``,
+    ``i (E_jk - E_kj)/sqrt 2``."""
+    n = len(idx)
+    j, k = idx % d, idx // d
+    pos = np.searchsorted(idx, k + d * j)
+    if np.any(pos >= n) or np.any(idx[np.minimum(pos, n - 1)] != k + d * j):
+        return None
+    p = np.flatnonzero(j < k)
+    return np.flatnonzero(j == k), p, pos[p]
+
+
 def _real_eig(A, idx, d):
     """``(lam, V, V^-1)`` of the block ``A = L[idx, idx]`` through the real matrix ``R = B^H A B``, or None.
 
@@ -91,13 +105,10 @@ def _real_eig(A, idx, d):
     not Hermiticity preserving to rounding; below that, dropping ``Im R`` is inside the eig backward-error estimate
     ``4 sqrt(n) u ||L||_F``), or if numpy's conjugate pairs are not where expected (then the complex path runs)."""
     n = len(idx)
-    j, k = idx % d, idx // d
-    pos = np.searchsorted(idx, k + d * j)
-    if np.any(pos >= n) or np.any(idx[np.minimum(pos, n - 1)] != k + d * j):
+    pairs = hermitian_pairs(idx, d)
+    if pairs is None:
         return None
-    dg = np.flatnonzero(j == k)
-    p = np.flatnonzero(j < k)
-    q = pos[p]
+    dg, p, q = pairs
     nd, npair = len(dg), len(p)
     # columns of B: E_jj first (0 .. nd - 1), then per pair (E_jk + E_kj)/sqrt 2 (cs) and i (E_jk - E_kj)/sqrt 2 (ca)
     cs = nd + 2 * np.arange(npair)
