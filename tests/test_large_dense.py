@@ -49,7 +49,7 @@ def test_sigma_min_by_lanczos_against_svd(exact4):
     tr_idx = np.array([j + d * j for j in range(d)])
     A = steady._bordered(steady.FloatContext(), g.superoperator_float(), tr_idx)
     sv = np.linalg.svd(A, compute_uv=False)
-    lu, piv, norm2, _ = steady.bordered_lu(g, tr_idx)
+    lu, piv, norm2 = steady.generator_lu(g, tr_idx=tr_idx)
     smin = steady._sigma_min_lu(lu, piv, d * d)
     assert smin == pytest.approx(sv[-1], rel=1e-5)
     assert norm2 >= sv[0] * (1 - 1e-12)

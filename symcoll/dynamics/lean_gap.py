@@ -28,7 +28,7 @@ import scipy.linalg as sla
 from .. import conventions as cv
 from ._arrays import to_complex
 from .gap import gap_from_eigenvalues
-from .spectrum import hermitian_pairs
+from .spectrum import hermitian_pairs, real_basis_matrix
 from .tolerances import FLOAT64_EPS
 
 __all__ = ["LEAN_GAP_MIN_N", "lean_gap"]
@@ -53,36 +53,13 @@ def _rows(g, r, bohr):
 
 
 def real_generator(g):
-    """``(R, ||R||_F, ||Im R||_F)``: ``B^H L B`` as a real Fortran-ordered array, built in row blocks."""
+    """``(R, ||R||_F, ||Im R||_F)``: ``B^H L B`` as a real Fortran-ordered array, built in row blocks from the
+    tensor (:func:`~symcoll.dynamics.spectrum.real_basis_matrix`)."""
     d = g.d
     n = d * d
     e = np.asarray(to_complex(g.energies)).real
     bohr = cv.vec(e[:, None] - e[None, :])
-    dg, p, q = hermitian_pairs(np.arange(n), d)
-    nd = len(dg)
-    # basis order: E_jj, then per pair (E_jk + E_kj)/sqrt 2, i (E_jk - E_kj)/sqrt 2
-    kind = np.concatenate([np.zeros(nd, dtype=int), np.tile([1, 2], len(p))])
-    first = np.concatenate([dg, np.repeat(p, 2)])
-    second = np.concatenate([dg, np.repeat(q, 2)])
-    r2 = 1 / math.sqrt(2)
-    R = np.empty((n, n), order="F")
-    im2 = fro2 = 0.0
-    for a0 in range(0, n, ROW_CHUNK):
-        a = np.arange(a0, min(a0 + ROW_CHUNK, n))
-        X = np.empty((len(a), n), dtype=complex)  # rows a of B^H L
-        P1, P2 = _rows(g, first[a], bohr), _rows(g, second[a], bohr)
-        kd = kind[a]
-        X[kd == 0] = P1[kd == 0]
-        X[kd == 1] = (P1[kd == 1] + P2[kd == 1]) * r2
-        X[kd == 2] = (P1[kd == 2] - P2[kd == 2]) * (-1j * r2)
-        Y = np.empty_like(X)  # (B^H L) B
-        Y[:, :nd] = X[:, dg]
-        Y[:, nd::2] = (X[:, p] + X[:, q]) * r2
-        Y[:, nd + 1::2] = (X[:, p] - X[:, q]) * (1j * r2)
-        R[a0:a0 + len(a)] = Y.real
-        im2 += float(np.sum(Y.imag ** 2))
-        fro2 += float(np.sum(np.abs(Y) ** 2))
-    return R, math.sqrt(fro2), math.sqrt(im2)
+    return real_basis_matrix(lambda r: _rows(g, r, bohr), hermitian_pairs(np.arange(n), d), chunk=ROW_CHUNK)
 
 
 def _kappa(g, lam, steps=3):

@@ -92,6 +92,41 @@ def hermitian_pairs(idx, d):
     return np.flatnonzero(j == k), p, pos[p]
 
 
+def real_basis_matrix(rows, pairs, chunk=256):
+    """``(R, ||R||_F, ||Im R||_F)``: ``R = Re(B^H A B)`` (Fortran order) of an ``n x n`` matrix A given by its rows
+    (``rows(r)``: the rows ``r`` of A, complex ``(len(r), n)``), in the orthonormal Hermitian basis B of
+    :func:`hermitian_pairs` (``pairs = (dg, p, q)``); formed ``chunk`` rows at a time, so the only ``n x n`` array
+    is R itself (:func:`_real_eig`, and :func:`~symcoll.dynamics.lean_gap.lean_gap` with the rows of L taken from the
+    map's tensor).  Rows of ``B^H A``: ``A[j,j]``; ``(A[p] + A[q])/sqrt 2``; ``-i (A[p] - A[q])/sqrt 2``; columns of
+    ``(B^H A) B``: the same combinations with ``+i``."""
+    dg, p, q = pairs
+    nd = len(dg)
+    n = nd + 2 * len(p)
+    kind = np.concatenate([np.zeros(nd, dtype=int), np.tile([1, 2], len(p))])
+    first = np.concatenate([dg, np.repeat(p, 2)])
+    second = np.concatenate([dg, np.repeat(q, 2)])
+    r2 = 1 / math.sqrt(2)
+    R = np.empty((n, n), order="F")
+    im2 = fro2 = 0.0
+    for a0 in range(0, n, chunk):
+        a = np.arange(a0, min(a0 + chunk, n))
+        P1, P2 = rows(first[a]), rows(second[a])
+        kd = kind[a]
+        X = np.empty((len(a), n), dtype=complex)  # rows a of B^H A
+        X[kd == 0] = P1[kd == 0]
+        X[kd == 1] = (P1[kd == 1] + P2[kd == 1]) * r2
+        X[kd == 2] = (P1[kd == 2] - P2[kd == 2]) * (-1j * r2)
+        Y = np.empty_like(X)  # (B^H A) B
+        Y[:, :nd] = X[:, dg]
+        Y[:, nd::2] = (X[:, p] + X[:, q]) * r2
+        Y[:, nd + 1::2] = (X[:, p] - X[:, q]) * (1j * r2)
+        R[a0:a0 + len(a)] = Y.real
+        im2 += float(np.sum(Y.imag ** 2))
+        fro2 += float(np.sum(Y.real ** 2))
+    fro2 += im2
+    return R, math.sqrt(fro2), math.sqrt(im2)
+
+
 def _real_eig(A, idx, d):
     """``(lam, V, V^-1)`` of the block ``A = L[idx, idx]`` through the real matrix ``R = B^H A B``, or None.
 
@@ -102,8 +137,8 @@ def _real_eig(A, idx, d):
     are too); ``W^-1`` from the real inverse of ``Y`` (``W = Y P``, ``Y`` the real and imaginary parts of each
     conjugate pair, ``P`` 2 x 2 blocks ``[[1, 1], [i, -i]]``).  Only for blocks closed under the swap
     ``(j, k) -> (k, j)``; None if the block is not, or if ``R`` is not real to ``sqrt(n) u ||A||_F`` (a map that is
-    not Hermiticity preserving to rounding; below that, dropping ``Im R`` is inside the eig backward-error estimate
-    ``4 sqrt(n) u ||L||_F``), or if numpy's conjugate pairs are not where expected (then the complex path runs)."""
+    not Hermiticity preserving to rounding; ``||A||_F = ||R||_F``, B unitary; below that, dropping ``Im R`` is inside
+    the eig backward-error estimate ``4 sqrt(n) u ||L||_F``), or if numpy's conjugate pairs are not where expected (then the complex path runs)."""
     n = len(idx)
     pairs = hermitian_pairs(idx, d)
     if pairs is None:
@@ -114,18 +149,10 @@ def _real_eig(A, idx, d):
     cs = nd + 2 * np.arange(npair)
     ca = cs + 1
     r2 = 1 / math.sqrt(2)
-    AB = np.empty((n, n), dtype=complex)
-    AB[:, :nd] = A[:, dg]
-    AB[:, cs] = (A[:, p] + A[:, q]) * r2
-    AB[:, ca] = (A[:, p] - A[:, q]) * (1j * r2)
-    R = np.empty((n, n), dtype=complex)
-    R[:nd] = AB[dg]
-    R[cs] = (AB[p] + AB[q]) * r2
-    R[ca] = (AB[p] - AB[q]) * (-1j * r2)
-    del AB
-    if float(np.linalg.norm(R.imag)) > math.sqrt(n) * 2.0**-52 * float(np.linalg.norm(A)):
+    R, fro, im = real_basis_matrix(lambda r: A[r], pairs)
+    if im > math.sqrt(n) * 2.0**-52 * fro:
         return None
-    lam, W = np.linalg.eig(np.ascontiguousarray(R.real))
+    lam, W = np.linalg.eig(R)
     del R
     # numpy: a complex pair is adjacent, positive imaginary part first, W[:, c + 1] = conj(W[:, c]) exactly
     cplx = np.flatnonzero(lam.imag > 0)

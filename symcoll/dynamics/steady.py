@@ -98,13 +98,6 @@ SIGMA_MIN_TOL = 1e-6
 (:func:`_steady_state_lu`)."""
 
 
-def bordered_lu(g, tr_idx):
-    """``(lu, piv, norm2_bound, nbytes)``: LU of the transpose of the bordered float64 generator ``A`` (L with its
-    (0,0)-population row replaced by the trace functional), in place: :func:`generator_lu`."""
-    lu, piv, norm2 = generator_lu(g, tr_idx=tr_idx, what="the bordered generator's LU (steady state)")
-    return lu, piv, norm2, 16 * g.d ** 4
-
-
 def generator_lu(g, shift=0.0, tr_idx=None, what="the LU of the generator"):
     """``(lu, piv, norm2_bound)``: LU of ``A^T``, ``A = L - shift I`` (row 0 replaced by the trace functional when
     ``tr_idx`` is given), built straight from the map's tensor: one ``(d^2, d^2)`` array (memory checked first), no
@@ -172,7 +165,7 @@ def _steady_state_lu(g, tr_idx) -> SteadyState:
     ``sqrt(||A||_1 ||A||_inf)``.  The error budget is the norm-wise one of :func:`steady_state`."""
     ctx, d = g.ctx, g.d
     n = d * d
-    lu, piv, normA, _ = bordered_lu(g, tr_idx)
+    lu, piv, normA = generator_lu(g, tr_idx=tr_idx, what="the bordered generator's LU (steady state)")
     smin = _sigma_min_lu(lu, piv, n)
     if smin <= DynamicsTolerances().bordered_singular(n, normA):
         raise ValueError(

@@ -195,15 +195,15 @@ L itself, the block LAPACK ``geev`` works on, its eigenvectors V, ``V^{-1}``, th
 max RSS 2.3 GiB against 6 x 0.25 GiB = 1.5 GiB for these arrays plus the map and the interpreter."""
 
 
-def estimate_generator_memory(d: int, dps=None) -> int:
-    """Bytes of the dense generator (71) and its eigen-decomposition: :data:`GENERATOR_COPIES` ``(d^2, d^2)`` arrays."""
-    return int(GENERATOR_COPIES * d**4 * _per_number(dps))
+def estimate_generator_memory(d: int, dps=None, copies=GENERATOR_COPIES) -> int:
+    """Bytes of ``copies`` ``(d^2, d^2)`` arrays (default: the dense generator (71) and its eigen-decomposition)."""
+    return int(copies * d**4 * _per_number(dps))
 
 
 def check_generator_memory(d: int, dps=None, copies=GENERATOR_COPIES, what="L and its eigen-decomposition") -> int:
     """ValueError (with the GiB) when ``copies`` dense ``(d^2, d^2)`` arrays of a d-level system's generator do not
     fit :func:`max_bytes` (default: the dense generator and its eigen-decomposition)."""
-    need = int(copies * d**4 * _per_number(dps))
+    need = estimate_generator_memory(d, dps, copies)
     limit = max_bytes()
     if need > limit:
         raise ValueError(
