@@ -66,6 +66,13 @@ class _Progress:
             print(f"{self._desc}: {self._k}/{self._total} {text}, {time.perf_counter() - self._t0:.0f} s",
                   file=sys.stderr, flush=True)
 
+    def note(self, text):
+        """A line within the current step (the stages of a long one), shown as :meth:`update` shows steps."""
+        if self._bar is not None:
+            self._bar.write(f"{self._desc}: {text}", file=sys.stderr)
+        elif self._lines:
+            print(f"{self._desc}: {text}, {time.perf_counter() - self._t0:.0f} s", file=sys.stderr, flush=True)
+
     def close(self):
         if self._bar is not None:
             self._bar.close()

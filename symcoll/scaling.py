@@ -177,10 +177,22 @@ def build_map(kind, N, eps, params=None):
     return chain, bath, coupling, cmap
 
 
-def compute_point(kind, N, eps, params=None):
+EXACT_POINT_COPIES = 3.2
+"""``(d^2, d^2)`` complex arrays an exact point holds at once from N = 7, where the dense L is never formed: the
+map's tensor, its real-form spectrum (:class:`~symcoll.dynamics.lean_spectrum.LeanSpectrum`: two real arrays) and
+the steady state's LU, with temporaries (N = 7: 13.7 GiB)."""
+
+
+LONG_POINT_N = 6
+"""Exact points from this N report their stages (map, spectrum, plateau, steady state) to ``stage``: each takes
+minutes at N = 6 and up to tens of minutes at N = 7."""
+
+
+def compute_point(kind, N, eps, params=None, stage=None):
     """Every number of one (kind, N, eps) point as a JSON-ready dict (``status = "done"``).
 
-    Raises what the build raises; :func:`run_scaling` records memory refusals as skipped points.
+    Raises what the build raises; :func:`run_scaling` records memory refusals as skipped points.  ``stage``: a
+    callable given one line per stage of an exact point from N = :data:`LONG_POINT_N` (the progress output).
     """
     import numpy as np
 
@@ -190,16 +202,29 @@ def compute_point(kind, N, eps, params=None):
     from .phase_diagram import task_relaxation
 
     mp = params or model_parameters()
-    if kind == "exact":  # its gap and evolution need the dense generator: refuse before a map of minutes is built
+    if kind == "exact":  # refuse before a map of minutes is built
         from .maps import memory
 
-        memory.check_generator_memory(2 ** N)
+        memory.check_generator_memory(2 ** N, copies=EXACT_POINT_COPIES if N >= 7 else memory.GENERATOR_COPIES)
+    long_point = stage is not None and kind == "exact" and N >= LONG_POINT_N
+
+    def say(text):
+        if long_point:
+            stage(f"exact N={N} eps={eps:g}: {text}")
+
+    say("the map (38) (measured: about 1 min at N = 6, 29 min at N = 7)")
     t0 = time.perf_counter()
     chain, bath, coupling, cmap = build_map(kind, N, eps, mp)
     t1 = time.perf_counter()
     L = Lindbladian(chain, cmap, mp["Gamma"])
+    if kind == "exact":  # the plateau's evolution needs the spectrum: the gap then comes from it (not dgeev twice)
+        say(f"map done in {t1 - t0:.0f} s; the spectrum of (71) in real form (one dgeev with vectors: about 1 min at "
+            "N = 6, about 33 min at N = 7 with two BLAS threads)")
+        L.spectrum()
+        say(f"spectrum done in {time.perf_counter() - t1:.0f} s; the plateau's evolution and the gap")
     g = L.spectral_gap()  # cached on L: task_relaxation's call reuses it (sector gap, or the dense spectrum)
     rel = task_relaxation(_Model(chain, bath, coupling, L))
+    say("the steady state (one LU: about 3 min at N = 7)")
     ss = L.steady_state()
     dF = float(ss.error.total)
     rho = np.asarray(ss)
@@ -322,7 +347,8 @@ def run_scaling(params, progress=True, model=None, checkpoint_dir=None, resume=T
             points.append(skipped(kind, N, eps, f"the exact map (38) is built up to --exact-N-max = "
                                                 f"{p['exact_N_max']} (measured: N = 5 about 90 s per point, N = 6 "
                                                 "about 1 min for the map alone on an idle machine, plus the dense "
-                                                "evolution); raise --exact-N-max to try (the "
+                                                "evolution; N = 7 29 min for the map and 37 min for the rest, 12.8 "
+                                                "GiB); raise --exact-N-max to try (the "
                                                 "map's memory check refuses what does not fit)"))
         else:
             key = checkpoint_key(kind, N, eps, mp)
@@ -334,7 +360,7 @@ def run_scaling(params, progress=True, model=None, checkpoint_dir=None, resume=T
                 note = " (resumed)"
             else:
                 try:
-                    point = compute_point(kind, N, eps, mp)
+                    point = compute_point(kind, N, eps, mp, stage=bar.note)
                 except (ValueError, MemoryError) as exc:
                     if not _refusal(exc):
                         raise
@@ -452,7 +478,8 @@ def add_parser(sub):
     ps.add_argument("--eps", default=None, metavar="LIST",
                     help="comma-separated inter-qubit couplings eps > 0 of (64) (default: 0.1,1e-3)")
     ps.add_argument("--exact-N-max", dest="exact_N_max", type=int, default=None, metavar="N",
-                    help="largest N for the exact map (38); larger N are recorded as skipped (default: 5)")
+                    help="largest N for the exact map (38); larger N are recorded as skipped (default: 5; N = 7 "
+                         "takes about 29 + 37 min per point and 12.8 GiB: set SYMCOLL_MAX_GIB=14 or more)")
     ps.add_argument("--quick", action="store_true", help="N = 2..3 only, for smoke tests (default: off)")
     ps.add_argument("--no-resume", dest="no_resume", action="store_true",
                     help=f"recompute every point instead of reusing the files in DIR/{CHECKPOINT_DIR}/ (they are "

@@ -14,6 +14,7 @@ Bad options and output paths: refused before any computation, one line naming th
 """
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -164,8 +165,8 @@ def test_memory_refusal_recorded_as_skipped(monkeypatch):
 
 
 def test_exact_point_refused_before_its_map_is_built(monkeypatch):
-    """The exact kind's gap and evolution need the dense generator (6 arrays of d^4 numbers, 24 GiB at N = 7): a
-    point that cannot hold it is skipped before its map (36 min at N = 7) is built, with the GiB in the reason."""
+    """Up to N = 6 the exact kind's gap and evolution use the dense generator (6 arrays of d^4 numbers): a point that
+    cannot hold it is skipped before its map is built, with the GiB in the reason."""
     import symcoll.maps.memory as mem
     import symcoll.scaling as sc
 
@@ -176,6 +177,44 @@ def test_exact_point_refused_before_its_map_is_built(monkeypatch):
     (p,) = data["points"]
     assert built == []
     assert p["status"] == "skipped" and "dense generator (71) for d = 4" in p["reason"] and "GiB" in p["reason"]
+
+
+def test_exact_n7_point_needs_its_map_spectrum_and_lu_only(monkeypatch):
+    """From N = 7 the dense L is never formed: an exact point needs the map's tensor, the real-form spectrum and
+    one LU (3.2 arrays of 16384^2 complex numbers, 12.8 GiB), not 6 arrays (24 GiB); refused one byte short of
+    that, with the number, and let through to the map build one byte above it."""
+    import symcoll.maps.memory as mem
+    import symcoll.scaling as sc
+
+    class Built(Exception):
+        pass
+
+    def build(*a, **k):
+        raise Built
+
+    monkeypatch.setattr(sc, "build_map", build)
+    need = int(3.2 * 128 ** 4 * 16)
+    monkeypatch.setattr(mem, "MAX_BYTES", need - 1)
+    data = run_scaling(resolve(N_min=7, N_max=7, kinds=["exact"], eps=[0.1], exact_N_max=7), progress=False)
+    (p,) = data["points"]
+    assert p["status"] == "skipped" and "12.8 GiB (3.2 arrays" in p["reason"]
+    monkeypatch.setattr(mem, "MAX_BYTES", need + 1)
+    with pytest.raises(Built):
+        run_scaling(resolve(N_min=7, N_max=7, kinds=["exact"], eps=[0.1], exact_N_max=7), progress=False)
+
+
+def test_long_exact_point_reports_its_stages(monkeypatch, capsys):
+    """An exact point from LONG_POINT_N (minutes per stage at N = 6, 7) says which stage it is in, on the same
+    progress output as the points (lowered here to N = 2 to run in a second)."""
+    import symcoll.scaling as sc
+
+    monkeypatch.setattr(sc, "LONG_POINT_N", 2)
+    run_scaling(resolve(N_max=2, kinds=["exact"], eps=[0.1]), progress=True)
+    lines = [re.sub(r"in \d+ s", "in T s", ln.split(",")[0]) for ln in capsys.readouterr().err.strip().splitlines()]
+    assert [ln.split(" (")[0] for ln in lines] == [
+        "symcoll scaling: exact N=2 eps=0.1: the map", "symcoll scaling: exact N=2 eps=0.1: map done in T s; the "
+        "spectrum of", "symcoll scaling: exact N=2 eps=0.1: spectrum done in T s; the plateau's evolution and the gap",
+        "symcoll scaling: exact N=2 eps=0.1: the steady state", "symcoll scaling: 1/1 exact N=2 eps=0.1"]
 
 
 def test_progress_lines_when_not_a_terminal(monkeypatch, capsys):
@@ -249,7 +288,7 @@ def fake(monkeypatch):
         refuse = ()  # (kind, N, eps) refused for memory
         interrupt_at = None  # KeyboardInterrupt on this call number (1-based)
 
-        def __call__(self, kind, N, eps, params=None):
+        def __call__(self, kind, N, eps, params=None, stage=None):
             self.append((kind, N, eps))
             if len(self) == self.interrupt_at:
                 raise KeyboardInterrupt

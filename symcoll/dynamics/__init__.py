@@ -24,6 +24,10 @@ Modules, one idea each
     Invariant blocks of L (the global map (45) and the local map (54)-(56) only couple
     entries with equal (band) Bohr frequencies: N = 3 gives 23 and 7 blocks, N = 6 global
     425 blocks of at most 88) and their float64 eigen-decomposition.
+:mod:`~symcoll.dynamics.lean_spectrum`, :mod:`~symcoll.dynamics.lean_gap`
+    The exact map from N = 6 (one block of 4096, 16384 at N = 7): the spectrum of the real matrix ``B^H L B``
+    (Hermitian basis) kept in real form, built from the map's tensor, never the dense L (propagation, error budget and
+    gap from it); the gap alone from its eigenvalues.
 :mod:`~symcoll.dynamics.propagate`
     One contract, ``Propagator.propagate(x, times) -> (states, rounding, diagnostics)``, and
     the methods (``method=`` of :meth:`Lindbladian.evolve`): ``"eig"`` (float64

@@ -95,10 +95,10 @@ class GapMixin:
 
     def spectral_gap(self) -> SpectralGap:
         """Smallest ``|Re lambda|`` over the nonzero eigenvalues of (71), from the float64
-        eigen-decomposition of every invariant block (:meth:`spectrum`), with its error estimate; above
-        ``lean_gap.LEAN_GAP_MIN_N`` (the exact map at N = 7) from the eigenvalues alone
-        (:func:`~symcoll.dynamics.lean_gap.lean_gap`) unless the spectrum is already there."""
-        from . import lean_gap
+        eigen-decomposition of every invariant block (:meth:`spectrum`, kept in real form for the exact map from
+        N = 6), with its error estimate; above ``lean_gap.LEAN_GAP_MIN_N`` (the exact map at N = 7) from the
+        eigenvalues alone (:func:`~symcoll.dynamics.lean_gap.lean_gap`) unless the spectrum is already there."""
+        from . import lean_gap, lean_spectrum
 
         if not self.ctx.is_mp and self.d ** 2 > lean_gap.LEAN_GAP_MIN_N and self._spectrum is None:
             if getattr(self, "_lean_gap", None) is None:
@@ -109,6 +109,11 @@ class GapMixin:
         i0 = spec.i0
         rest = np.delete(np.arange(len(lam)), i0)
         j = rest[int(np.argmin(-lam[rest].real))] if rest.size else i0
+        if isinstance(spec, lean_spectrum.LeanSpectrum):  # one block; kappa from the rows of V^-1
+            pert = float(self.Gamma_param) * spec.n * self.map_error + 2 * self.energy_error
+            return gap_from_eigenvalues(lam, None, spec.normL, {"method": "eigenvalues of the real generator B^H L B "
+                                        "(dgeev with vectors)", "arnoldi_sectors": 0, "blocks": 1}, pert,
+                                        kappa=float(spec.kappa[j]), n=spec.n)
         # block and position of the minimiser -> its condition number ||V^{-1} row|| (||v|| = 1)
         pos = 0
         kappa = None

@@ -12,7 +12,7 @@ from .. import conventions as cv
 from ..model import _real_param, check_density_matrix, check_map_system, to_ctx
 from ..maps import memory
 from ..numeric import get_context
-from . import error_budget
+from . import error_budget, lean_spectrum
 from ._arrays import hermitian_part, in_context, to_complex
 from .gap import GapMixin
 from .propagate import PROPAGATORS, check_method, method_for
@@ -190,20 +190,20 @@ class Lindbladian(GapMixin):
         return cv.unvec(self.superoperator() @ x if self.ctx.is_mp else apply_generator(self, x), self.d)
 
     def blocks(self):
-        """Invariant blocks of L: connected components of its exact non-zero pattern.
-
-        The global map (45) and the local map (54)-(56) connect only entries with equal
-        (band) Bohr frequencies, so L splits into many small blocks (23 and 7 for N = 3);
-        each is propagated on its own.  The exact map (38) gives a single block.
-        """
+        """Invariant blocks of L: connected components of its exact non-zero pattern (the global map (45) and the
+        local map (54)-(56) couple only equal (band) Bohr frequencies: 23 and 7 blocks at N = 3; the exact map (38):
+        one block); each is propagated on its own."""
         if self._blocks is None:
             self._blocks = invariant_blocks(self.superoperator_float())
         return self._blocks
 
     def spectrum(self) -> FloatSpectrum:
-        """float64 eigen-decomposition of every block (:class:`~symcoll.dynamics.spectrum.FloatSpectrum`)."""
+        """float64 eigen-decomposition of every block (:class:`~symcoll.dynamics.spectrum.FloatSpectrum`); for a
+        large single block (the exact map from N = 6) in real form, from the tensor
+        (:class:`~symcoll.dynamics.lean_spectrum.LeanSpectrum`, :func:`~symcoll.dynamics.lean_spectrum.applies`)."""
         if self._spectrum is None:
-            self._spectrum = FloatSpectrum.of(self.superoperator_float(), self.blocks())
+            self._spectrum = (lean_spectrum.LeanSpectrum.of(self) if lean_spectrum.applies(self)
+                              else FloatSpectrum.of(self.superoperator_float(), self.blocks()))
         return self._spectrum
 
     def refined_blocks(self) -> list:

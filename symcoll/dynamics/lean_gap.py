@@ -1,8 +1,8 @@
 """The spectral gap of a large dense generator (71) from its eigenvalues alone (issue 16: the exact map at N = 7).
 
-The dense spectrum (eigenvectors and their inverse, :class:`~symcoll.dynamics.spectrum.FloatSpectrum`) of the
-exact map's 16384 x 16384 generator needs 6 arrays of 4.3 GB; the gap needs only the eigenvalues and the condition
-number of one of them.  So, for ``n = d^2 > LEAN_GAP_MIN_N`` (float64):
+The spectrum with eigenvectors (:class:`~symcoll.dynamics.lean_spectrum.LeanSpectrum`, which the evolution needs)
+of the exact map's 16384 x 16384 generator takes one ``dgeev`` with vectors; the gap needs only the eigenvalues and
+the condition number of one of them.  So, for ``n = d^2 > LEAN_GAP_MIN_N`` (float64) when no spectrum is cached:
 
 1. ``R = B^H L B`` is built straight from the map's tensor, row block by row block, in the orthonormal basis ``B``
    of Hermitian matrices (:func:`~symcoll.dynamics.spectrum._real_eig`): L preserves Hermiticity, so R is real

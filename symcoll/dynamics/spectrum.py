@@ -74,8 +74,10 @@ class EigenBlock:
 
 
 REAL_EIG_MIN = 1024
-"""Blocks larger than this (the exact map's single block from N = 6) are diagonalised in real arithmetic when they
-are closed under ``rho -> rho^dagger`` (:func:`_real_eig`): 38 s instead of 92 s at N = 6 (two BLAS threads)."""
+"""Blocks larger than this are diagonalised in real arithmetic when they are closed under ``rho -> rho^dagger``
+(:func:`_real_eig`): 38 s instead of 92 s for the exact map's 4096 block at N = 6 (two BLAS threads).  A generator
+that is one such block (the exact map from N = 6) goes further: :class:`~symcoll.dynamics.lean_spectrum.LeanSpectrum`
+keeps the decomposition real and never forms the complex V, V^-1 or the dense L."""
 
 
 def hermitian_pairs(idx, d):
