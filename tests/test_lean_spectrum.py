@@ -139,3 +139,24 @@ def test_memory_refused_with_the_number(exact4, monkeypatch):
     monkeypatch.setattr(memory, "MAX_BYTES", 1000)
     with pytest.raises(ValueError, match=r"GiB.*real eigenvectors"):
         LeanSpectrum.of(g)
+
+
+def test_map_without_real_form_takes_the_dense_path(exact4, monkeypatch):
+    """A user's map that does not preserve Hermiticity has no real form: below NO_DENSE_L_N the dense complex path
+    runs (the same eigenvalues as zgeev of the dense L), beyond it the error names Hermiticity."""
+    from symcoll.dynamics import TensorMap
+
+    ch, S = exact4
+    T = np.array(S.tensor, dtype=complex)
+    T[0, 1, 2, 3] += 1e-3j  # its partner T[1, 0, 3, 2] is not conjugated along: not Hermiticity preserving
+    user = TensorMap(T, ch)
+    _lean(monkeypatch)
+    g = Lindbladian(ch, user, 1.0)
+    sp = g.spectrum()
+    assert not isinstance(sp, LeanSpectrum)
+    want = np.linalg.eigvals(g.superoperator_float())
+    dist = np.abs(sp.lam[:, None] - want[None, :])
+    assert dist.min(axis=1).max() <= 1e-10
+    monkeypatch.setattr(lean_spectrum, "NO_DENSE_L_N", 16)
+    with pytest.raises(ValueError, match="Hermiticity"):
+        Lindbladian(ch, user, 1.0).spectrum()

@@ -200,10 +200,10 @@ class Lindbladian(GapMixin):
     def spectrum(self) -> FloatSpectrum:
         """float64 eigen-decomposition of every block (:class:`~symcoll.dynamics.spectrum.FloatSpectrum`); for a
         large single block (the exact map from N = 6) in real form, from the tensor
-        (:class:`~symcoll.dynamics.lean_spectrum.LeanSpectrum`, :func:`~symcoll.dynamics.lean_spectrum.applies`)."""
+        (:class:`~symcoll.dynamics.lean_spectrum.LeanSpectrum`, :func:`~symcoll.dynamics.lean_spectrum.lean_or_none`)."""
         if self._spectrum is None:
-            self._spectrum = (lean_spectrum.LeanSpectrum.of(self) if lean_spectrum.applies(self)
-                              else FloatSpectrum.of(self.superoperator_float(), self.blocks()))
+            lean = lean_spectrum.lean_or_none(self)
+            self._spectrum = lean if lean is not None else FloatSpectrum.of(self.superoperator_float(), self.blocks())
         return self._spectrum
 
     def refined_blocks(self) -> list:

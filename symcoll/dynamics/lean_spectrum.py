@@ -38,7 +38,7 @@ import scipy.linalg.lapack as lapack
 from .spectrum import _norm2, hermitian_pairs
 from .tolerances import FLOAT64_EPS, DynamicsTolerances
 
-__all__ = ["LeanSpectrum", "LEAN_SPECTRUM_MIN_N", "NO_DENSE_L_N", "applies"]
+__all__ = ["LeanSpectrum", "LEAN_SPECTRUM_MIN_N", "NO_DENSE_L_N", "NotRealForm", "applies", "lean_or_none"]
 
 LEAN_SPECTRUM_MIN_N = 1024
 """Float64 generators of one invariant block with more than this many entries of ``vec rho`` (the exact map from
@@ -48,6 +48,25 @@ N = 6) get :class:`LeanSpectrum` instead of :class:`~symcoll.dynamics.spectrum.F
 NO_DENSE_L_N = 8192
 """Above this (the exact map from N = 7) the dense L is never formed (6 arrays of 4.3 GB), so its invariant blocks
 are not looked for: every float64 generator gets :class:`LeanSpectrum`."""
+
+
+class NotRealForm(ValueError):
+    """The generator has no real form to rounding (its map does not preserve Hermiticity), or LAPACK's complex
+    eigenvalues are not in adjacent conjugate pairs."""
+
+
+def lean_or_none(g):
+    """:class:`LeanSpectrum` of ``g`` where it :func:`applies`, else None (the dense path).  A generator without a real
+    form (:class:`NotRealForm`, e.g. a user's map that is not Hermiticity preserving) also gets None where its dense
+    L may be formed (``d^2 <= NO_DENSE_L_N``), and the error beyond."""
+    if not applies(g):
+        return None
+    try:
+        return LeanSpectrum.of(g)
+    except NotRealForm:
+        if g.d * g.d > NO_DENSE_L_N:
+            raise
+        return None
 
 
 def applies(g) -> bool:
@@ -107,7 +126,7 @@ class LeanSpectrum:
         memory.check_generator_memory(d, None, copies=1.1, what="the real eigenvectors Y and Y^-1 of B^H L B")
         R, normL, im = real_generator(g)
         if im > math.sqrt(n) * FLOAT64_EPS * normL:
-            raise ValueError(f"the generator does not preserve Hermiticity to rounding (||Im B^H L B||_F = {im:.2e},"
+            raise NotRealForm(f"the generator does not preserve Hermiticity to rounding (||Im B^H L B||_F = {im:.2e},"
                              f" ||L||_F = {normL:.2e}): its real-form spectrum needs a Hermiticity-preserving map")
         lwork = int(lapack.dgeev_lwork(n, compute_vl=0, compute_vr=1)[0])  # the blocked algorithms need it
         wr, wi, _, Y, info = lapack.dgeev(R, compute_vl=0, compute_vr=1, lwork=lwork, overwrite_a=1)
@@ -117,7 +136,7 @@ class LeanSpectrum:
         cplx = np.flatnonzero(wi > 0)
         if (np.any(cplx + 1 >= n) or np.any(wi[np.minimum(cplx + 1, n - 1)] != -wi[cplx])
                 or np.count_nonzero(wi) != 2 * len(cplx)):
-            raise np.linalg.LinAlgError("dgeev returned complex eigenvalues that are not in adjacent conjugate pairs")
+            raise NotRealForm("dgeev returned complex eigenvalues that are not in adjacent conjugate pairs")
         Y = np.asfortranarray(Y)
         nrm = np.linalg.norm(Y, axis=0)  # unit complex vectors y1 + i y2: one norm per pair
         nrm[cplx] = nrm[cplx + 1] = np.hypot(nrm[cplx], nrm[cplx + 1])
