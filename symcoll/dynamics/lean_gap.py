@@ -62,6 +62,25 @@ def real_generator(g):
     return real_basis_matrix(lambda r: _rows(g, r, bohr), hermitian_pairs(np.arange(n), d), chunk=ROW_CHUNK)
 
 
+class NotRealForm(ValueError):
+    """The generator has no real form to rounding (its map does not preserve Hermiticity), or LAPACK's complex
+    eigenvalues are not in adjacent conjugate pairs."""
+
+
+def checked_real_generator(g, copies, what):
+    """``(R, ||L||_F)`` of :func:`real_generator` after the memory check of ``copies`` complex ``(d^2, d^2)`` arrays
+    for ``what``; :class:`NotRealForm` when ``||Im B^H L B||_F > sqrt(n) u ||L||_F`` (below, dropping it is inside
+    the eigen-solver's backward-error estimate)."""
+    from ..maps import memory
+
+    memory.check_generator_memory(g.d, None, copies=copies, what=what)
+    R, normL, im = real_generator(g)
+    if im > math.sqrt(g.d * g.d) * FLOAT64_EPS * normL:
+        raise NotRealForm(f"the generator does not preserve Hermiticity to rounding (||Im B^H L B||_F = {im:.2e}, "
+                          f"||L||_F = {normL:.2e}): {what} needs a Hermiticity-preserving map")
+    return R, normL, im
+
+
 def _kappa(g, lam, steps=3):
     """``(kappa, residual)`` of the eigenvalue ``lam`` of L by inverse iteration (right and left vectors)."""
     from .steady import apply_generator, generator_lu
@@ -85,15 +104,8 @@ def _kappa(g, lam, steps=3):
 
 def lean_gap(g):
     """:class:`~symcoll.dynamics.gap.SpectralGap` of a float64 dense generator from its eigenvalues (module doc)."""
-    from ..maps import memory
-
-    d = g.d
-    n = d * d
-    memory.check_generator_memory(d, None, copies=0.5, what="the real generator B^H L B for its eigenvalues")
-    R, normL, im = real_generator(g)
-    if im > math.sqrt(n) * FLOAT64_EPS * normL:
-        raise ValueError(f"the generator does not preserve Hermiticity to rounding (||Im B^H L B||_F = {im:.2e}, "
-                         f"||L||_F = {normL:.2e}): the eigenvalue-only gap needs a Hermiticity-preserving map")
+    n = g.d * g.d
+    R, normL, im = checked_real_generator(g, 0.5, "the eigenvalue-only gap (the real generator B^H L B)")
     lam = sla.eigvals(R, overwrite_a=True, check_finite=False)
     del R
     i0 = int(np.argmin(np.abs(lam)))

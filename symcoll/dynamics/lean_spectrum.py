@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg.lapack as lapack
 
+from .lean_gap import NotRealForm, checked_real_generator
 from .spectrum import _norm2, hermitian_pairs
 from .tolerances import FLOAT64_EPS, DynamicsTolerances
 
@@ -48,11 +49,6 @@ N = 6) get :class:`LeanSpectrum` instead of :class:`~symcoll.dynamics.spectrum.F
 NO_DENSE_L_N = 8192
 """Above this (the exact map from N = 7) the dense L is never formed (6 arrays of 4.3 GB), so its invariant blocks
 are not looked for: every float64 generator gets :class:`LeanSpectrum`."""
-
-
-class NotRealForm(ValueError):
-    """The generator has no real form to rounding (its map does not preserve Hermiticity), or LAPACK's complex
-    eigenvalues are not in adjacent conjugate pairs."""
 
 
 def lean_or_none(g):
@@ -118,16 +114,9 @@ class LeanSpectrum:
     @classmethod
     def of(cls, g) -> "LeanSpectrum":
         """Diagonalise the float64 generator ``g`` (a :class:`~symcoll.dynamics.Lindbladian` with a dense map)."""
-        from ..maps import memory
-        from .lean_gap import real_generator
-
         d = g.d
         n = d * d
-        memory.check_generator_memory(d, None, copies=1.1, what="the real eigenvectors Y and Y^-1 of B^H L B")
-        R, normL, im = real_generator(g)
-        if im > math.sqrt(n) * FLOAT64_EPS * normL:
-            raise NotRealForm(f"the generator does not preserve Hermiticity to rounding (||Im B^H L B||_F = {im:.2e},"
-                             f" ||L||_F = {normL:.2e}): its real-form spectrum needs a Hermiticity-preserving map")
+        R, normL, _ = checked_real_generator(g, 1.1, "the real eigenvectors Y and Y^-1 of B^H L B")
         lwork = int(lapack.dgeev_lwork(n, compute_vl=0, compute_vr=1)[0])  # the blocked algorithms need it
         wr, wi, _, Y, info = lapack.dgeev(R, compute_vl=0, compute_vr=1, lwork=lwork, overwrite_a=1)
         if info != 0:
