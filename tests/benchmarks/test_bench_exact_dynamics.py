@@ -9,6 +9,10 @@ sectors of the narrow kinds, so :class:`~symcoll.dynamics.Lindbladian` diagonali
 densely.  Timed after the map is built (the map, ~1 min, is reported separately): the steady state, the
 spectral gap and the evolution from |0..0> at 141 times (0 and 140 log-spaced in [1e-2, 1e5]).
 
+N = 7 (``SYMCOLL_BENCH_N7=1``, long: the map ~29 min, the dynamics ~40 min, 12.3 GiB) times the same steps on the
+real-form spectrum (:class:`~symcoll.dynamics.lean_spectrum.LeanSpectrum`), checked against a Taylor series at a
+short time and the steady state at 1e5.
+
 Independent checks: the state at t = 1e5 against the steady state (bordered solve) within the two error
 estimates, and the states at t = 0.1, 1, 10 against ``scipy.sparse.linalg.expm_multiply`` on the dense
 superoperator (Krylov/Taylor, a different method; ||L|| t <= ~1e3 there).
@@ -19,6 +23,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 import scipy.sparse.linalg as spla
 
 from symcoll import DeltaCoupling, EffusionBath, Lindbladian, QubitChain, collision_map
@@ -78,4 +83,77 @@ def test_bench_exact_N6_evolution(benchmark):
     _save()
     for t, (err, est) in checks.items():
         assert err <= est + 1e-12, (t, err, est)  # expm_multiply's own accuracy ~1e-13: slack named, not tuned
+    assert stat <= ev.error.total[-1] + ss.error.total
+
+
+def _taylor(L, X, t, h=0.005, terms=25):
+    """``exp(L t) X`` by a Taylor series of ``exp(L h)`` (``||L h|| < 1``, last term ~1e-50 at N = 7), L applied
+    from the map's tensor (row stacking: ``X[:, k]`` is ``rho.reshape(-1)``); an independent check of the
+    eigen-propagation at a short time."""
+    from symcoll.dynamics._arrays import to_complex
+
+    d = L.d
+    T = np.asarray(L.tensor).reshape(d * d, d * d)
+    e = np.asarray(to_complex(L.energies)).real
+    bohr = (e[:, None] - e[None, :]).reshape(-1)
+    Gam = float(L.Gamma_param)
+    for _ in range(int(round(t / h))):
+        term, acc = X.copy(), X.copy()
+        for m in range(1, terms + 1):
+            term = (Gam * (T @ term - term) - 1j * bohr[:, None] * term) * (h / m)
+            acc += term
+        X = acc
+    return X
+
+
+@pytest.mark.skipif(os.environ.get("SYMCOLL_BENCH_N7") != "1",
+                    reason="N = 7: ~29 min for the map, ~40 min for the dynamics, 12.3 GiB: SYMCOLL_BENCH_N7=1 (sets "
+                           "SYMCOLL_MAX_GIB=14 unless given; SYMCOLL_BENCH_N7_MAP=file.pkl loads a pickled (chain, "
+                           "map) of QubitChain(7, 4.0, 0.1) instead of building it)")
+def test_bench_exact_N7_evolution(benchmark, monkeypatch):
+    """The exact map at N = 7 (one 16384 block; the spectrum kept in real form, LeanSpectrum): steady state, spectrum
+    and gap, evolution from |0..0> at 141 times to 1e5.  Checks: the state at t = 0.05 against a Taylor series
+    (:func:`_taylor`), at 1e5 against the LU steady state, both within the estimates.  Measured once as the
+    whole scaling point (README_derivations.md, "Exact map at N = 6, 7: the spectrum kept in real form"):
+    37 min after the map with two BLAS threads, 12.3 GiB."""
+    import pickle
+
+    from symcoll.maps import memory
+
+    if not os.environ.get(memory.MAX_GIB_ENV):
+        monkeypatch.setenv(memory.MAX_GIB_ENV, "14")
+    path = os.environ.get("SYMCOLL_BENCH_N7_MAP")
+    if path:
+        with open(path, "rb") as fh:
+            ch, S = pickle.load(fh)
+        t_map = None
+        assert (ch.N, ch.eps) == (7, 0.1)
+    else:
+        ch = QubitChain(7, 4.0, 0.1)
+        S, t_map = _timed(lambda: collision_map(ch, BATH, COUPLING, kind="exact"))
+    d = ch.dim
+    rho0 = np.zeros((d, d))
+    rho0[0, 0] = 1
+
+    def job():
+        L = Lindbladian(ch, S, 1.0)
+        ss, t_ss = _timed(L.steady_state)
+        _, t_spec = _timed(L.spectrum)
+        gap, t_gap = _timed(L.spectral_gap)
+        ev, t_ev = _timed(lambda: L.evolve(rho0, TIMES141))
+        return L, ss, gap, ev, (t_ss, t_spec, t_gap, t_ev)
+
+    L, ss, gap, ev, parts = benchmark.pedantic(job, rounds=1, iterations=1)
+    ev_short = L.evolve(rho0, [0.05])
+    ref = _taylor(L, rho0.astype(complex).reshape(-1, 1), 0.05)[:, 0].reshape(d, d)
+    short = (float(np.abs(ev_short.states[0] - ref).max()), float(ev_short.error.total[0]))
+    stat = float(np.abs(ev.states[-1] - np.asarray(ss.state)).max())
+    RESULTS["exact_N7"] = dict(
+        map_build_s=t_map, total_s=benchmark.stats.stats.median, steady_s=parts[0], spectrum_s=parts[1],
+        gap_s=parts[2], evolve_s=parts[3], peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        load_1min=os.getloadavg()[0], gap=gap.value, gap_error_estimate=gap.error.total,
+        steady_error_estimate=ss.error.total, evolve_max_error_estimate=float(ev.error.total.max()),
+        state_1e5_vs_steady=stat, taylor_check_t005=short, map_error_estimate=S.error_estimate)
+    _save()
+    assert short[0] <= short[1]
     assert stat <= ev.error.total[-1] + ss.error.total
