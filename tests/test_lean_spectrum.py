@@ -160,3 +160,50 @@ def test_map_without_real_form_takes_the_dense_path(exact4, monkeypatch):
     monkeypatch.setattr(lean_spectrum, "NO_DENSE_L_N", 16)
     with pytest.raises(ValueError, match="Hermiticity"):
         Lindbladian(ch, user, 1.0).spectrum()
+
+
+@pytest.mark.parametrize("chunk", [3, 5, 7])
+def test_first_order_response_every_branch(monkeypatch, chunk):
+    """The chunked response against the dense path's mode-wise bound on the zgeev spectrum, term by term: with and
+    without the trace-defect term, stationary eigenvalue snapped or not, chunk sizes that split pairs (N = 3)."""
+    from symcoll.dynamics.spectrum import FloatSpectrum
+
+    ch = QubitChain(3, 4.0, 0.1)
+    S = collision_map(ch, BATH, CP, kind="exact")
+    _lean(monkeypatch)
+    g = Lindbladian(ch, S, 1.0)
+    sp = g.spectrum()
+    dense = FloatSpectrum.of(g.superoperator_float(), [np.arange(64)])
+    monkeypatch.setattr(error_budget, "RESPONSE_FLOP_BUDGET", 0.0)
+    monkeypatch.setattr(lean_spectrum, "CHUNK", chunk)
+    offdiag = error_budget.vec_float(~np.eye(8, dtype=bool))
+    rng = np.random.default_rng(chunk)
+    x = rng.normal(size=64) + 1j * rng.normal(size=64)
+    for tau in (None, rng.random(64) * 1e-9):
+        for snapped in (False, True):
+            want = error_budget.first_order_response(dense, x, T, 3e-10, 2e-14, tau, snapped, offdiag)
+            got = sp.first_order_response(x, T, 3e-10, 2e-14, tau, snapped, offdiag)
+            for a, b in zip(got, want):
+                assert np.allclose(a, b, rtol=1e-8, atol=0), (tau is None, snapped)
+
+
+def test_exactly_defective_generator_gives_infinite_cond():
+    """An exactly defective L (a nilpotent Jordan block in the real form, d = 2): Y^-1 overflows (pivot ~1e-292), so
+    cond(V) is infinite (the propagator's 'auto' then takes expm, the budget the norm chain), not a Lanczos failure."""
+    import types
+
+    from symcoll.dynamics.spectrum import hermitian_pairs
+
+    d, n = 2, 4
+    dg, p, q = hermitian_pairs(np.arange(n), d)
+    B = np.zeros((n, n), dtype=complex)  # the Hermitian basis: E_jj, then (E_jk + E_kj)/sqrt 2, i (E_jk - E_kj)/sqrt 2
+    B[dg, np.arange(len(dg))] = 1
+    B[p, len(dg)] = B[q, len(dg)] = 1 / np.sqrt(2)
+    B[p, len(dg) + 1], B[q, len(dg) + 1] = 1j / np.sqrt(2), -1j / np.sqrt(2)
+    R = np.zeros((n, n))
+    R[1, 2] = 1.0
+    L = B @ R @ B.conj().T
+    tensor = (L + np.eye(n)).reshape(d, d, d, d).transpose(1, 0, 3, 2).copy()  # Gamma (T - I) = L, energies 0
+    g = types.SimpleNamespace(d=d, tensor=tensor, energies=np.zeros(d), Gamma_param=1.0)
+    sp = LeanSpectrum.of(g)
+    assert sp.condV == np.inf

@@ -14,8 +14,8 @@ only ``Y`` and ``Y^-1`` (two *real* arrays, one complex one in all: 4.3 GB at N 
   c_{c+1})/2``, ``gamma_{c+1} = (c_c + i c_{c+1})/2``), ``gamma_i exp(lambda_i t)`` back to real form by ``P``, one
   ``(T, n) x (n, n)`` product with ``Y^T``, then ``B``;
 * the rounding estimate of :func:`~symcoll.dynamics.propagate.eig_rounding_estimate`, with ``kappa_i`` the row norms
-  of ``V^-1`` (``||y1|| = ...``: ``kappa_c = kappa_{c+1} = sqrt(||Y^-1_c||^2 + ||Y^-1_{c+1}||^2) / 2``; B is
-  unitary and the columns of V have unit norm, as LAPACK normalises ``y1 + i y2``);
+  of ``V^-1`` (for a pair ``kappa_c = kappa_{c+1} = sqrt(||Y^-1_c||^2 + ||Y^-1_{c+1}||^2) / 2``; B is unitary and
+  the columns of V have unit norm, as LAPACK normalises ``y1 + i y2``);
 * the first-order response of the trajectory to the map's and the energies' errors: the mode-wise bound of
   :func:`~symcoll.dynamics.error_budget._modewise_response` (the one the dense path uses for blocks this large) and
   the trace-defect term of :func:`~symcoll.dynamics.error_budget.first_order_response`, with the rows of ``|V|``
@@ -127,7 +127,7 @@ class LeanSpectrum:
                 or np.count_nonzero(wi) != 2 * len(cplx)):
             raise NotRealForm("dgeev returned complex eigenvalues that are not in adjacent conjugate pairs")
         Y = np.asfortranarray(Y)
-        nrm = np.linalg.norm(Y, axis=0)  # unit complex vectors y1 + i y2: one norm per pair
+        nrm = np.sqrt(np.einsum("ij,ij->j", Y, Y))  # unit complex vectors y1 + i y2: one norm per pair (no n x n temp)
         nrm[cplx] = nrm[cplx + 1] = np.hypot(nrm[cplx], nrm[cplx + 1])
         Y /= nrm
         R[...] = Y  # dgeev has destroyed R: its buffer holds Y^-1
@@ -136,12 +136,14 @@ class LeanSpectrum:
         kappa = np.full(n, math.inf)
         condV = math.inf
         if Yinv is not None:
-            rn = np.linalg.norm(Yinv, axis=1)
+            with np.errstate(over="ignore", invalid="ignore"):
+                rn = np.sqrt(np.einsum("ij,ij->i", Yinv, Yinv))
             kappa = rn.copy()
             kappa[cplx] = kappa[cplx + 1] = np.hypot(rn[cplx], rn[cplx + 1]) / 2
-            dcol = np.ones(n)  # W = Y P = (Y D) U, U unitary, D = sqrt 2 on the columns of a pair
-            dcol[cplx] = dcol[cplx + 1] = math.sqrt(2)
-            condV = _norm2_scaled(Y, dcol, None) * _norm2_scaled(Yinv, None, 1 / dcol)
+            if np.all(np.isfinite(kappa)):  # else (an exactly defective L: Y^-1 ~ 1e292) cond(V) stays inf
+                dcol = np.ones(n)  # W = Y P = (Y D) U, U unitary, D = sqrt 2 on the columns of a pair
+                dcol[cplx] = dcol[cplx + 1] = math.sqrt(2)
+                condV = _norm2_scaled(Y, dcol, None) * _norm2_scaled(Yinv, None, 1 / dcol)
         i0 = int(np.argmin(np.abs(lam)))
         return cls(lam, Y, Yinv, hermitian_pairs(np.arange(n), d), cplx, i0, condV, normL, kappa)
 
@@ -230,8 +232,9 @@ class LeanSpectrum:
         for a0 in range(0, nd, CHUNK):
             k = np.arange(a0, min(a0 + CHUNK, nd))
             yield dg[k], np.abs(self._w_rows(k))
-        for m0 in range(0, len(p), CHUNK // 2):
-            m = np.arange(m0, min(m0 + CHUNK // 2, len(p)))
+        step = max(1, CHUNK // 2)
+        for m0 in range(0, len(p), step):
+            m = np.arange(m0, min(m0 + step, len(p)))
             ws, wa = self._w_rows(nd + 2 * m), self._w_rows(nd + 2 * m + 1)
             yield p[m], np.abs(ws + 1j * wa) * R2
             yield q[m], np.abs(ws - 1j * wa) * R2
