@@ -152,6 +152,32 @@ def test_cholesky_bracket_psd_first_shift():
     assert lower <= 0.0 <= rho + 1e-15 and rho <= 1e-14
 
 
+@pytest.mark.parametrize("threaded_max, want", [(16, None), (15, 1)])
+def test_cholesky_runs_single_threaded_above_potrf_threaded_max(monkeypatch, threaded_max, want):
+    """Beyond POTRF_THREADED_MAX the zpotrf of the CP check runs with one BLAS thread (scipy's OpenBLAS segfaults in
+    the threaded zpotrf at D = 16384, the exact map at N = 7); at or below it the caller's setting is kept.  Seen
+    from inside zpotrf (threadpoolctl), with the caller at two threads; D = 16 here."""
+    import scipy.linalg.lapack as lapack
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen = []
+    real = lapack.zpotrf
+
+    def spy(*a, **k):
+        seen.append({i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+        return real(*a, **k)
+
+    monkeypatch.setattr(lapack, "zpotrf", spy)
+    monkeypatch.setattr(mdiag, "POTRF_THREADED_MAX", threaded_max)
+    d = 4
+    lam = np.concatenate([[0.0], np.random.default_rng(5).uniform(1e-2, 1, 15)])
+    T = _tensor_from_choi(_choi_with_spectrum(lam, seed=4), d)
+    with threadpool_limits(limits=2, user_api="blas"):
+        outer = {i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+        mdiag.choi_min_eigenvalue_cholesky(T, 1e-9)
+    assert seen and all(s == (outer if want is None else {k: 1 for k in outer}) for s in seen)
+
+
 def _cp_check_large_path(S, monkeypatch):
     """Run the build-time CP check on a copy of S through the Cholesky path (threshold lowered to 0)."""
     import copy

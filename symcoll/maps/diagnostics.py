@@ -166,6 +166,23 @@ def _gamma(k):
     return k * u / (1 - k * u)
 
 
+POTRF_THREADED_MAX = 8192
+"""Largest Choi matrix (``D = d^2``) whose ``zpotrf`` may use several BLAS threads; larger ones run with one.
+scipy's bundled OpenBLAS segfaults in the threaded ``zpotrf`` at D = 16384 (the exact map at N = 7 with
+``OPENBLAS_NUM_THREADS=2`` died there after its 30-min quadrature; reproduced on a random Hermitian positive definite
+16384 x 16384 matrix; one thread: 155 s, no fault; D = 8192 with two threads: 12 s, no fault).  The same kind of
+fault is known upstream for threaded potrf/syrk on large matrices (OpenMathLib/OpenBLAS issues 1413, 2821)."""
+
+
+def _potrf_threads(D):
+    """A context limiting the BLAS to one thread for ``D >`` :data:`POTRF_THREADED_MAX` (else no limit)."""
+    import contextlib
+
+    from .integrate import _blas_controller
+
+    return _blas_controller().limit(limits=1, user_api="blas") if D > POTRF_THREADED_MAX else contextlib.nullcontext()
+
+
 def choi_min_eigenvalue_cholesky(T, t, max_lanczos=60, rng_seed=0):
     """Smallest eigenvalue of the Hermitian part J_H of the Choi matrix of ``T``, bracketed.
 
@@ -209,7 +226,8 @@ def choi_min_eigenvalue_cholesky(T, t, max_lanczos=60, rng_seed=0):
         normF = float(np.linalg.norm(J))
         J.flat[::D + 1] += s
         # J is C-contiguous; J.T is the Fortran view of J^T = conj(J) (Hermitian, same spectrum)
-        c, info = zpotrf(J.T, lower=1, overwrite_a=1, clean=0)
+        with _potrf_threads(D):
+            c, info = zpotrf(J.T, lower=1, overwrite_a=1, clean=0)
         attempts.append(s)
         if info == 0:
             break
