@@ -178,6 +178,43 @@ def test_cholesky_runs_single_threaded_above_potrf_threaded_max(monkeypatch, thr
     assert seen and all(s == (outer if want is None else {k: 1 for k in outer}) for s in seen)
 
 
+def test_cholesky_thread_limit_reaches_scipy_openblas_loaded_late(tmp_path):
+    """In a map build the cached BLAS controller (maps/integrate.py) is made before scipy.linalg loads its own
+    OpenBLAS (the library zpotrf runs in); the limit must still reach that library.  A fresh process in that order,
+    the caller at two threads, D = 16 above a lowered POTRF_THREADED_MAX: one thread seen inside zpotrf."""
+    import json
+    import subprocess
+    import sys
+
+    code = """
+import json, sys
+import numpy as np
+from symcoll.maps import integrate
+integrate._blas_controller()            # cached before scipy.linalg's OpenBLAS is loaded, as in a map build
+assert "scipy.linalg" not in sys.modules
+import scipy.linalg.lapack as lapack
+from threadpoolctl import threadpool_info, threadpool_limits
+from symcoll.maps import diagnostics as mdiag
+seen, real = [], lapack.zpotrf
+def spy(*a, **k):
+    seen.append(sorted(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"))
+    return real(*a, **k)
+lapack.zpotrf = spy
+mdiag.POTRF_THREADED_MAX = 15
+d = 4
+T = np.einsum("ac,bd->abcd", np.eye(d), np.eye(d)).astype(complex)
+with threadpool_limits(limits=2, user_api="blas"):
+    outer = sorted(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+    mdiag.choi_min_eigenvalue_cholesky(T, 1e-9)
+print(json.dumps({"outer": outer, "seen": seen}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert max(res["outer"]) == 2 or len(res["outer"]) < 2  # the caller's setting is multi-threaded where possible
+    assert res["seen"] and all(s == [1] * len(s) for s in res["seen"])
+
+
 def _cp_check_large_path(S, monkeypatch):
     """Run the build-time CP check on a copy of S through the Cholesky path (threshold lowered to 0)."""
     import copy

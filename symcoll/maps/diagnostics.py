@@ -175,12 +175,15 @@ fault is known upstream for threaded potrf/syrk on large matrices (OpenMathLib/O
 
 
 def _potrf_threads(D):
-    """A context limiting the BLAS to one thread for ``D >`` :data:`POTRF_THREADED_MAX` (else no limit)."""
+    """A context limiting the BLAS to one thread for ``D >`` :data:`POTRF_THREADED_MAX` (else no limit).  A fresh
+    :func:`threadpoolctl.threadpool_limits`, which scans the libraries loaded *now*: a controller cached earlier in
+    the build (``integrate._blas_controller``) predates scipy's own OpenBLAS, which ``zpotrf`` uses, and would leave it
+    threaded (the first version of this fix did, and the N = 7 build still died)."""
     import contextlib
 
-    from .integrate import _blas_controller
+    from threadpoolctl import threadpool_limits
 
-    return _blas_controller().limit(limits=1, user_api="blas") if D > POTRF_THREADED_MAX else contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas") if D > POTRF_THREADED_MAX else contextlib.nullcontext()
 
 
 def choi_min_eigenvalue_cholesky(T, t, max_lanczos=60, rng_seed=0):
