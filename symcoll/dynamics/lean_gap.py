@@ -68,7 +68,7 @@ class NotRealForm(ValueError):
 
 
 def checked_real_generator(g, copies, what):
-    """``(R, ||L||_F)`` of :func:`real_generator` after the memory check of ``copies`` complex ``(d^2, d^2)`` arrays
+    """``(R, ||L||_F, ||Im B^H L B||_F)`` of :func:`real_generator` after the memory check of ``copies`` complex ``(d^2, d^2)`` arrays
     for ``what``; :class:`NotRealForm` when ``||Im B^H L B||_F > sqrt(n) u ||L||_F`` (below, dropping it is inside
     the eigen-solver's backward-error estimate)."""
     from ..maps import memory
