@@ -359,3 +359,61 @@ def test_class_threads_bad_variable(monkeypatch):
     monkeypatch.setenv("SYMCOLL_MAP_THREADS", "0")
     with pytest.raises(ValueError, match="SYMCOLL_MAP_THREADS must be a positive integer"):
         exact_fast._workers()
+
+
+def test_class_workers_default_follows_the_cpus(monkeypatch):
+    """Default (CLASS_WORKERS None, no variable): two workers where the process may run on two or more CPUs, one
+    on a single CPU; CLASS_WORKERS and then SYMCOLL_MAP_THREADS override it."""
+    import os
+
+    from symcoll.maps import exact_fast
+
+    monkeypatch.delenv("SYMCOLL_MAP_THREADS", raising=False)
+    monkeypatch.setattr(exact_fast, "CLASS_WORKERS", None)
+    for cpus, want in [(1, 1), (2, 2), (16, 2)]:
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, c=cpus: set(range(c)), raising=False)
+        assert exact_fast._workers() == want
+    monkeypatch.setattr(exact_fast, "CLASS_WORKERS", 3)
+    assert exact_fast._workers() == 3
+    monkeypatch.setenv("SYMCOLL_MAP_THREADS", "1")
+    assert exact_fast._workers() == 1
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_class_pair_sums_halves(monkeypatch, cached):
+    """The class-pair sums as two node halves (serial and in two threads, bit-identical to each other) equal the
+    single node loop to rounding, and the halves really ran in two threads when allowed."""
+    import threading
+
+    from symcoll.maps import exact_fast
+
+    rng = np.random.default_rng(3)
+    n, U = 21, 40
+    Pc = np.abs(rng.normal(size=(n, U))) + 0.1
+    w0 = np.abs(rng.normal(size=n))
+    mV, mZ = np.abs(rng.normal(size=(2, n, U)))
+    mU = mV * Pc
+    kb, ks = -0.02, 0.5
+    Xu = None
+    if cached:
+        sm, df = Pc[:, :, None] + Pc[:, None, :], Pc[:, :, None] - Pc[:, None, :]
+        Xu = np.exp(sm * sm * kb - df * df * ks)
+    one = exact_fast._class_pair_sums(Xu, Pc, w0, mU, mV, mZ, kb, ks)
+    threads = set()
+    real = exact_fast._class_pair_sums
+
+    def spy(*a):
+        threads.add(threading.get_ident())
+        return real(*a)
+
+    monkeypatch.setattr(exact_fast, "_class_pair_sums", spy)
+    monkeypatch.setenv("SYMCOLL_MAP_THREADS", "1")
+    serial = exact_fast._class_pair_sums_halves(Xu, Pc, w0, mU, mV, mZ, kb, ks, D=10**6)
+    assert threads == {threading.get_ident()}
+    threads.clear()
+    monkeypatch.setenv("SYMCOLL_MAP_THREADS", "2")
+    par = exact_fast._class_pair_sums_halves(Xu, Pc, w0, mU, mV, mZ, kb, ks, D=10**6)
+    assert threading.get_ident() not in threads and len(threads) >= 1
+    for a, b, c in zip(one, serial, par):
+        assert np.array_equal(b, c)
+        assert np.allclose(a, b, rtol=1e-14, atol=0)  # the same terms, summed in two halves
