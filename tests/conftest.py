@@ -20,6 +20,18 @@ def pytest_ignore_collect(collection_path, config):
     return None
 
 
+def pytest_collection_modifyitems(config, items):
+    """A benchmark file named on the command line is collected (pytest does not ask ``pytest_ignore_collect`` about
+    its arguments): its cases are skipped unless ``--run-benchmarks`` is given, so a plain ``pytest
+    tests/benchmarks/test_x.py`` does not start minutes-long runs by accident."""
+    if config.getoption("--run-benchmarks"):
+        return
+    skip = pytest.mark.skip(reason="benchmark: run with --run-benchmarks")
+    for item in items:
+        if "benchmarks" in item.path.parts:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261125)

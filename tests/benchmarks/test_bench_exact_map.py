@@ -41,6 +41,13 @@ Two threads (``SYMCOLL_BLAS_THREADS=2 OPENBLAS_NUM_THREADS=2``) at load 4-6: N =
 (OpenBLAS threads spin on a loaded machine).  N = 7, one warm all-open panel, same process: 4.0-6.3 s with
 one thread, 21.7-24.3 s with two (load ~3: the second core was another helper's); in a quiet minute (load 1.0-1.3)
 3.6-3.8 s with one, 3.5-3.8 s with two (no gain).
+
+Round 4 (issue 16, 2026-12-01): two *worker* threads (``SYMCOLL_MAP_THREADS``, now the default where the process
+has two CPUs; one BLAS thread each) over the row classes of a panel and over the two node halves of the class-pair
+sums.  N = 7 on the idle 2-core machine: a warm all-open panel 1.9-2.1 s against 3.3-3.5 s serial; the whole build
+**1151 s (19.2 min) wall**, 1897 s CPU, max RSS 8.81 GiB, the same 696 panels and error estimate 8.69e-13
+(one run of ``collision_map`` as in :func:`_run`, ``SYMCOLL_MAX_GIB=20``, ``OPENBLAS_NUM_THREADS`` unset; the CP
+check's ``zpotrf`` runs with one thread at this size; README_derivations.md, "Exact map at N = 7 in threads").
 """
 import os
 import time
@@ -64,6 +71,14 @@ def _run(N, smatrix):
         return collision_map(chain, BATH, COUPLING, kind="exact", smatrix=smatrix)
 
 
+def _map_threads():
+    """Worker threads of the exact map's panels (``SYMCOLL_MAP_THREADS``, default two where the process has two
+    CPUs: :func:`symcoll.maps.exact_fast._workers`)."""
+    from symcoll.maps import exact_fast
+
+    return exact_fast._workers()
+
+
 def _timed(benchmark, fn):
     out = {}
 
@@ -77,7 +92,7 @@ def _timed(benchmark, fn):
     benchmark.extra_info.update(cpu_s=out["cpu"], load_average=os.getloadavg()[0],
                                 blas_threads=os.environ.get("SYMCOLL_BLAS_THREADS", "1"),
                                 openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"),
-                                map_threads=os.environ.get("SYMCOLL_MAP_THREADS", "1"))
+                                map_threads=_map_threads())
     return out["S"]
 
 
@@ -108,14 +123,15 @@ def test_bench_exact_map_skip_closed(benchmark, N, skip, monkeypatch):
 
 
 @pytest.mark.skipif(os.environ.get("SYMCOLL_BENCH_N7") != "1",
-                    reason="N = 7 takes ~36 min wall / 31 min CPU on one core, 8.7 GiB: SYMCOLL_BENCH_N7=1 (sets SYMCOLL_MAX_GIB=12 "
-                           "unless given)")
+                    reason="N = 7 takes ~19 min wall with two worker threads (29-36 min serial), 8.8 GiB: "
+                           "SYMCOLL_BENCH_N7=1 (sets SYMCOLL_MAX_GIB=12 unless given)")
 def test_bench_exact_map_N7(benchmark, monkeypatch):
     """N = 7 (d = 128): the memory estimate (~9.7 GiB: two d^4 copies plus tables) is above the default limit of
     8 GiB, so the limit is raised the way a user would, ``SYMCOLL_MAX_GIB=12`` (kept if already set).
     Measured once (README_derivations.md, "Exact map at N = 7"; one BLAS thread, load 1.5-2 on the 2 shared cores):
     36.5 min wall, 1853 s CPU (quadrature 1645 s, finalize 24 s, CP check 182 s), max RSS 8.74 GiB against the
-    9.70 GiB estimate, 696 panels, error estimate 8.7e-13, lambda_min in [-1.47e-6, -2.31e-7]."""
+    9.70 GiB estimate, 696 panels, error estimate 8.7e-13, lambda_min in [-1.47e-6, -2.31e-7].  With two worker
+    threads (round 4, the default on two CPUs), idle machine: 1151 s (19.2 min) wall, 8.81 GiB, the same estimate."""
     if not os.environ.get(memory.MAX_GIB_ENV):
         monkeypatch.setenv(memory.MAX_GIB_ENV, "12")
     S = _timed(benchmark, lambda: _run(7, "interpolate"))
