@@ -212,7 +212,7 @@ def compute_point(kind, N, eps, params=None, stage=None):
         if long_point:
             stage(f"exact N={N} eps={eps:g}: {text}")
 
-    say("the map (38) (measured: about 1 min at N = 6, 29 min at N = 7)")
+    say("the map (38) (measured: about 1 min at N = 6, 19 min at N = 7 with two worker threads)")
     t0 = time.perf_counter()
     chain, bath, coupling, cmap = build_map(kind, N, eps, mp)
     t1 = time.perf_counter()
@@ -347,8 +347,8 @@ def run_scaling(params, progress=True, model=None, checkpoint_dir=None, resume=T
             points.append(skipped(kind, N, eps, f"the exact map (38) is built up to --exact-N-max = "
                                                 f"{p['exact_N_max']} (measured: N = 5 about 90 s per point, N = 6 "
                                                 "about 1 min for the map alone on an idle machine, plus the dense "
-                                                "evolution; N = 7 29 min for the map and 37 min for the rest, 12.8 "
-                                                "GiB); raise --exact-N-max to try (the "
+                                                "evolution; N = 7 19 min for the map (idle, two worker threads) "
+                                                "and 37 min for the rest, 12.8 GiB); raise --exact-N-max to try (the "
                                                 "map's memory check refuses what does not fit)"))
         else:
             key = checkpoint_key(kind, N, eps, mp)
@@ -479,7 +479,7 @@ def add_parser(sub):
                     help="comma-separated inter-qubit couplings eps > 0 of (64) (default: 0.1,1e-3)")
     ps.add_argument("--exact-N-max", dest="exact_N_max", type=int, default=None, metavar="N",
                     help="largest N for the exact map (38); larger N are recorded as skipped (default: 5; N = 7 "
-                         "takes about 29 + 37 min per point and 12.8 GiB: set SYMCOLL_MAX_GIB=14 or more)")
+                         "takes about 19 + 37 min per point and 12.8 GiB: set SYMCOLL_MAX_GIB=14 or more)")
     ps.add_argument("--quick", action="store_true", help="N = 2..3 only, for smoke tests (default: off)")
     ps.add_argument("--no-resume", dest="no_resume", action="store_true",
                     help=f"recompute every point instead of reusing the files in DIR/{CHECKPOINT_DIR}/ (they are "

@@ -9,9 +9,9 @@ sectors of the narrow kinds, so :class:`~symcoll.dynamics.Lindbladian` diagonali
 densely.  Timed after the map is built (the map, ~1 min, is reported separately): the steady state, the
 spectral gap and the evolution from |0..0> at 141 times (0 and 140 log-spaced in [1e-2, 1e5]).
 
-N = 7 (``SYMCOLL_BENCH_N7=1``, long: the map ~29 min, the dynamics ~40 min, 12.3 GiB) times the same steps on the
-real-form spectrum (:class:`~symcoll.dynamics.lean_spectrum.LeanSpectrum`), checked against a Taylor series at a
-short time and the steady state at 1e5.
+N = 7 (``SYMCOLL_BENCH_N7=1``, long: the map ~19 min with two worker threads, the dynamics ~40 min, 12.3 GiB)
+times the same steps on the real-form spectrum (:class:`~symcoll.dynamics.lean_spectrum.LeanSpectrum`), checked
+against a Taylor series at a short time and the steady state at 1e5.
 
 Independent checks: the state at t = 1e5 against the steady state (bordered solve) within the two error
 estimates, and the states at t = 0.1, 1, 10 against ``scipy.sparse.linalg.expm_multiply`` on the dense
@@ -116,7 +116,7 @@ def _taylor(L, X, t, h=0.005, terms=25):
 
 
 @pytest.mark.skipif(os.environ.get("SYMCOLL_BENCH_N7") != "1",
-                    reason="N = 7: ~29 min for the map, ~40 min for the dynamics, 12.3 GiB: SYMCOLL_BENCH_N7=1 (sets "
+                    reason="N = 7: ~19 min for the map, ~40 min for the dynamics, 12.3 GiB: SYMCOLL_BENCH_N7=1 (sets "
                            "SYMCOLL_MAX_GIB=14 unless given; SYMCOLL_BENCH_N7_MAP=file.pkl loads a pickled (chain, "
                            "map) of QubitChain(7, 4.0, 0.1) instead of building it)")
 def test_bench_exact_N7_evolution(benchmark, monkeypatch):
