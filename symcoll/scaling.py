@@ -187,17 +187,25 @@ LONG_POINT_N = 6
 """Exact points from this N report their stages (map, spectrum, plateau, steady state) to ``stage``: each takes
 minutes at N = 6 and up to tens of minutes at N = 7."""
 
+LONG_SECTOR_POINT_N = 8
+"""Global and local points from this N report their stages (map, gap, plateau, steady state) to ``stage``, and
+each pass of a rational Krylov run inside them (:func:`symcoll.dynamics.rational_krylov.reporting`): the local
+point at N = 8, eps = 1e-3 took 55 min, most of it in such runs."""
+
 
 def compute_point(kind, N, eps, params=None, stage=None):
     """Every number of one (kind, N, eps) point as a JSON-ready dict (``status = "done"``).
 
     Raises what the build raises; :func:`run_scaling` records memory refusals as skipped points.  ``stage``: a
-    callable given one line per stage of an exact point from N = :data:`LONG_POINT_N` (the progress output).
+    callable given one line per stage of an exact point from N = :data:`LONG_POINT_N`, of a global or local point
+    from N = :data:`LONG_SECTOR_POINT_N`, and per rational Krylov pass inside those (the progress output).
     """
+    import contextlib
+
     import numpy as np
 
     from . import observables as ob
-    from .dynamics import Lindbladian
+    from .dynamics import Lindbladian, rational_krylov
     from .numeric import Tolerances
     from .phase_diagram import task_relaxation
 
@@ -206,26 +214,32 @@ def compute_point(kind, N, eps, params=None, stage=None):
         from .maps import memory
 
         memory.check_generator_memory(2 ** N, copies=EXACT_POINT_COPIES if N >= 7 else memory.GENERATOR_COPIES)
-    long_point = stage is not None and kind == "exact" and N >= LONG_POINT_N
+    long_point = stage is not None and N >= (LONG_POINT_N if kind == "exact" else LONG_SECTOR_POINT_N)
 
     def say(text):
         if long_point:
-            stage(f"exact N={N} eps={eps:g}: {text}")
+            stage(f"{kind} N={N} eps={eps:g}: {text}")
 
-    say("the map (38) (measured: about 1 min at N = 6, 19 min at N = 7 with two worker threads)")
+    say("the map (38) (measured: about 1 min at N = 6, 19 min at N = 7 with two worker threads)" if kind == "exact"
+        else "the map")
     t0 = time.perf_counter()
     chain, bath, coupling, cmap = build_map(kind, N, eps, mp)
     t1 = time.perf_counter()
     L = Lindbladian(chain, cmap, mp["Gamma"])
-    if kind == "exact":  # the plateau's evolution needs the spectrum: the gap then comes from it (not dgeev twice)
-        say(f"map done in {t1 - t0:.0f} s; the spectrum of (71) in real form (one dgeev with vectors: about 1 min at "
-            "N = 6, about 33 min at N = 7 with two BLAS threads)")
-        L.spectrum()
-        say(f"spectrum done in {time.perf_counter() - t1:.0f} s; the plateau's evolution and the gap")
-    g = L.spectral_gap()  # cached on L: task_relaxation's call reuses it (sector gap, or the dense spectrum)
-    rel = task_relaxation(_Model(chain, bath, coupling, L))
-    say("the steady state (one LU: about 3 min at N = 7)")
-    ss = L.steady_state()
+    with rational_krylov.reporting(say) if long_point else contextlib.nullcontext():
+        if kind == "exact":  # the plateau's evolution needs the spectrum: the gap then comes from it (not dgeev twice)
+            say(f"map done in {t1 - t0:.0f} s; the spectrum of (71) in real form (one dgeev with vectors: about 1 min "
+                "at N = 6, about 33 min at N = 7 with two BLAS threads)")
+            L.spectrum()
+            say(f"spectrum done in {time.perf_counter() - t1:.0f} s; the plateau's evolution and the gap")
+        else:
+            say(f"map done in {t1 - t0:.0f} s; the spectral gap")
+        g = L.spectral_gap()  # cached on L: task_relaxation's call reuses it (sector gap, or the dense spectrum)
+        if kind != "exact":
+            say(f"gap done in {time.perf_counter() - t1:.0f} s; the plateau's evolution")
+        rel = task_relaxation(_Model(chain, bath, coupling, L))
+        say("the steady state (one LU: about 3 min at N = 7)" if kind == "exact" else "the steady state")
+        ss = L.steady_state()
     dF = float(ss.error.total)
     rho = np.asarray(ss)
     gibbs = ob.gibbs_state(chain, mp["beta"])

@@ -227,3 +227,31 @@ def test_bad_times_are_refused():
     for bad in ([1.0, -1.0], [np.nan], [2.0, 1.0]):
         with pytest.raises(ValueError, match="s_out"):
             rational_krylov_propagate(Ls, y, bad, ch.dim, 1e-10)
+
+
+def test_passes_are_reported_inside_reporting_only():
+    """Within ``reporting(fn)`` each pass of the propagation and of the Ritz values sends one line (sector size,
+    basis so far, the stopping quantity); the basis grows from line to line; outside the block nothing is sent."""
+    import re
+
+    from symcoll.dynamics.rational_krylov import reporting
+
+    ch, L = _local(5, 1e-3)
+    Ls, idx = _population(L)
+    y = _decaying_part(L, idx, _random_state(ch.dim, 3))
+    s = np.array([0.3, 1e4, 1e10])
+    lines = []
+    with reporting(lines.append):
+        _, _, info = rational_krylov_propagate(Ls, y, s, ch.dim, tol=1e-10, t_scale=0.1)
+        M = fm.quasi_free(L)[0].block(2, 2)
+        _, _, _, rinfo = rational_ritz(M, k=3, tol=1e-10)
+    prop = [ln for ln in lines if ln.startswith(f"rational Krylov propagation, sector of {Ls.shape[0]}: pass ")]
+    ritz = [ln for ln in lines if ln.startswith(f"rational Krylov Ritz values, block of {M.shape[0]}: pass ")]
+    assert len(prop) == info["passes"] and len(ritz) == rinfo["passes"] and len(prop) + len(ritz) == len(lines)
+    basis = [int(re.search(r"basis (\d+)", ln).group(1)) for ln in prop]
+    assert basis == sorted(basis) and basis[-1] == info["basis"]
+    last = float(re.search(r"defect estimate (\S+) \(stops below (\S+)\)", prop[-1]).group(1))
+    assert last <= 1e-10 * np.linalg.norm(y)  # the last pass is the one that stopped (tol_reached)
+    n_before = len(lines)
+    rational_krylov_propagate(Ls, y, s, ch.dim, tol=1e-10, t_scale=0.1)
+    assert len(lines) == n_before

@@ -217,6 +217,33 @@ def test_long_exact_point_reports_its_stages(monkeypatch, capsys):
         "symcoll scaling: exact N=2 eps=0.1: the steady state", "symcoll scaling: 1/1 exact N=2 eps=0.1"]
 
 
+def test_long_sector_point_reports_its_stages(monkeypatch, capsys):
+    """A local point from LONG_SECTOR_POINT_N (the N = 8, eps = 1e-3 point takes ~55 min) says which stage it is in
+    (lowered here to N = 2), and the rational Krylov passes inside it reach the same output."""
+    import symcoll.scaling as sc
+    from symcoll.dynamics import rational_krylov
+
+    seen = []
+    real = rational_krylov.reporting
+
+    def spy(fn):
+        seen.append(fn)
+        return real(fn)
+
+    monkeypatch.setattr(rational_krylov, "reporting", spy)
+    monkeypatch.setattr(sc, "LONG_SECTOR_POINT_N", 2)
+    run_scaling(resolve(N_max=2, kinds=["local"], eps=[0.1]), progress=True)
+    lines = [re.sub(r"in \d+ s", "in T s", ln.split(",")[0]) for ln in capsys.readouterr().err.strip().splitlines()]
+    assert lines == [
+        "symcoll scaling: local N=2 eps=0.1: the map", "symcoll scaling: local N=2 eps=0.1: map done in T s; the "
+        "spectral gap", "symcoll scaling: local N=2 eps=0.1: gap done in T s; the plateau's evolution",
+        "symcoll scaling: local N=2 eps=0.1: the steady state", "symcoll scaling: 1/1 local N=2 eps=0.1"]
+    assert len(seen) == 1
+    seen[0]("rational Krylov propagation, sector of 9: pass 1")
+    out = capsys.readouterr().err.strip()  # the progress note ends with the elapsed time
+    assert out.rsplit(", ", 1)[0] == "symcoll scaling: local N=2 eps=0.1: rational Krylov propagation, sector of 9: pass 1"
+
+
 def test_progress_lines_when_not_a_terminal(monkeypatch, capsys):
     """A long run redirected to a log says which point it finished and when (stderr is not a TTY here)."""
     import symcoll.maps.memory as mem

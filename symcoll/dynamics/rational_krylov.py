@@ -36,6 +36,8 @@ The fast phase's error carries over unamplified (the same contraction).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 
 import numpy as np
@@ -46,7 +48,8 @@ import scipy.sparse.linalg as spla
 from .propagate import eig_rounding_estimate
 from .tolerances import FLOAT64_EPS
 
-__all__ = ["FAST_NORM_T", "POLE_DECADES", "BLOCK", "MAX_BASIS", "rational_krylov_propagate", "rational_ritz"]
+__all__ = ["FAST_NORM_T", "POLE_DECADES", "BLOCK", "MAX_BASIS", "rational_krylov_propagate", "rational_ritz",
+           "reporting"]
 
 FAST_NORM_T = 2e3
 """``||L_s||_1 t_1`` of the fast (polynomial) phase: the fast modes have decayed by then."""
@@ -61,6 +64,28 @@ QUAD_PER_DECADE = 40
 LU_CACHE_BYTES = 4 * 2**30
 """Sparse LUs kept between turns up to this many bytes (24 per stored non-zero; the N = 8 population sector:
 ~0.6 GB per pole, 6 poles to t = 1e10), the others are refactorised at their next turn (~20 s each at N = 8)."""
+
+
+_REPORT = contextvars.ContextVar("symcoll_rational_krylov_report", default=None)
+
+
+@contextlib.contextmanager
+def reporting(fn):
+    """Within the block, each pass of :func:`rational_krylov_propagate` and :func:`rational_ritz` (minutes apiece
+    for the N = 8 local sectors at small ``eps``) calls ``fn(line)`` with the sector size, the basis so far and how
+    far the pass is from stopping (``symcoll scaling`` passes its progress output).  A context variable: other
+    threads and contexts are not affected."""
+    token = _REPORT.set(fn)
+    try:
+        yield
+    finally:
+        _REPORT.reset(token)
+
+
+def _report(text):
+    fn = _REPORT.get()
+    if fn is not None:
+        fn(text)
 
 
 def _orthonormalise(V, m, w):
@@ -233,6 +258,8 @@ def rational_krylov_propagate(Ls, y1, s_out, d, tol, max_basis=MAX_BASIS, t_scal
                          + 2 * kmax * FLOAT64_EPS * norm1 * uint + 4 * m * FLOAT64_EPS * beta)
         err = defect + rounding
         reached = float(defect.max()) <= tol * beta  # the truncation; rounding does not shrink with m
+        _report(f"rational Krylov propagation, sector of {n}: pass {B.passes}, basis {m} of at most {mb}, defect "
+                f"estimate {float(defect.max()):.2e} (stops below {tol * beta:.2e})")
         if reached or B.full:
             break
     Y = (np.exp(np.outer(T, lam)) * c[None, :]) @ (B.V[:, :m] @ X).T
@@ -283,6 +310,8 @@ def rational_ritz(M, k=6, tol=1e-10, max_basis=MAX_BASIS, t_max=None, seed=16):
         steady = prev is not None and abs(lead.real - prev) <= max(float(res[0]), tol * norm1)
         # the whole space: the Ritz values are the eigenvalues of M (to the rounding of eig)
         converged = (steady and float(res.max()) <= tol * norm1) or m == n
+        _report(f"rational Krylov Ritz values, block of {n}: pass {B.passes}, basis {m} of at most {B.mb}, largest "
+                f"residual {float(res.max()):.2e} (stops below {tol * norm1:.2e} once the rightmost value settles)")
         if converged or B.full:
             return theta[top], X, res, {"basis": m, "poles": len(B.poles), "passes": B.passes, "horizon": horizon,
                                         "converged": bool(converged)}
