@@ -45,7 +45,8 @@ one thread, 21.7-24.3 s with two (load ~3: the second core was another helper's)
 Round 4 (issue 16, 2026-12-01): two *worker* threads (``SYMCOLL_MAP_THREADS``, now the default where the process
 has two CPUs; one BLAS thread each) over the row classes of a panel and over the two node halves of the class-pair
 sums.  N = 7 on the idle 2-core machine: a warm all-open panel 1.9-2.1 s against 3.3-3.5 s serial; the whole build
-**1151 s (19.2 min) wall**, 1897 s CPU, max RSS 8.81 GiB, the same 696 panels and error estimate 8.69e-13
+**1151 s (19.2 min) wall**, 1897 s CPU, max RSS 8.81 GiB, the same 696 panels and error estimate 8.69e-13;
+a second run 1069 s (17.8 min), 1765 s CPU, 8.87 GiB.  N = 6: 55.2 s with two workers against 67.1 s serial
 (one run of ``collision_map`` as in :func:`_run`, ``SYMCOLL_MAX_GIB=20``, ``OPENBLAS_NUM_THREADS`` unset; the CP
 check's ``zpotrf`` runs with one thread at this size; README_derivations.md, "Exact map at N = 7 in threads").
 """
@@ -131,7 +132,8 @@ def test_bench_exact_map_N7(benchmark, monkeypatch):
     Measured once (README_derivations.md, "Exact map at N = 7"; one BLAS thread, load 1.5-2 on the 2 shared cores):
     36.5 min wall, 1853 s CPU (quadrature 1645 s, finalize 24 s, CP check 182 s), max RSS 8.74 GiB against the
     9.70 GiB estimate, 696 panels, error estimate 8.7e-13, lambda_min in [-1.47e-6, -2.31e-7].  With two worker
-    threads (round 4, the default on two CPUs), idle machine: 1151 s (19.2 min) wall, 8.81 GiB, the same estimate."""
+    threads (round 4, the default on two CPUs), idle machine: 1151 and 1069 s (19.2 and 17.8 min) wall, 8.8-8.9 GiB,
+    the same estimate."""
     if not os.environ.get(memory.MAX_GIB_ENV):
         monkeypatch.setenv(memory.MAX_GIB_ENV, "12")
     S = _timed(benchmark, lambda: _run(7, "interpolate"))
