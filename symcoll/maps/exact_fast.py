@@ -113,7 +113,7 @@ the running sum, so the threads write disjoint rows and the result is bit-identi
 the class-pair sums (:func:`_class_pair_sums_halves`).  None (default): two if the process may run on two or more
 CPUs, else one; an integer fixes it; the environment variable ``SYMCOLL_MAP_THREADS`` overrides both.  BLAS stays at
 one thread per worker (:class:`symcoll.maps.integrate._blas_threads`).  Measured on the 2-core machine, idle: a warm
-all-open panel at N = 7 takes 2.1-2.3 s with two workers against 3.2-3.6 s serial (README_derivations, "Exact map at
+all-open panel at N = 7 takes 1.9-2.1 s with two workers against 3.3-3.5 s serial (README_derivations, "Exact map at
 N = 7 in threads")."""
 
 SPLIT_MIN_D = 4096
