@@ -211,3 +211,79 @@ def test_modewise_bound_never_below_exact_response(monkeypatch, N, kind, eps):
     assert np.all(mw.error["map"].value[1:] > 0)
     assert "mode-wise bound" in mw.error["map"].note and "first-order response" in mw.error["map"].note
     np.testing.assert_array_equal(ex.states, mw.states)
+
+
+class _NoGap:
+    """A spectrum stub for :func:`propagated_errors` without energies (no dephasing saturation)."""
+    normL, condV = 1.0, 1.0
+
+    def relaxation_gap(self):
+        return 0.0
+
+
+def test_norm_chain_is_the_dyson_bound_and_attained():
+    """Duhamel + Gronwall with the contractive semigroup: ||T'(t) - T(t)||_1->1 <= exp(x) - 1, x = t ||B||.
+    The perturbation B = a * identity attains it (T'(t) = exp(a t) T(t)): the perturbed evolution of a
+    state, computed by expm, differs from the unperturbed one by exactly the bound in trace norm, at x
+    below and above 1.  The former x/(1 - x) is infinite from x = 1 and a first-order x is too small."""
+    from scipy.linalg import expm
+
+    from symcoll.dynamics import error_budget as eb
+
+    L, rho0 = _exact_N2()
+    Lm = np.asarray(L.superoperator(), dtype=complex)
+    a = 1e-3
+    x0 = np.asarray(rho0, dtype=complex).reshape(-1)
+    times = np.array([10.0, 500.0, 1000.0, 3000.0])  # x = 0.01, 0.5, 1, 3
+    bound = eb.propagated_errors(times, 1.0, a, 0.0, _NoGap())
+    for t, b in zip(times, bound):
+        y, yp = expm(Lm * t) @ x0, expm((Lm + a * np.eye(len(x0))) * t) @ x0
+        D = (yp - y).reshape(4, 4)
+        true = np.abs(np.linalg.eigvalsh((D + D.conj().T) / 2)).sum()  # D = (e^{at} - 1) rho(t): Hermitian
+        assert np.isfinite(b) and true <= b * (1 + 1e-9) and b <= true * (1 + 1e-9), (t, true, b)
+    fm, fh = eb.propagated_errors(times, 1.0, a, 0.0, _NoGap(), split=True)
+    np.testing.assert_allclose(fm, np.expm1(a * times), rtol=1e-14)
+    assert np.all(fh == 0)
+
+
+def test_gronwall_higher_orders_against_brute_force():
+    """f(t) + expm1(x(t)) max_{s <= t} f(s), the maximum over the requested times up to t in any order."""
+    from symcoll.dynamics import error_budget as eb
+
+    rng = np.random.default_rng(5)
+    t = rng.permutation(np.logspace(-1, 7, 12))
+    f = rng.uniform(0, 1, 12)
+    x = 1e-7 * t
+    brute = np.array([f[i] + np.expm1(x[i]) * f[t <= t[i]].max() for i in range(12)])
+    np.testing.assert_allclose(eb.gronwall_higher_orders(f, x, t), brute, rtol=1e-15)
+    assert np.all(np.isfinite(eb.gronwall_higher_orders(f, x, t)))
+
+
+def test_estimate_finite_and_honest_where_the_norm_chain_passes_one():
+    """Issue 16: the exact N = 7 map (e ~ 9e-13) reaches x = Gamma t sqrt(d) d^2 e = 1 at t = 6.3e6, where the
+    old Gronwall factor 1/(1 - x) made every evolution estimate inf.  The same situation at N = 2: a map with a
+    large entry error e = 1e-5 (x = 1 at t = 3.1e3), perturbed by an actual trace-preserving dS with
+    |dS_ab| <= e.  The estimate of the perturbed map's evolution stays finite at x up to 30 and covers the
+    difference to the unperturbed evolution."""
+    from symcoll.dynamics import Lindbladian, TensorMap
+    from symcoll.dynamics import error_budget as eb
+
+    L1, rho0 = _exact_N2()
+    S = L1.map
+    d, e = 4, 1e-5
+    rng = np.random.default_rng(11)
+    dS = e * (rng.uniform(-1, 1, (d,) * 4) + 1j * rng.uniform(-1, 1, (d,) * 4)) / np.sqrt(2)
+    dS = (dS + np.conj(dS.transpose(1, 0, 3, 2))) / 2  # Hermiticity preserving, as the exact map
+    tr = np.einsum("aajk->jk", dS)
+    dS[np.arange(d), np.arange(d)] -= tr[None, :, :] / d  # trace preserving, as the exact map
+    dS *= e / np.max(np.abs(dS))  # the largest entry error is e
+    L2 = Lindbladian(L1.system, TensorMap(np.asarray(S.tensor) + dS, L1.system, e), 1.0)
+    times = np.array([1.0, 1e2, 1e3, 1e4, 1e5])
+    x = times * eb.map_norm_11(d, e)
+    assert x[-2] > 1 and x[-1] > 30
+    a = L1.evolve(rho0, times, basis="local")
+    b = L2.evolve(rho0, times, basis="local")
+    est = b.error_estimate
+    diff = np.max(np.abs(np.asarray(a.states) - np.asarray(b.states)), axis=(1, 2))
+    assert np.all(np.isfinite(est)), est
+    assert np.all(diff <= est), (diff, est)

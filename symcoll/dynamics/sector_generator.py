@@ -266,10 +266,8 @@ class SectorLindbladian(Lindbladian):
         ss_err = self.steady_state().error.total
         xm = t * self.Gamma * self.map_norm_11()
         xh = t * 2 * self._energy_delta()
-        xx = xm + xh
-        den = np.where(xx < 1, 1 - xx, np.nan)
-        mapb = np.where(xx < 1, xm / den, np.inf)
-        enb = np.where(xx < 1, xh / den, np.inf)
+        gx = error_budget.expm1_ratio(xm + xh)  # Duhamel + Gronwall: exp(x) - 1 (error_budget module doc)
+        mapb, enb = xm * gx, xh * gx
         err = ErrorBudget({
             "map": (mapb, "bound" if self.map_error_rigorous else "estimate",
                     "||dS||_1->1 <= sqrt(d) schur e (Schur test on the exact sector pattern), Duhamel + Gronwall "
