@@ -50,7 +50,8 @@ from .tolerances import DynamicsTolerances
 
 __all__ = ["map_entry_error", "energy_rounding", "map_norm_11", "propagated_errors", "trace_defect",
            "duhamel_kernel", "first_order_response", "first_order_errors", "first_order_applies",
-           "response_flops", "evolution_budget", "gronwall_higher_orders", "expm1_ratio"]
+           "response_flops", "evolution_budget", "gronwall_higher_orders", "expm1_ratio",
+           "shares_times_expm1_ratio"]
 
 
 def map_entry_error(cmap):
@@ -125,16 +126,24 @@ def propagated_errors(times, Gamma, norm_11, energy_error, spectrum, split=False
     else:
         teff = t
     xh = teff * 2.0 * energy_error
-    g = expm1_ratio(xm + xh)
-    fm, fh = xm * g, xh * g
+    fm, fh = shares_times_expm1_ratio(xm, xh)
     return (fm, fh) if split else fm + fh
+
+
+def shares_times_expm1_ratio(xm, xh):
+    """The two shares ``(x_map g, x_H g)``, ``g = expm1(x_map + x_H)/(x_map + x_H)``, of ``exp(x) - 1`` (module doc);
+    a zero share stays 0 where ``g`` overflows.  The map share alone is ``>= expm1(x_map)`` (g increases), the bound
+    on what dS alone does; how the cross terms are split between the shares is a convention."""
+    g = expm1_ratio(np.asarray(xm, dtype=float) + np.asarray(xh, dtype=float))
+    with np.errstate(invalid="ignore"):
+        return np.where(xm == 0, 0.0, xm * g), np.where(xh == 0, 0.0, xh * g)
 
 
 def expm1_ratio(x):
     """``expm1(x)/x`` (1 at x = 0, inf where exp(x) overflows) for ``x >= 0``."""
     x = np.asarray(x, dtype=float)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return np.where(x > 0, np.expm1(x) / np.where(x > 0, x, 1.0), 1.0)
+        return np.where(x == 0, 1.0, np.expm1(x) / np.where(x == 0, 1.0, x))  # NaN stays NaN
 
 
 def gronwall_higher_orders(f, x, times):
@@ -147,13 +156,15 @@ def gronwall_higher_orders(f, x, times):
     ``u(t) <= f(t) + a int_0^t f(s) exp(a (t - s)) ds <= f(t) + (exp(a t) - 1) max_{s <= t} f(s)``.
     The maximum is taken over the requested times up to t (an estimate of the supremum; the mode-wise
     responses of :class:`~symcoll.dynamics.lean_spectrum.LeanSpectrum` increase with t, so there it is
-    exact), and ``f`` is the largest entry, not the trace norm: the result is an **estimate**."""
+    exact), ``f`` is the largest entry, not the trace norm, and it is the first-order response of the
+    computed generator, not of the exact one: the result is an **estimate**.  Where f does not decrease
+    it is ``f (1 + expm1(x)) <= f / (1 - x)``, the former factor (issue 16)."""
     f = np.asarray(f, dtype=float)
     order = np.argsort(np.asarray(times, dtype=float), kind="stable")
     fmax = np.empty_like(f)
     fmax[order] = np.maximum.accumulate(f[order])
     with np.errstate(over="ignore", invalid="ignore"):
-        return f + np.expm1(np.asarray(x, dtype=float)) * fmax
+        return f + np.where(fmax == 0, 0.0, np.expm1(np.asarray(x, dtype=float)) * fmax)
 
 
 def trace_defect(ctx, tensor) -> np.ndarray:

@@ -266,8 +266,7 @@ class SectorLindbladian(Lindbladian):
         ss_err = self.steady_state().error.total
         xm = t * self.Gamma * self.map_norm_11()
         xh = t * 2 * self._energy_delta()
-        gx = error_budget.expm1_ratio(xm + xh)  # Duhamel + Gronwall: exp(x) - 1 (error_budget module doc)
-        mapb, enb = xm * gx, xh * gx
+        mapb, enb = error_budget.shares_times_expm1_ratio(xm, xh)  # Duhamel + Gronwall: exp(x) - 1 (module doc)
         err = ErrorBudget({
             "map": (mapb, "bound" if self.map_error_rigorous else "estimate",
                     "||dS||_1->1 <= sqrt(d) schur e (Schur test on the exact sector pattern), Duhamel + Gronwall "
