@@ -227,7 +227,8 @@ class Lindbladian(GapMixin):
         With ``x0 = vec rho(0)`` (eigenbasis): the first-order response of the actual trajectory
         (:func:`~symcoll.dynamics.error_budget.first_order_response`) plus Gronwall's higher orders
         ``expm1(x) max_{s <= t}`` of it, with ``x`` of the norm chain
-        (:func:`~symcoll.dynamics.error_budget.gronwall_higher_orders`).  ``snapped``: the propagator set the stationary eigenvalue to 0.
+        (:func:`~symcoll.dynamics.error_budget.gronwall_higher_orders`).
+        ``snapped``: the propagator set the stationary eigenvalue to 0.
         ``split=True`` returns the map and energies shares.
         """
         if x0 is None:

@@ -48,8 +48,8 @@ sums.  N = 7 on the idle 2-core machine: a warm all-open panel 1.9-2.1 s against
 **1151 s (19.2 min) wall**, 1897 s CPU, max RSS 8.81 GiB, the same 696 panels and error estimate 8.69e-13;
 a second run 1069 s (17.8 min), 1765 s CPU, 8.87 GiB; this benchmark (``SYMCOLL_BENCH_N7=1 SYMCOLL_MAX_GIB=20
 python -m pytest --run-benchmarks tests/benchmarks/test_bench_exact_map.py -k N7``, idle, one round) 1222 s (20.4 min),
-2007 s CPU, max RSS 8.83 GiB with the steady state after it (165 s); median of the three 1151 s.  N = 6: 55.2 s with two workers against 67.1 s serial
-(one run of ``collision_map`` as in :func:`_run`, ``SYMCOLL_MAX_GIB=20``, ``OPENBLAS_NUM_THREADS`` unset; the CP
+2007 s CPU, max RSS 8.83 GiB with the steady state after it (165 s); median of the three 1151 s.
+N = 6: 55.2 s with two workers against 67.1 s serial (one run of ``collision_map`` as in :func:`_run`, ``SYMCOLL_MAX_GIB=20``, ``OPENBLAS_NUM_THREADS`` unset; the CP
 check's ``zpotrf`` runs with one thread at this size; README_derivations.md, "Exact map at N = 7 in threads").
 """
 import os
