@@ -226,10 +226,8 @@ class Lindbladian(GapMixin):
         (:func:`~symcoll.dynamics.error_budget.propagated_errors`, ``Gamma t sqrt(d) d^2 e``).
         With ``x0 = vec rho(0)`` (eigenbasis): the first-order response of the actual trajectory
         (:func:`~symcoll.dynamics.error_budget.first_order_response`) plus Gronwall's higher orders
-        ``expm1(x) max_{s <= t}`` of it, with ``x`` of the norm chain
-        (:func:`~symcoll.dynamics.error_budget.gronwall_higher_orders`).
-        ``snapped``: the propagator set the stationary eigenvalue to 0.
-        ``split=True`` returns the map and energies shares.
+        (:func:`~symcoll.dynamics.error_budget.gronwall_higher_orders`, ``x`` of the norm chain).
+        ``snapped``: the propagator set the stationary eigenvalue to 0.  ``split=True``: the two shares.
         """
         if x0 is None:
             return error_budget.propagated_errors(times, self.Gamma_param, self.map_norm_11(), self.energy_error,
